@@ -1,0 +1,1 @@
+"""Text in → typed records: data model, loaders, the seed's challenge catalogue, demo data."""

@@ -1,0 +1,122 @@
+"""Typed records: challenges, organisations, patents."""
+
+from __future__ import annotations
+
+from enum import StrEnum
+
+from pydantic import BaseModel, ConfigDict, Field, field_validator
+
+
+def _non_blank(value: str) -> str:
+    value = value.strip()
+    if not value:
+        raise ValueError("must not be empty")
+    return value
+
+
+class OrgKind(StrEnum):
+    """What sort of body an organisation is (产学研 roles)."""
+
+    enterprise = "enterprise"
+    university = "university"
+    institute = "institute"
+    new_rd_institution = "new_rd_institution"
+    other = "other"
+
+    @property
+    def label_zh(self) -> str:
+        return _KIND_ZH[self]
+
+
+_KIND_ZH = {
+    OrgKind.enterprise: "企业",
+    OrgKind.university: "高校",
+    OrgKind.institute: "科研院所",
+    OrgKind.new_rd_institution: "新型研发机构",
+    OrgKind.other: "其他",
+}
+
+
+class Region(BaseModel):
+    """Where an organisation sits. Both parts are optional: applicant data rarely has them."""
+
+    model_config = ConfigDict(frozen=True)
+
+    city: str | None = None
+    province: str | None = None
+
+    def label(self) -> str:
+        return "".join(part for part in (self.province, self.city) if part) or "未知"
+
+    def matches(self, query: str) -> bool:
+        """True when `query` names this region's city or province (substring, either way)."""
+        query = query.strip()
+        return any(part and (query in part or part in query) for part in (self.city, self.province))
+
+
+class Challenge(BaseModel):
+    """One atomic technical difficulty, from the seed's appendix or posted by a user."""
+
+    id: str
+    area_no: int | None = None
+    area: str
+    area_inferred: bool = False
+    text: str
+    source: str = "builtin"
+
+    _check_text = field_validator("id", "area", "text")(_non_blank)
+
+    @property
+    def query_text(self) -> str:
+        """Area plus text, so short fragments ("智能编程技术") keep their industry context."""
+        return f"{self.area}：{self.text}"
+
+
+class Organisation(BaseModel):
+    """A candidate solver: enterprise, university, institute, new R&D institution or other.
+
+    The optional figures are those the seed's lead-unit (牵头单位) criteria need; a missing
+    figure means "unknown", never zero.
+    """
+
+    id: str
+    name: str
+    kind: OrgKind = OrgKind.other
+    region: Region = Field(default_factory=Region)
+    capability: str = ""
+    revenue_yi: float | None = Field(
+        default=None, ge=0, description="近3年年均主营业务收入, 亿元 (100M CNY)."
+    )
+    rd_spend_wan: float | None = Field(
+        default=None, ge=0, description="年度研究与试验发展经费支出, 万元 (10k CNY)."
+    )
+    rd_staff: int | None = Field(default=None, ge=0, description="年度研究与试验发展人员数.")
+    equipment_wan: float | None = Field(
+        default=None, ge=0, description="年度技术开发仪器设备原值, 万元."
+    )
+    national_bases: list[str] = Field(
+        default_factory=list, description="国家级创新载体 held, e.g. 国家企业技术中心."
+    )
+    strategic_emerging: bool | None = Field(
+        default=None, description="Whether it is in a strategic emerging industry (战略性新兴产业)."
+    )
+    illustrative: bool = Field(default=False, description="True for the fictional demo data.")
+
+    _check_text = field_validator("id", "name")(_non_blank)
+
+
+class Patent(BaseModel):
+    """A patent: its text is evidence of its applicants' capability."""
+
+    id: str
+    title: str
+    abstract: str = ""
+    applicants: list[str] = Field(default_factory=list)
+    ipc: list[str] = Field(default_factory=list)
+    date: str | None = None
+
+    _check_text = field_validator("id", "title")(_non_blank)
+
+    @property
+    def text(self) -> str:
+        return f"{self.title}。{self.abstract}" if self.abstract else self.title

@@ -1,0 +1,1 @@
+"""Records → passages → tokens and vectors: segmentation, embeddings, FAISS and BM25 indexes."""

