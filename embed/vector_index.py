@@ -1,0 +1,133 @@
+"""A FAISS inner-product index with stable int64 ids, incremental updates and atomic saves."""
+
+from __future__ import annotations
+
+import json
+import os
+import tempfile
+from pathlib import Path
+
+import faiss
+import numpy as np
+
+from corpus.errors import JiebangError
+
+FORMAT = "jiebang-vectors/1"
+
+
+def atomic_write(path: Path, data: bytes) -> None:
+    """Write `data` to `path` so that a crash leaves either the old file or the new one.
+
+    Temporary file in the same folder, fsync, rename, then fsync the folder so the rename
+    itself is durable.
+    """
+    path.parent.mkdir(parents=True, exist_ok=True)
+    fd, tmp = tempfile.mkstemp(dir=path.parent, prefix=f".{path.name}.", suffix=".tmp")
+    try:
+        with os.fdopen(fd, "wb") as out:
+            out.write(data)
+            out.flush()
+            os.fsync(out.fileno())
+        os.replace(tmp, path)
+    except BaseException:
+        Path(tmp).unlink(missing_ok=True)
+        raise
+    dir_fd = os.open(path.parent, os.O_RDONLY)
+    try:
+        os.fsync(dir_fd)
+    finally:
+        os.close(dir_fd)
+
+
+class VectorIndex:
+    """Exact inner-product search over L2-normalised vectors (cosine), keyed by int64 ids.
+
+    Exact search is the right default at the scale of a programme's organisations and patents
+    (≈10⁴–10⁵ passages: a few milliseconds per query on 2 cores).
+    """
+
+    def __init__(self, dim: int, model_id: str) -> None:
+        self.dim = dim
+        self.model_id = model_id
+        self._index = faiss.IndexIDMap2(faiss.IndexFlatIP(dim))
+
+    def __len__(self) -> int:
+        return int(self._index.ntotal)
+
+    def add(self, ids: np.ndarray, vectors: np.ndarray) -> None:
+        """Add vectors under ids; an id already present is replaced."""
+        ids = np.asarray(ids, dtype=np.int64)
+        vectors = np.ascontiguousarray(vectors, dtype=np.float32)
+        if vectors.ndim != 2 or vectors.shape[1] != self.dim:
+            raise ValueError(f"expected vectors of shape (n, {self.dim}), got {vectors.shape}")
+        if len(ids) != len(vectors):
+            raise ValueError("ids and vectors differ in length")
+        if len(ids):
+            self.remove(ids)
+            self._index.add_with_ids(vectors, ids)
+
+    def remove(self, ids: np.ndarray) -> int:
+        """Remove ids (absent ones are ignored); returns how many were removed."""
+        ids = np.asarray(ids, dtype=np.int64)
+        if not len(ids) or not len(self):
+            return 0
+        return int(self._index.remove_ids(faiss.IDSelectorBatch(ids)))
+
+    def search(
+        self, queries: np.ndarray, k: int, allowed: np.ndarray | None = None
+    ) -> tuple[np.ndarray, np.ndarray]:
+        """Top-k (scores, ids) per query; ids of -1 pad rows with fewer than k hits.
+
+        `allowed` restricts the search to those ids (filters by kind or region).
+        """
+        queries = np.ascontiguousarray(np.atleast_2d(queries), dtype=np.float32)
+        k = max(1, min(k, len(self))) if len(self) else 1
+        params = None
+        if allowed is not None:
+            params = faiss.SearchParameters(
+                sel=faiss.IDSelectorBatch(np.asarray(allowed, dtype=np.int64))
+            )
+        if not len(self):
+            empty = np.full((len(queries), 1), -1, dtype=np.int64)
+            return np.zeros((len(queries), 1), dtype=np.float32), empty
+        return self._index.search(queries, k, params=params)
+
+    def ids(self) -> np.ndarray:
+        """All stored ids."""
+        return faiss.vector_to_array(self._index.id_map).astype(np.int64)
+
+    def to_bytes(self) -> bytes:
+        """Serialise index and metadata into one blob (header line + FAISS bytes)."""
+        header = json.dumps({"format": FORMAT, "model_id": self.model_id, "dim": self.dim})
+        body = faiss.serialize_index(self._index).tobytes()
+        return header.encode() + b"\n" + body
+
+    @classmethod
+    def from_bytes(cls, blob: bytes, model_id: str, dim: int, source: str = "index") -> VectorIndex:
+        """Load a blob, refusing one built with another model or dimension."""
+        header, _, body = blob.partition(b"\n")
+        try:
+            meta = json.loads(header)
+        except ValueError:
+            meta = {}
+        if meta.get("format") != FORMAT:
+            raise JiebangError(f"{source} is not a jiebang vector index")
+        if meta["model_id"] != model_id or meta["dim"] != dim:
+            raise JiebangError(
+                f"{source} was built with model '{meta['model_id']}' (dim {meta['dim']}) but "
+                f"the configured model is '{model_id}' (dim {dim}); rebuild it with "
+                "`jiebang index build`"
+            )
+        index = cls(dim, model_id)
+        index._index = faiss.deserialize_index(np.frombuffer(body, dtype=np.uint8))
+        return index
+
+    def save(self, path: Path) -> None:
+        """Save atomically: a crash mid-save leaves the previous file loadable."""
+        atomic_write(path, self.to_bytes())
+
+    @classmethod
+    def load(cls, path: Path, model_id: str, dim: int) -> VectorIndex:
+        if not path.exists():
+            raise JiebangError(f"no index at {path}; build one with `jiebang index build`")
+        return cls.from_bytes(path.read_bytes(), model_id, dim, source=str(path))
