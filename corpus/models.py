@@ -46,7 +46,9 @@ class Region(BaseModel):
     province: str | None = None
 
     def label(self) -> str:
-        return "".join(part for part in (self.province, self.city) if part) or "未知"
+        """"浙江省杭州市"; a municipality whose city equals its province ("上海市") once."""
+        parts = dict.fromkeys(part for part in (self.province, self.city) if part)
+        return "".join(parts) or "未知"
 
     def matches(self, query: str) -> bool:
         """True when `query` names this region's city or province (substring, either way)."""

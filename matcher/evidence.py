@@ -1,0 +1,89 @@
+"""Evidence: the passages that speak for an organisation's capability."""
+
+from __future__ import annotations
+
+from collections.abc import Iterable, Iterator
+
+from pydantic import BaseModel
+
+from corpus.models import Organisation, Patent
+from corpus.names import infer_kind, normalise_name
+from embed.chunk import split_passages
+
+CAPABILITY = "capability"
+PATENT = "patent"
+
+
+class EvidenceDoc(BaseModel):
+    """One document owned by a group (an organisation id): a capability statement or a patent."""
+
+    id: str
+    group: str
+    text: str
+    source: str = CAPABILITY
+    ref: str | None = None
+
+
+class Passage(BaseModel):
+    """A chunk of an evidence document, the unit that is embedded and indexed."""
+
+    pid: int
+    group: str
+    doc_id: str
+    text: str
+    source: str
+    ref: str | None = None
+
+
+def organisation_docs(organisations: Iterable[Organisation]) -> Iterator[EvidenceDoc]:
+    """Each organisation's capability statement as one evidence document."""
+    for org in organisations:
+        if org.capability.strip():
+            yield EvidenceDoc(id=f"{org.id}#capability", group=org.id, text=org.capability)
+
+
+def attach_patents(
+    patents: Iterable[Patent], organisations: dict[str, Organisation]
+) -> Iterator[EvidenceDoc]:
+    """Patents as evidence of each applicant ("capability = its patents").
+
+    An applicant that is not a known organisation (matched by normalised name or id) becomes
+    one, with its normalised name as id and a kind guessed from the name. `organisations` is
+    updated in place.
+    """
+    by_name = {normalise_name(org.name): org.id for org in organisations.values()}
+    for patent in patents:
+        for applicant in patent.applicants:
+            key = normalise_name(applicant)
+            if not key:
+                continue
+            org_id = by_name.get(key) or (key if key in organisations else None)
+            if org_id is None:
+                org_id = key
+                organisations[key] = Organisation(id=key, name=applicant, kind=infer_kind(key))
+                by_name[key] = key
+            yield EvidenceDoc(
+                id=f"{patent.id}@{org_id}",
+                group=org_id,
+                text=patent.text,
+                source=PATENT,
+                ref=patent.id,
+            )
+
+
+def chunk_docs(docs: Iterable[EvidenceDoc], first_pid: int, max_chars: int) -> list[Passage]:
+    """Split documents into sentence-bounded passages with consecutive ids from `first_pid`."""
+    passages: list[Passage] = []
+    for doc in docs:
+        for text in split_passages(doc.text, max_chars=max_chars):
+            passages.append(
+                Passage(
+                    pid=first_pid + len(passages),
+                    group=doc.group,
+                    doc_id=doc.id,
+                    text=text,
+                    source=doc.source,
+                    ref=doc.ref,
+                )
+            )
+    return passages
