@@ -25,6 +25,9 @@ class Settings(BaseSettings):
         "model name or local path.",
     )
     batch_size: int = Field(default=32, ge=1, description="Encoding batch size.")
+    challenges_file: Path | None = Field(
+        default=None, description="Extra user challenges (JSONL/CSV) beside the built-in catalogue."
+    )
     index_dir: Path | None = Field(
         default=None, description="Index folder; defaults to <home>/index."
     )

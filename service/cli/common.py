@@ -3,14 +3,24 @@
 from __future__ import annotations
 
 import functools
+import re
 from collections.abc import Callable
-from typing import Any, NoReturn
+from typing import TYPE_CHECKING, Any, NoReturn
 
 import typer
 from rich.console import Console
 
+from corpus.catalogue import Catalogue, builtin_catalogue
 from corpus.errors import JiebangError
+from corpus.loaders import load_challenges
 from service.settings import Settings
+
+if TYPE_CHECKING:
+    from embed.embedder import Embedder
+    from matcher.engine import MatchEngine
+
+# Catalogue ids (ZJ2021-06-03) and user ids (USER-1a2b3c4d): no spaces, no CJK.
+_ID_PATTERN = re.compile(r"[A-Za-z][A-Za-z0-9_.:-]*-[A-Za-z0-9_.-]+")
 
 console = Console()
 err_console = Console(stderr=True)
@@ -40,3 +50,40 @@ def user_errors(command: Callable[..., Any]) -> Callable[..., Any]:
             fail(f"{type(error).__name__}: {error}")
 
     return wrapper
+
+
+def catalogue(config: Settings) -> Catalogue:
+    """The built-in catalogue plus the user's challenges file, when one is configured."""
+    base = builtin_catalogue()
+    if config.challenges_file is None:
+        return base
+    return base.with_user(load_challenges(config.challenges_file).records)
+
+
+def embedder(config: Settings) -> Embedder:
+    """The configured embedding model (materialised on first use)."""
+    from embed.embedder import Embedder
+
+    with err_console.status("loading the embedding model…"):
+        return Embedder(config.model, config.home, config.batch_size)
+
+
+def open_engine(config: Settings) -> MatchEngine:
+    """The engine saved by `jiebang index build`; a clear error when there is none."""
+    from matcher.engine import MatchEngine
+
+    return MatchEngine.load(config.resolved_index_dir, embedder(config))
+
+
+def resolve_challenge(config: Settings, challenge: str) -> tuple[str, str]:
+    """A challenge id from the catalogue, or free text: returns (label, query text)."""
+    if challenge.strip() and _looks_like_id(challenge):
+        found = catalogue(config).get(challenge.strip())
+        return found.id, found.query_text
+    if not challenge.strip():
+        raise JiebangError("the challenge text is empty")
+    return "text", challenge.strip()
+
+
+def _looks_like_id(value: str) -> bool:
+    return bool(_ID_PATTERN.fullmatch(value.strip()))

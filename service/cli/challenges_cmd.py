@@ -1,0 +1,42 @@
+"""`jiebang challenges`: the built-in catalogue (plus user challenges)."""
+
+from __future__ import annotations
+
+import json
+
+import typer
+from rich.table import Table
+
+from service.cli.common import catalogue, console, settings, user_errors
+
+challenges = typer.Typer(
+    help="The challenge catalogue from the seed's appendix.", no_args_is_help=True
+)
+
+
+@challenges.command("list")
+@user_errors
+def list_challenges(
+    area: str | None = typer.Option(None, help="Area number or part of its name."),
+    as_json: bool = typer.Option(False, "--json", help="Print JSON instead of a table."),
+) -> None:
+    """List atomic challenges, optionally of one area."""
+    cat = catalogue(settings())
+    items = cat.by_area(area) if area else list(cat.challenges)
+    if as_json:
+        rows = [c.model_dump() | {"query_text": c.query_text} for c in items]
+        typer.echo(json.dumps(rows, ensure_ascii=False, indent=1))
+        return
+    table = Table(title=f"{len(items)} challenges", show_lines=False)
+    table.add_column("id", style="cyan", no_wrap=True)
+    table.add_column("area")
+    table.add_column("challenge")
+    for c in items:
+        table.add_row(c.id, c.area + (" *" if c.area_inferred else ""), c.text)
+    console.print(table)
+    if any(c.area_inferred for c in items):
+        console.print("* area name inferred: rows 14 and 15 have no name in the source")
+
+
+def register(app: typer.Typer) -> None:
+    app.add_typer(challenges, name="challenges")

@@ -1,0 +1,18 @@
+"""The `jiebang` command: mounts one module per command group."""
+
+from __future__ import annotations
+
+import typer
+
+from service.cli import challenges_cmd, index_cmd, match_cmd
+
+app = typer.Typer(
+    name="jiebang",
+    help="揭榜 — match Chinese technical challenges to the organisations able to solve them.",
+    no_args_is_help=True,
+    add_completion=False,
+    pretty_exceptions_enable=False,
+)
+
+for module in (challenges_cmd, index_cmd, match_cmd):
+    module.register(app)

@@ -1,0 +1,68 @@
+"""`jiebang match`: ranked candidate organisations for a challenge."""
+
+from __future__ import annotations
+
+import json
+
+import typer
+from rich.table import Table
+
+from corpus.errors import JiebangError
+from corpus.models import OrgKind
+from matcher.results import MatchResult
+from service.cli.common import console, open_engine, resolve_challenge, settings, user_errors
+
+
+@user_errors
+def match(
+    text: str | None = typer.Argument(None, help="Challenge text (or use --challenge)."),
+    challenge: str | None = typer.Option(None, "--challenge", "-c", help="Catalogue id."),
+    top: int = typer.Option(10, min=1, help="How many organisations."),
+    kind: OrgKind | None = typer.Option(None, help="Only this kind of organisation."),
+    region: str | None = typer.Option(None, help="Only this city or province, e.g. 杭州."),
+    as_json: bool = typer.Option(False, "--json", help="Print JSON instead of a table."),
+) -> None:
+    """Rank candidate organisations for a challenge, with the evidence behind each rank."""
+    if (text is None) == (challenge is None):
+        raise JiebangError("give either TEXT or --challenge ID")
+    config = settings()
+    label, query = resolve_challenge(config, challenge if challenge is not None else text or "")
+    result = open_engine(config).match(query, top=top, kind=kind, region=region)
+    if as_json:
+        typer.echo(json.dumps(to_json(result), ensure_ascii=False, indent=1))
+    else:
+        print_result(label, result)
+
+
+def to_json(result: MatchResult) -> list[dict]:
+    """The CLI's JSON contract: `{org_id, name, kind, region, score, evidence: [{text, score}]}`
+    plus the richer fields (confidence, channels, shared terms)."""
+    return [c.model_dump() for c in result.candidates]
+
+
+def print_result(label: str, result: MatchResult) -> None:
+    """A rich table of candidates and their best evidence."""
+    console.print(f"[bold]{label}[/] {result.query}")
+    if not result.candidates:
+        console.print(f"[yellow]no candidates:[/] {result.reason}")
+        return
+    table = Table(show_lines=True)
+    table.add_column("#", justify="right")
+    table.add_column("organisation", overflow="fold")
+    table.add_column("kind · region")
+    table.add_column("conf.", justify="right")
+    table.add_column("best evidence")
+    for rank, c in enumerate(result.candidates, start=1):
+        best = c.evidence[0].text if c.evidence else ""
+        table.add_row(
+            str(rank),
+            c.name,
+            f"{OrgKind(c.kind).label_zh} · {c.region}",
+            f"{c.confidence:.2f}",
+            best if len(best) <= 90 else best[:88] + "…",
+        )
+    console.print(table)
+
+
+def register(app: typer.Typer) -> None:
+    app.command("match")(match)
