@@ -1,0 +1,264 @@
+"""`jiebang solvers`, `consortium` and `eligibility`: teams for a challenge (issue 4)."""
+
+from __future__ import annotations
+
+import re
+from pathlib import Path
+
+import typer
+from rich.table import Table
+
+from corpus.catalogue import ID_PREFIX
+from corpus.errors import JiebangError
+from corpus.loaders import load_organisations
+from matcher.teams.consortium import ConsortiumOptions, ConsortiumResult, Team
+from matcher.teams.coverage import ScoringEngine
+from matcher.teams.eligibility import EligibilityReport, Status, check_lead_unit, load_rules
+from matcher.teams.facets import Facet, combine, user_facets
+from matcher.teams.plan import challenge_facets, find_consortia, find_solvers
+from matcher.teams.solvers import SolverResult
+from service.cli.common import (
+    catalogue,
+    console,
+    open_engine,
+    resolve_challenge,
+    settings,
+    user_errors,
+)
+from service.settings import Settings
+
+_AREA_ID = re.compile(rf"{ID_PREFIX}-(\d{{1,2}})")
+_SNIPPET = 60
+
+CHALLENGE_HELP = f"Catalogue id (e.g. {ID_PREFIX}-06-01), a whole area ({ID_PREFIX}-06), or text."
+FACET_HELP = "Give the facets yourself (repeat the option); replaces the automatic decomposition."
+GAP_HELP = "Coverage (calibrated confidence) below which a facet counts as uncovered."
+
+
+@user_errors
+def solvers(
+    challenge: str = typer.Option(..., "--challenge", "-c", help=CHALLENGE_HELP),
+    top: int = typer.Option(10, min=1, help="How many solvers."),
+    facet: list[str] = typer.Option([], "--facet", "-f", help=FACET_HELP),
+    gap_threshold: float = typer.Option(0.5, min=0.0, max=1.0, help=GAP_HELP),
+    as_json: bool = typer.Option(False, "--json", help="Print JSON instead of tables."),
+) -> None:
+    """揭榜挂帅: single organisations able to take the whole challenge, ranked by breadth."""
+    config = settings()
+    engine = open_engine(config)
+    label, query, facets = _facets(config, challenge, facet, engine)
+    result = find_solvers(engine, facets, query=query, top=top, gap_threshold=gap_threshold)
+    if as_json:
+        typer.echo(result.model_dump_json(indent=1))
+    else:
+        _print_solvers(label, result)
+
+
+@user_errors
+def consortium(
+    challenge: str = typer.Option(..., "--challenge", "-c", help=CHALLENGE_HELP),
+    size: int = typer.Option(4, min=1, help="Members per team."),
+    teams: int = typer.Option(1, min=1, help="Disjoint teams to propose (赛马制)."),
+    facet: list[str] = typer.Option([], "--facet", "-f", help=FACET_HELP),
+    prefer_zhejiang: bool = typer.Option(
+        False, "--prefer-zhejiang", help="Prefer Zhejiang members, then 长三角 (上海/江苏/安徽)."
+    ),
+    no_academic: bool = typer.Option(
+        False, "--no-academic", help="Do not require a university or institute (产学研)."
+    ),
+    gap_threshold: float = typer.Option(0.5, min=0.0, max=1.0, help=GAP_HELP),
+    rules: Path | None = typer.Option(None, help="Lead-unit rules (JSON); default: the seed's."),
+    as_json: bool = typer.Option(False, "--json", help="Print JSON instead of tables."),
+) -> None:
+    """公司+联盟: teams that jointly cover the challenge's facets, with a qualified lead unit."""
+    config = settings()
+    lead_rules = load_rules(rules)
+    engine = open_engine(config)
+    label, query, facets = _facets(config, challenge, facet, engine)
+    options = ConsortiumOptions(
+        size=size,
+        teams=teams,
+        require_academic=not no_academic,
+        prefer_region=prefer_zhejiang,
+        gap_threshold=gap_threshold,
+    )
+    result = find_consortia(engine, facets, query=query, options=options, rules=lead_rules)
+    if as_json:
+        typer.echo(result.model_dump_json(indent=1))
+    else:
+        _print_consortia(label, result)
+
+
+@user_errors
+def eligibility(
+    org_id: str = typer.Argument(..., help="Organisation id."),
+    orgs: Path | None = typer.Option(None, help="Organisations file; default: the built index."),
+    rules: Path | None = typer.Option(None, help="Lead-unit rules (JSON); default: the seed's."),
+    as_json: bool = typer.Option(False, "--json", help="Print JSON instead of a table."),
+) -> None:
+    """Check an organisation against the seed's 牵头单位 criteria (四（一）)."""
+    lead_rules = load_rules(rules)
+    if orgs is not None:
+        organisations = {o.id: o for o in load_organisations(orgs).records}
+    else:
+        organisations = open_engine(settings()).organisations
+    if org_id not in organisations:
+        raise JiebangError(f"unknown organisation id '{org_id}'")
+    report = check_lead_unit(organisations[org_id], lead_rules)
+    if as_json:
+        typer.echo(report.model_dump_json(indent=1))
+    else:
+        _print_eligibility(report)
+
+
+def _facets(
+    config: Settings, challenge: str, given: list[str], engine: ScoringEngine
+) -> tuple[str, str, list[Facet]]:
+    """(label, query, facets) for a catalogue id, an area id, or free text."""
+    area_match = _AREA_ID.fullmatch(challenge.strip())
+    if area_match:
+        found = catalogue(config).by_area(int(area_match.group(1)))
+        area = found[0].area
+        label, query = challenge.strip(), f"{area}（{len(found)}项技术难点）"
+        groups = [challenge_facets(c.text, area=c.area) for c in found]
+        return label, query, user_facets(given, area=area) if given else combine(groups)
+    label, query = resolve_challenge(config, challenge)
+    if label == "text":
+        area, text = None, query
+    else:
+        found_one = catalogue(config).get(label)
+        area, text = found_one.area, found_one.text
+    if given:
+        return label, query, user_facets(given, area=area)
+    from embed.segment import Segmenter
+
+    return label, query, challenge_facets(text, area=area, segmenter=Segmenter(), engine=engine)
+
+
+def _snip(text: str | None) -> str:
+    if not text:
+        return ""
+    return text if len(text) <= _SNIPPET else text[: _SNIPPET - 1] + "…"
+
+
+def _print_facets(facets: list[Facet], threshold: float) -> None:
+    table = Table(title=f"技术要点（facets）· 覆盖阈值 {threshold:.2f}", show_header=True)
+    table.add_column("id")
+    table.add_column("要点")
+    table.add_column("上下文", style="dim")
+    for facet in facets:
+        table.add_row(facet.id, facet.text, facet.context.strip())
+    console.print(table)
+
+
+def _cell(value: float, threshold: float) -> str:
+    colour = "green" if value >= threshold else "red"
+    return f"[{colour}]{value:.2f}[/]"
+
+
+def _print_solvers(label: str, result: SolverResult) -> None:
+    console.print(f"[bold]{label}[/] {result.query}")
+    _print_facets(result.facets, result.gap_threshold)
+    if result.solvers:
+        table = Table(title="揭榜挂帅：单一揭榜单位（按覆盖广度排序）", show_lines=True)
+        table.add_column("#", justify="right")
+        table.add_column("单位", overflow="fold")
+        table.add_column("类型 · 地区")
+        table.add_column("广度", justify="right")
+        table.add_column("覆盖", justify="right")
+        table.add_column("各要点覆盖度")
+        table.add_column("最弱要点的证据")
+        for solver in result.solvers:
+            weakest = min(solver.facets, key=lambda f: f.coverage)
+            table.add_row(
+                str(solver.rank),
+                solver.name,
+                f"{solver.kind.label_zh} · {solver.region}",
+                f"{solver.breadth:.2f}",
+                f"{solver.covered_facets}/{len(solver.facets)}",
+                " ".join(
+                    f"{f.facet_id} {_cell(f.coverage, result.gap_threshold)}" for f in solver.facets
+                ),
+                f"{weakest.facet_id}: {_snip(weakest.evidence)}",
+            )
+        console.print(table)
+    for note in result.notes:
+        console.print(f"[yellow]注意：[/]{note}")
+
+
+def _print_team(team: Team, threshold: float) -> None:
+    console.rule(
+        f"[bold]队伍 {team.rank}[/] · 覆盖度 {team.coverage:.2f} · "
+        f"覆盖 {len(team.facets) - len(team.gaps)}/{len(team.facets)} 个要点 · {team.method}"
+    )
+    if team.lead:
+        colour = "yellow" if team.lead.flagged else "green"
+        console.print(f"[{colour}]牵头单位：{team.lead.name}[/] — {team.lead.why}")
+    members = Table(show_lines=True)
+    members.add_column("角色")
+    members.add_column("单位", overflow="fold")
+    members.add_column("类型 · 地区")
+    members.add_column("负责要点")
+    for member in team.members:
+        members.add_row(
+            "牵头" if member.role == "lead" else "成员",
+            member.name,
+            f"{member.kind.label_zh} · {member.region}",
+            "、".join(member.covers) or "—",
+        )
+    console.print(members)
+    facets = Table(show_lines=True)
+    facets.add_column("要点")
+    facets.add_column("最佳成员", overflow="fold")
+    facets.add_column("覆盖度", justify="right")
+    facets.add_column("证据")
+    for cover in team.facets:
+        flag = " [red]缺口[/]" if cover.gap else ""
+        facets.add_row(
+            f"{cover.facet_id} {cover.facet}{flag}",
+            cover.name or "—",
+            _cell(cover.coverage, threshold),
+            _snip(cover.evidence),
+        )
+    console.print(facets)
+    for note in team.notes:
+        console.print(f"[yellow]注意：[/]{note}")
+
+
+def _print_consortia(label: str, result: ConsortiumResult) -> None:
+    console.print(f"[bold]{label}[/] {result.query}")
+    _print_facets(result.facets, result.options.gap_threshold)
+    for team in result.teams:
+        _print_team(team, result.options.gap_threshold)
+    for note in result.notes:
+        console.print(f"[yellow]注意：[/]{note}")
+
+
+def _print_eligibility(report: EligibilityReport) -> None:
+    colour = {"eligible": "green", "not_eligible": "red", "undetermined": "yellow"}
+    console.print(
+        f"[bold]{report.name}[/]（{report.org_id}，{report.kind.label_zh}）牵头单位资格："
+        f"[{colour[report.verdict.value]}]{report.verdict.label_zh}[/] — {report.reason}"
+    )
+    marks = {Status.met: "[green]✓ 满足[/]", Status.not_met: "[red]✗ 不满足[/]"}
+    for regime in report.regimes:
+        table = Table(title=f"按{regime.regime.label_zh}：{regime.verdict.label_zh}")
+        table.add_column("条件")
+        table.add_column("结果")
+        table.add_column("硬性", justify="center")
+        table.add_column("说明")
+        for check in regime.checks:
+            table.add_row(
+                check.label,
+                marks.get(check.status, "[yellow]? 未知[/]"),
+                "是" if check.binding else "参考",
+                check.reason,
+            )
+        console.print(table)
+    console.print(f"[dim]依据：{report.source}[/]")
+
+
+def register(app: typer.Typer) -> None:
+    app.command("solvers")(solvers)
+    app.command("consortium")(consortium)
+    app.command("eligibility")(eligibility)
