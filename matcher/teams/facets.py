@@ -312,7 +312,7 @@ def _group_by_profile(
     groups: list[list[int]] = []
     for index, best in enumerate(tops):
         home = next(
-            (g for g in groups if any(len(best & tops[j]) * 2 >= top for j in g)),
+            (g for g in groups if any(_overlaps(best, tops[j]) for j in g)),
             None,
         )
         if home is None:
@@ -320,3 +320,9 @@ def _group_by_profile(
         else:
             home.append(index)
     return [[keywords[i] for i in group] for group in groups]
+
+
+def _overlaps(first: set[str], second: set[str]) -> bool:
+    """At least half of the smaller set is shared."""
+    smaller = min(len(first), len(second))
+    return smaller > 0 and len(first & second) * 2 >= smaller
