@@ -1,0 +1,144 @@
+"""`jiebang eval`: labelled dev sets, metrics and run comparisons (the eval/ harness)."""
+
+from __future__ import annotations
+
+import json
+from enum import StrEnum
+from pathlib import Path
+from typing import Annotated
+
+import typer
+from rich.table import Table
+
+from eval.builtin import builtin_names, load_builtin
+from eval.dataset import Dataset, load_qrels
+from eval.runs import load_run
+from service.cli.common import console, fail, user_errors
+
+app = typer.Typer(help="Evaluate rankings on labelled sets and compare runs.", no_args_is_help=True)
+
+# The built-in dev sets read the shared data beside the repository (never copied into it).
+DEFAULT_DATA_DIR = Path(__file__).resolve().parents[2].parent / "shared" / "data"
+
+
+class BuiltinDataset(StrEnum):
+    patents_applicant = "patents-applicant"
+    csl_discipline = "csl-discipline"
+    csl_discipline_evidence = "csl-discipline-evidence"
+    csl_title = "csl-title"
+
+
+class Split(StrEnum):
+    dev = "dev"
+    test = "test"
+    all = "all"
+
+
+class StatTest(StrEnum):
+    student = "student"
+    fisher = "fisher"
+
+
+DataDirOption = Annotated[
+    Path,
+    typer.Option(
+        "--data-dir",
+        help="The shared/data folder the built-in dev sets are built from.",
+    ),
+]
+SplitOption = Annotated[
+    Split, typer.Option(help="Which CSL queries: dev (tune on these), test, or all.")
+]
+
+
+def register(root: typer.Typer) -> None:
+    """Mount `jiebang eval …` on the root command."""
+    root.add_typer(app, name="eval")
+
+
+@app.command("datasets")
+@user_errors
+def datasets(
+    data_dir: DataDirOption = DEFAULT_DATA_DIR,
+    split: SplitOption = Split.dev,
+    as_json: Annotated[bool, typer.Option("--json", help="Print JSON.")] = False,
+) -> None:
+    """List the built-in dev sets with their sizes."""
+    summaries = [load_builtin(name, data_dir, split.value).summary() for name in builtin_names()]
+    if as_json:
+        console.print_json(json.dumps(summaries, ensure_ascii=False))
+        return
+    table = Table("dataset", "queries", "corpus", "candidates", "grouped")
+    for row in summaries:
+        table.add_row(
+            row["name"],
+            str(row["judged_queries"]),
+            str(row["corpus"]),
+            str(row["candidates"]),
+            "yes" if row["grouped"] else "no",
+        )
+    console.print(table)
+
+
+@app.command("compare")
+@user_errors
+def compare(
+    runs: Annotated[
+        list[Path], typer.Argument(help="Run files {qid: {id: score}}; first = baseline.")
+    ],
+    out: Annotated[Path, typer.Option("--out", help="Folder for report.md/html/json and PNGs.")],
+    qrels: Annotated[
+        Path | None, typer.Option("--qrels", help="qrels.jsonl {qid, docid, relevance}.")
+    ] = None,
+    dataset: Annotated[
+        BuiltinDataset | None, typer.Option(help="Judge against a built-in dev set's qrels.")
+    ] = None,
+    split: SplitOption = Split.dev,
+    data_dir: DataDirOption = DEFAULT_DATA_DIR,
+    metric: Annotated[
+        list[str] | None, typer.Option("--metric", help="Metric to report (repeatable).")
+    ] = None,
+    test: Annotated[StatTest, typer.Option(help="Paired test against the first run.")] = (
+        StatTest.student
+    ),
+    bootstrap: Annotated[int, typer.Option(min=100, help="Bootstrap resamples.")] = 1000,
+    seed: Annotated[int, typer.Option(help="Bootstrap seed.")] = 0,
+) -> None:
+    """Compare runs: metrics with confidence intervals, p-values, and plots."""
+    # ranx (numba) and matplotlib take seconds to import: only this command pays for them.
+    from eval.metrics import DEFAULT_METRICS
+    from eval.report import compare_runs, write_report
+
+    if (qrels is None) == (dataset is None):
+        fail("give exactly one of --qrels FILE or --dataset NAME")
+    judgements = (
+        load_qrels(qrels) if qrels is not None else _builtin(dataset, split, data_dir).qrels
+    )
+    loaded = {name: load_run(path) for name, path in _run_names(runs).items()}
+    comparison = compare_runs(
+        judgements, loaded, metric or DEFAULT_METRICS, test.value, n_boot=bootstrap, seed=seed
+    )
+    written = write_report(comparison, out)
+    table = Table("metric", *comparison.runs)
+    for metric in comparison.metrics:
+        means = (comparison.intervals[name][metric].mean for name in comparison.runs)
+        table.add_row(metric, *(f"{mean:.3f}" for mean in means))
+    console.print(table)
+    for path in written:
+        console.print(f"wrote {path}", highlight=False)
+
+
+def _builtin(dataset: BuiltinDataset, split: Split, data_dir: Path) -> Dataset:
+    return load_builtin(dataset.value, data_dir, split.value)
+
+
+def _run_names(paths: list[Path]) -> dict[str, Path]:
+    """Name each run by its file stem; repeated stems get their parent folder's name too."""
+    stems = [path.stem for path in paths]
+    names = {}
+    for path, stem in zip(paths, stems, strict=True):
+        name = stem if stems.count(stem) == 1 else f"{path.parent.name}/{stem}"
+        if name in names:
+            fail(f"run {path} given twice")
+        names[name] = path
+    return names
