@@ -40,10 +40,23 @@ class Settings(BaseSettings):
     )
     max_body_bytes: int = Field(default=2_000_000, description="Largest JSON request body.")
     max_upload_bytes: int = Field(default=50_000_000, description="Largest uploaded file.")
+    jobs_dir: Path | None = Field(
+        default=None,
+        description="Uploaded files and outputs of bulk jobs; defaults to <home>/jobs.",
+    )
+    job_window_rows: int = Field(
+        default=64,
+        ge=1,
+        description="Rows a bulk job encodes per batch; progress is saved after each.",
+    )
 
     @property
     def resolved_index_dir(self) -> Path:
         return self.index_dir or self.home / "index"
+
+    @property
+    def resolved_jobs_dir(self) -> Path:
+        return self.jobs_dir or self.home / "jobs"
 
     @property
     def resolved_database_url(self) -> str:

@@ -1,0 +1,105 @@
+"""`create_app(settings)`: the FastAPI application, assembled from one router per subsystem.
+
+The model and index load once, in a background thread started by the lifespan; `/readyz` turns
+200 when they are in, and engine requests answer 503 until then.
+"""
+
+from __future__ import annotations
+
+import logging
+import threading
+from collections.abc import AsyncIterator
+from contextlib import asynccontextmanager
+
+from fastapi import Depends, FastAPI
+from fastapi.staticfiles import StaticFiles
+
+from service.api.errors import install_error_handlers
+from service.api.jobs import JobRunner
+from service.api.limits import BodySizeLimit
+from service.api.routers import (
+    candidates,
+    challenges,
+    health,
+    organisations,
+    reports,
+    teams,
+    web,
+)
+from service.api.routers import jobs as jobs_router
+from service.api.routers.web import WEB_DIR
+from service.api.security import require_read_key
+from service.api.state import ServiceState
+from service.db import Database
+from service.settings import Settings
+
+log = logging.getLogger("jiebang.api")
+
+UPLOAD_PATHS = ("/patents/match",)
+DESCRIPTION = """
+揭榜 (jiebang) matches technical challenges to the organisations able to solve them.
+
+Write endpoints (POST/DELETE that change state) need the `X-API-Key` header; read endpoints
+need it only when the server runs with `JIEBANG_READ_REQUIRES_KEY=true`. Errors are JSON:
+`{"error": "one-line message", "detail": ...}`.
+"""
+
+
+def create_app(settings: Settings) -> FastAPI:
+    """The service for `settings`; the database schema is upgraded before the app is returned."""
+    settings.home.mkdir(parents=True, exist_ok=True)
+    db = Database(settings.resolved_database_url)
+    db.upgrade()
+    state = ServiceState(settings, db)
+    jobs = JobRunner(state)
+
+    def load() -> None:
+        state.load()
+        if state.ready:
+            jobs.resume_unfinished()
+
+    @asynccontextmanager
+    async def lifespan(_app: FastAPI) -> AsyncIterator[None]:
+        threading.Thread(target=load, name="jiebang-load", daemon=True).start()
+        try:
+            yield
+        finally:
+            jobs.shutdown()
+            db.dispose()
+
+    app = FastAPI(
+        title="jiebang 揭榜",
+        version="0.1.0",
+        description=DESCRIPTION,
+        lifespan=lifespan,
+    )
+    app.state.settings = settings
+    app.state.jiebang = state
+    app.state.jobs = jobs
+    install_error_handlers(app)
+    app.add_middleware(
+        BodySizeLimit,
+        body_bytes=settings.max_body_bytes,
+        upload_bytes=settings.max_upload_bytes,
+        upload_paths=UPLOAD_PATHS,
+    )
+
+    read_dependencies = [Depends(require_read_key)] if settings.read_requires_key else []
+    app.include_router(health.router)
+    for router in (
+        challenges.router,
+        candidates.router,
+        teams.router,
+        organisations.router,
+        jobs_router.router,
+        reports.router,
+    ):
+        app.include_router(router, dependencies=read_dependencies)
+    app.include_router(web.router)
+    app.mount("/static", StaticFiles(directory=str(WEB_DIR / "static")), name="static")
+    return app
+
+
+def app_from_environment() -> FastAPI:
+    """Factory for `uvicorn --factory service.api.app:app_from_environment`."""
+    return create_app(Settings())

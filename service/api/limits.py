@@ -1,0 +1,94 @@
+"""Bound request bodies: by Content-Length up front, and by counting while the body streams in."""
+
+from __future__ import annotations
+
+import json
+from collections.abc import Collection
+
+from starlette.types import ASGIApp, Message, Receive, Scope, Send
+
+# Multipart framing (boundaries, part headers) around an uploaded file.
+MULTIPART_SLACK_BYTES = 64 * 1024
+
+
+class _TooLarge(Exception):
+    pass
+
+
+class BodySizeLimit:
+    """ASGI middleware: 413 JSON when a body is larger than allowed for its path.
+
+    Upload paths are allowed `upload_bytes` (plus multipart framing); every other request
+    `body_bytes`. A chunked body without Content-Length is counted as it arrives.
+    """
+
+    def __init__(
+        self, app: ASGIApp, *, body_bytes: int, upload_bytes: int, upload_paths: Collection[str]
+    ) -> None:
+        self.app = app
+        self.body_bytes = body_bytes
+        self.upload_bytes = upload_bytes
+        self.upload_paths = frozenset(upload_paths)
+
+    def _limit(self, path: str) -> tuple[int, str]:
+        if path in self.upload_paths:
+            return (
+                self.upload_bytes + MULTIPART_SLACK_BYTES,
+                f"upload larger than {self.upload_bytes} bytes",
+            )
+        return self.body_bytes, f"request body larger than {self.body_bytes} bytes"
+
+    async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
+        if scope["type"] != "http":
+            await self.app(scope, receive, send)
+            return
+        limit, message = self._limit(scope["path"])
+        declared = dict(scope["headers"]).get(b"content-length")
+        if declared is not None:
+            try:
+                too_large = int(declared) > limit
+            except ValueError:
+                await _reject(send, 400, "invalid Content-Length header")
+                return
+            if too_large:
+                await _reject(send, 413, message)
+                return
+
+        received = 0
+        started = False
+
+        async def counting_receive() -> Message:
+            nonlocal received
+            message_in = await receive()
+            if message_in["type"] == "http.request":
+                received += len(message_in.get("body", b""))
+                if received > limit:
+                    raise _TooLarge
+            return message_in
+
+        async def tracking_send(message_out: Message) -> None:
+            nonlocal started
+            started = started or message_out["type"] == "http.response.start"
+            await send(message_out)
+
+        try:
+            await self.app(scope, counting_receive, tracking_send)
+        except _TooLarge:
+            if not started:
+                await _reject(send, 413, message)
+
+
+async def _reject(send: Send, status: int, message: str) -> None:
+    body = json.dumps({"error": message}, ensure_ascii=False).encode()
+    await send(
+        {
+            "type": "http.response.start",
+            "status": status,
+            "headers": [
+                (b"content-type", b"application/json"),
+                (b"content-length", str(len(body)).encode()),
+                (b"connection", b"close"),
+            ],
+        }
+    )
+    await send({"type": "http.response.body", "body": body})

@@ -1,0 +1,1 @@
+"""One router per subsystem; handlers are thin and call the library."""

@@ -1,0 +1,103 @@
+"""Candidates: rank organisations for a challenge or for ad-hoc text; export the ranking."""
+
+from __future__ import annotations
+
+from typing import Annotated
+
+from fastapi import APIRouter, Query
+from fastapi.responses import Response
+
+from corpus.models import OrgKind
+from matcher.results import MatchResult
+from service.api.deps import JsonBody, State
+from service.api.errors import ErrorBody
+from service.api.export import MEDIA_TYPES, export_response
+from service.api.routers.challenges import ChallengeId
+from service.api.schemas import MAX_TOP, ExportFormat, MatchExportIn, MatchIn
+from service.api.state import ServiceState
+
+router = APIRouter(tags=["candidates"])
+
+Top = Annotated[int, Query(ge=1, le=MAX_TOP, description="How many candidates")]
+Kind = Annotated[OrgKind | None, Query(description="Only organisations of this kind")]
+RegionQ = Annotated[
+    str | None, Query(min_length=1, max_length=50, description="City or province, e.g. 杭州")
+]
+Format = Annotated[ExportFormat, Query(description="xlsx or csv")]
+FILE_RESPONSES = {
+    200: {"content": {t: {} for t in MEDIA_TYPES.values()}, "description": "The ranking file."},
+    404: {"model": ErrorBody},
+}
+
+
+def _match(state: ServiceState, text: str, top: int, kind: OrgKind | None, region: str | None):
+    engine = state.engine
+    with state.lock.reading():
+        return engine.match(text, top=top, kind=kind, region=region)
+
+
+def _challenge_ranking(
+    state: ServiceState, challenge_id: str, top: int, kind: OrgKind | None, region: str | None
+) -> MatchResult:
+    challenge = state.challenge(challenge_id)
+    result = _match(state, challenge.query_text, top, kind, region)
+    params = f"top={top}&kind={kind.value if kind else ''}&region={region or ''}"
+    state.db.save_result(challenge_id, params, result.model_dump(mode="json"))
+    return result
+
+
+@router.get(
+    "/challenges/{challenge_id}/candidates",
+    response_model=MatchResult,
+    responses={404: {"model": ErrorBody}},
+    summary="Rank candidate organisations for a challenge, with evidence",
+)
+def candidates(
+    state: State,
+    challenge_id: ChallengeId,
+    top: Top = 10,
+    kind: Kind = None,
+    region: RegionQ = None,
+) -> MatchResult:
+    return _challenge_ranking(state, challenge_id, top, kind, region)
+
+
+@router.get(
+    "/challenges/{challenge_id}/candidates/export",
+    response_class=Response,
+    responses=FILE_RESPONSES,
+    summary="Download a challenge's ranking as XLSX or CSV",
+)
+def export_candidates(
+    state: State,
+    challenge_id: ChallengeId,
+    format: Format = ExportFormat.xlsx,
+    top: Top = 10,
+    kind: Kind = None,
+    region: RegionQ = None,
+) -> Response:
+    result = _challenge_ranking(state, challenge_id, top, kind, region)
+    return export_response(result, format, f"jiebang-{challenge_id}")
+
+
+@router.post(
+    "/match",
+    response_model=MatchResult,
+    dependencies=[JsonBody],
+    responses={415: {"model": ErrorBody}},
+    summary="Rank candidate organisations for ad-hoc text (a query: needs no write key)",
+)
+def match(state: State, body: MatchIn) -> MatchResult:
+    return _match(state, body.text, body.top, body.kind, body.region)
+
+
+@router.post(
+    "/match/export",
+    response_class=Response,
+    dependencies=[JsonBody],
+    responses={**FILE_RESPONSES, 415: {"model": ErrorBody}},
+    summary="Download the ranking for ad-hoc text as XLSX or CSV",
+)
+def export_match(state: State, body: MatchExportIn) -> Response:
+    result = _match(state, body.text, body.top, body.kind, body.region)
+    return export_response(result, body.format, "jiebang-match")

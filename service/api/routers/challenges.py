@@ -1,0 +1,104 @@
+"""Challenges: the built-in catalogue plus those posted by users."""
+
+from __future__ import annotations
+
+import uuid
+from collections import Counter
+from typing import Annotated
+
+from fastapi import APIRouter, Depends, Path, Query, Response
+
+from corpus.models import Challenge
+from service.api.deps import JsonBody, State
+from service.api.errors import Conflict, ErrorBody
+from service.api.schemas import AreaOut, ChallengeIn, ChallengeList, StoredResult
+from service.api.security import require_write_key
+
+router = APIRouter(tags=["challenges"])
+
+ChallengeId = Annotated[str, Path(min_length=1, max_length=128, description="Challenge id")]
+WRITE_ERRORS = {401: {"model": ErrorBody}, 403: {"model": ErrorBody}}
+POSTED = "posted"
+
+
+@router.get("/challenges", response_model=ChallengeList, summary="List challenges by area")
+def list_challenges(
+    state: State,
+    area: Annotated[
+        str | None,
+        Query(max_length=100, description="Area number (6) or part of its name (高分子)"),
+    ] = None,
+) -> ChallengeList:
+    challenges = state.all_challenges()
+    if area and area.strip():
+        key = area.strip()
+        challenges = [
+            c for c in challenges if (c.area_no == int(key) if key.isdigit() else key in c.area)
+        ]
+    counts = Counter(c.area_no for c in state.catalogue.challenges)
+    areas = [
+        AreaOut(no=a.no, name=a.name, name_inferred=a.name_inferred, challenges=counts[a.no])
+        for a in state.catalogue.areas
+    ]
+    return ChallengeList(areas=areas, challenges=challenges)
+
+
+@router.get(
+    "/challenges/{challenge_id}",
+    response_model=Challenge,
+    responses={404: {"model": ErrorBody}},
+    summary="Read one challenge",
+)
+def get_challenge(state: State, challenge_id: ChallengeId) -> Challenge:
+    return state.challenge(challenge_id)
+
+
+@router.post(
+    "/challenges",
+    response_model=Challenge,
+    status_code=201,
+    dependencies=[Depends(require_write_key), JsonBody],
+    responses={**WRITE_ERRORS, 409: {"model": ErrorBody}, 415: {"model": ErrorBody}},
+    summary="Post a challenge",
+)
+def post_challenge(state: State, body: ChallengeIn) -> Challenge:
+    challenge_id = body.id or f"U-{uuid.uuid4().hex[:10]}"
+    if any(c.id == challenge_id for c in state.catalogue.challenges) or state.db.get_challenge(
+        challenge_id
+    ):
+        raise Conflict(f"challenge id '{challenge_id}' is already taken")
+    area_no = next((a.no for a in state.catalogue.areas if a.name == body.area), None)
+    challenge = Challenge(
+        id=challenge_id, area_no=area_no, area=body.area, text=body.text, source=POSTED
+    )
+    state.db.add_challenge(challenge)
+    return challenge
+
+
+@router.delete(
+    "/challenges/{challenge_id}",
+    status_code=204,
+    dependencies=[Depends(require_write_key)],
+    responses={**WRITE_ERRORS, 404: {"model": ErrorBody}, 409: {"model": ErrorBody}},
+    summary="Delete a posted challenge",
+)
+def delete_challenge(state: State, challenge_id: ChallengeId) -> Response:
+    challenge = state.challenge(challenge_id)
+    if challenge.source != POSTED:
+        raise Conflict(f"challenge '{challenge_id}' is built in and cannot be deleted")
+    state.db.delete_challenge(challenge_id)
+    return Response(status_code=204)
+
+
+@router.get(
+    "/challenges/{challenge_id}/results",
+    response_model=list[StoredResult],
+    responses={404: {"model": ErrorBody}},
+    summary="Rankings stored for a challenge, newest first",
+)
+def stored_results(state: State, challenge_id: ChallengeId) -> list[StoredResult]:
+    state.challenge(challenge_id)
+    return [
+        StoredResult(params=row.params_key, computed_at=row.computed_at, result=row.result)
+        for row in state.db.results_for(challenge_id)
+    ]

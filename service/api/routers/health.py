@@ -1,0 +1,38 @@
+"""Liveness (`/healthz`: the process answers) and readiness (`/readyz`: it can match)."""
+
+from __future__ import annotations
+
+from fastapi import APIRouter
+from fastapi.responses import JSONResponse
+
+from service.api.deps import State
+from service.api.schemas import Health, Readiness
+
+router = APIRouter(tags=["health"])
+
+
+@router.get("/healthz", response_model=Health, summary="The process is alive")
+def healthz() -> Health:
+    return Health(status="ok")
+
+
+@router.get(
+    "/readyz",
+    response_model=Readiness,
+    summary="The model and index are loaded",
+    responses={503: {"model": Readiness, "description": "Still loading, or loading failed."}},
+)
+def readyz(state: State) -> Readiness | JSONResponse:
+    if not state.ready:
+        detail = state.load_error or "loading the model and index"
+        body = Readiness(ready=False, detail=detail)
+        return JSONResponse(body.model_dump(mode="json"), status_code=503)
+    with state.lock.reading():
+        organisations = len(state.engine.organisations)
+    return Readiness(
+        ready=True,
+        detail="ok",
+        organisations=organisations,
+        challenges=len(state.all_challenges()),
+        model=state.settings.model,
+    )

@@ -1,0 +1,134 @@
+"""Bulk jobs: upload patents to match against every challenge; poll progress; fetch the output."""
+
+from __future__ import annotations
+
+from enum import StrEnum
+from pathlib import Path
+from typing import Annotated
+
+from fastapi import APIRouter, Depends, File, Form, Query, Request, Response, UploadFile
+from fastapi import Path as PathParam
+from fastapi.responses import FileResponse
+
+from matcher.patents.calibration import DEFAULT_MIN_CONFIDENCE
+from service.api.deps import State
+from service.api.errors import Conflict, ErrorBody, NotFound
+from service.api.routers.challenges import WRITE_ERRORS
+from service.api.schemas import JobOut
+from service.api.security import require_write_key
+from service.db import JobRow, JobStatus
+
+router = APIRouter(tags=["jobs"])
+
+JobId = Annotated[str, PathParam(min_length=1, max_length=64, description="Job id")]
+MEDIA_TYPES = {"jsonl": "application/x-ndjson", "csv": "text/csv; charset=utf-8"}
+
+
+class JobOutputFormat(StrEnum):
+    jsonl = "jsonl"
+    csv = "csv"
+
+
+class ResultPart(StrEnum):
+    result = "result"
+    rejects = "rejects"
+
+
+def _job_out(request: Request, job: JobRow) -> JobOut:
+    done = job.status == JobStatus.done
+    return JobOut(
+        id=job.id,
+        kind=job.kind,
+        status=job.status,
+        progress=job.progress,
+        total=job.total,
+        totals=job.totals,
+        error=job.error,
+        created_at=job.created_at,
+        updated_at=job.updated_at,
+        result_url=request.url_for("job_result", job_id=job.id).path if done else None,
+    )
+
+
+def _job(state: State, job_id: str) -> JobRow:
+    job = state.db.get_job(job_id)
+    if job is None:
+        raise NotFound(f"unknown job id '{job_id}'")
+    return job
+
+
+@router.post(
+    "/patents/match",
+    response_model=JobOut,
+    status_code=202,
+    dependencies=[Depends(require_write_key)],
+    responses={
+        **WRITE_ERRORS,
+        413: {"model": ErrorBody, "description": "The upload is too large."},
+        415: {"model": ErrorBody, "description": "Not a .jsonl or .csv file."},
+        422: {"model": ErrorBody, "description": "Empty, or no readable patent rows."},
+    },
+    summary="Upload patents (.jsonl or .csv) to match against every challenge, as a job",
+)
+def start_patent_match(
+    request: Request,
+    response: Response,
+    state: State,
+    file: Annotated[UploadFile, File(description="Patents: .jsonl or .csv, UTF-8")],
+    top: Annotated[int, Form(ge=1, le=20, description="Challenges per patent")] = 3,
+    min_confidence: Annotated[float, Form(ge=0, le=1)] = DEFAULT_MIN_CONFIDENCE,
+    format: Annotated[JobOutputFormat, Form(description="Output format")] = JobOutputFormat.jsonl,
+) -> JobOut:
+    state.require_ready()
+    job = request.app.state.jobs.create_patent_match(
+        file.file,
+        file.filename or "",
+        {"top": top, "min_confidence": min_confidence, "format": format.value},
+    )
+    response.headers["Location"] = request.url_for("get_job", job_id=job.id).path
+    return _job_out(request, job)
+
+
+@router.get(
+    "/jobs/{job_id}",
+    response_model=JobOut,
+    responses={404: {"model": ErrorBody}},
+    summary="A job's status and progress",
+)
+def get_job(request: Request, state: State, job_id: JobId) -> JobOut:
+    return _job_out(request, _job(state, job_id))
+
+
+@router.get(
+    "/jobs/{job_id}/result",
+    response_class=FileResponse,
+    responses={
+        200: {"content": {t: {} for t in MEDIA_TYPES.values()}, "description": "The output."},
+        404: {"model": ErrorBody},
+        409: {"model": ErrorBody, "description": "The job has not finished."},
+    },
+    summary="A finished job's output (or its rejected rows, with part=rejects)",
+)
+def job_result(
+    request: Request,
+    state: State,
+    job_id: JobId,
+    part: Annotated[ResultPart, Query()] = ResultPart.result,
+) -> FileResponse:
+    job = _job(state, job_id)
+    if job.status == JobStatus.failed:
+        raise Conflict(f"job '{job_id}' failed: {job.error}")
+    if job.status != JobStatus.done:
+        raise Conflict(f"job '{job_id}' is {job.status}: {job.progress} of {job.total} rows done")
+    fmt = job.params["format"]
+    if part is ResultPart.rejects:
+        path, media_type, name = (
+            request.app.state.jobs.rejects_file(job),
+            MEDIA_TYPES["jsonl"],
+            (f"{job_id}.rejects.jsonl"),
+        )
+    else:
+        path, media_type, name = Path(job.result_path or ""), MEDIA_TYPES[fmt], f"{job_id}.{fmt}"
+    if not path.is_file():
+        raise NotFound(f"the {part} file of job '{job_id}' is gone from the server")
+    return FileResponse(path, media_type=media_type, filename=name)

@@ -1,0 +1,119 @@
+"""Request and response models of the API that the library does not already define.
+
+Results reuse `matcher.results` and records reuse `corpus.models`, so every face serialises the
+same shapes.
+"""
+
+from __future__ import annotations
+
+from datetime import datetime
+from enum import StrEnum
+from typing import Annotated, Any
+
+from pydantic import AfterValidator, BaseModel, ConfigDict, Field
+
+from corpus.models import Challenge, OrgKind, Region
+
+MAX_TEXT_CHARS = 20_000
+MAX_TOP = 200
+ID_PATTERN = r"^[A-Za-z0-9][A-Za-z0-9._\-]{0,63}$"
+
+
+def _not_blank(value: str) -> str:
+    value = value.strip()
+    if not value:
+        raise ValueError("must not be empty or only whitespace")
+    return value
+
+
+Text = Annotated[str, Field(min_length=1, max_length=MAX_TEXT_CHARS), AfterValidator(_not_blank)]
+ShortText = Annotated[str, Field(min_length=1, max_length=200), AfterValidator(_not_blank)]
+
+
+class Strict(BaseModel):
+    model_config = ConfigDict(extra="forbid")
+
+
+class ChallengeIn(Strict):
+    """A challenge to post. Without an id, one is assigned (`U-` + 10 hex digits)."""
+
+    id: str | None = Field(default=None, pattern=ID_PATTERN, examples=["U-hydrogen-01"])
+    area: ShortText = Field(examples=["氢能装备"])
+    text: Text = Field(examples=["高压储氢瓶碳纤维缠绕工艺及氢脆防护"])
+
+
+class AreaOut(BaseModel):
+    no: int
+    name: str
+    name_inferred: bool
+    challenges: int
+
+
+class ChallengeList(BaseModel):
+    areas: list[AreaOut]
+    challenges: list[Challenge]
+
+
+class MatchIn(Strict):
+    """Ad-hoc text to rank organisations for."""
+
+    text: Text = Field(examples=["高温合金真空感应熔炼与纯净化冶炼技术"])
+    top: int = Field(default=10, ge=1, le=MAX_TOP)
+    kind: OrgKind | None = None
+    region: str | None = Field(default=None, min_length=1, max_length=50)
+
+
+class ExportFormat(StrEnum):
+    xlsx = "xlsx"
+    csv = "csv"
+
+
+class MatchExportIn(MatchIn):
+    format: ExportFormat = ExportFormat.xlsx
+
+
+class StoredResult(BaseModel):
+    """A ranking computed earlier for a challenge, as stored in the database."""
+
+    params: str
+    computed_at: datetime
+    result: dict[str, Any]
+
+
+class OrganisationSummary(BaseModel):
+    id: str
+    name: str
+    kind: OrgKind
+    region: Region
+
+
+class OrganisationPage(BaseModel):
+    total: int
+    items: list[OrganisationSummary]
+
+
+class JobOut(BaseModel):
+    """A background job: its status and progress (`progress` of `total` rows done)."""
+
+    id: str
+    kind: str
+    status: str
+    progress: int
+    total: int | None
+    totals: dict[str, Any]
+    error: str | None
+    created_at: datetime
+    updated_at: datetime
+    result_url: str | None
+
+
+class Health(BaseModel):
+    status: str
+
+
+class Readiness(BaseModel):
+    ready: bool
+    detail: str
+    organisations: int | None = None
+    challenges: int | None = None
+    model: str | None = None

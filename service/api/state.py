@@ -1,0 +1,199 @@
+"""What the running service holds: settings, database, catalogue, the engine, its lock, jobs.
+
+The model and index are loaded once, in a background thread started by the app's lifespan, so
+`/healthz` answers at once and `/readyz` says when matching is possible. The database is the
+source of truth for organisations posted or deleted through the API; on loading, the index is
+brought in line with it by incremental updates, never a rebuild.
+"""
+
+from __future__ import annotations
+
+import logging
+from dataclasses import dataclass
+from pathlib import Path
+
+from corpus.catalogue import Catalogue, builtin_catalogue
+from corpus.demo import demo_organisations_path
+from corpus.loaders import load_challenges, load_organisations
+from corpus.models import Challenge, Organisation
+from embed.embedder import Embedder
+from embed.segment import Segmenter
+from matcher.engine import INDEX_FILE, MatchEngine
+from service.api.errors import Conflict, NotFound, NotReady
+from service.api.rwlock import ReadWriteLock
+from service.db import Database
+from service.settings import Settings
+
+log = logging.getLogger("jiebang.api")
+
+
+def catalogue(settings: Settings) -> Catalogue:
+    """The built-in catalogue plus the configured user challenges file, if any."""
+    base = builtin_catalogue()
+    if settings.challenges_file is None:
+        return base
+    return base.with_user(load_challenges(settings.challenges_file).records)
+
+
+@dataclass(frozen=True)
+class ReconcileReport:
+    """How many index updates it took to bring the index in line with the database."""
+
+    upserted: int
+    removed: int
+
+
+def open_engine(settings: Settings, embedder: Embedder) -> MatchEngine:
+    """Load the saved index; when there is none yet, build and save the demo index."""
+    index_dir = settings.resolved_index_dir
+    if (index_dir / INDEX_FILE).exists():
+        return MatchEngine.load(index_dir, embedder)
+    log.info("no index at %s: building the demo index", index_dir)
+    organisations = load_organisations(demo_organisations_path()).records
+    engine = MatchEngine.build(organisations, embedder, progress=False)
+    engine.save(index_dir)
+    return engine
+
+
+def reconcile(engine: MatchEngine, db: Database) -> ReconcileReport:
+    """Apply the database's organisations (live and deleted) to the engine, incrementally."""
+    upserted = removed = 0
+    for row in db.organisation_rows():
+        present = engine.organisations.get(row.id)
+        if row.deleted:
+            if present is not None:
+                engine.remove_organisation(row.id)
+                removed += 1
+            continue
+        wanted = row.to_model()
+        if present != wanted:
+            engine.upsert_organisation(wanted)
+            upserted += 1
+    return ReconcileReport(upserted, removed)
+
+
+class ServiceState:
+    """Shared by every request. Engine access goes through `reading()`/`writing()`."""
+
+    def __init__(self, settings: Settings, db: Database) -> None:
+        self.settings = settings
+        self.db = db
+        self.catalogue: Catalogue = catalogue(settings)
+        self.lock = ReadWriteLock()
+        self._engine: MatchEngine | None = None
+        self.segmenter = Segmenter()
+        self._load_error: str | None = None
+
+    # -- loading --------------------------------------------------------------------------
+
+    def load(self) -> None:
+        """Open the engine and reconcile it with the database (run once, in a thread)."""
+        try:
+            embedder = Embedder(
+                self.settings.model,
+                self.settings.home,
+                self.settings.batch_size,
+                models_dir=self.settings.models_dir,
+            )
+            engine = open_engine(self.settings, embedder)
+            report = reconcile(engine, self.db)
+            if report.upserted or report.removed:
+                engine.save(self.index_dir)
+            log.info(
+                "index ready: %d organisations (%d upserted, %d removed from the database)",
+                len(engine.organisations),
+                report.upserted,
+                report.removed,
+            )
+            self._engine = engine
+        except Exception as error:  # reported by /readyz and every engine request
+            log.exception("loading the model and index failed")
+            self._load_error = f"{type(error).__name__}: {error}"
+
+    @property
+    def ready(self) -> bool:
+        return self._engine is not None
+
+    @property
+    def load_error(self) -> str | None:
+        return self._load_error
+
+    @property
+    def index_dir(self) -> Path:
+        return self.settings.resolved_index_dir
+
+    @property
+    def embedder(self) -> Embedder:
+        """The loaded embedder (bulk jobs encode with it); 503 until loaded."""
+        return self.engine.embedder
+
+    @property
+    def engine(self) -> MatchEngine:
+        """The loaded engine; 503 while it is still loading or if loading failed."""
+        if self._engine is None:
+            raise self._not_ready()
+        return self._engine
+
+    def require_ready(self) -> None:
+        """503 unless the model and index are loaded."""
+        if self._engine is None:
+            raise self._not_ready()
+
+    def _not_ready(self) -> NotReady:
+        if self._load_error:
+            return NotReady(f"the model or index failed to load: {self._load_error}")
+        return NotReady("the service is starting: the model and index are still loading")
+
+    # -- challenges -----------------------------------------------------------------------
+
+    def challenge(self, challenge_id: str) -> Challenge:
+        """A built-in or posted challenge; 404 when unknown."""
+        for challenge in self.catalogue.challenges:
+            if challenge.id == challenge_id:
+                return challenge
+        posted = self.db.get_challenge(challenge_id)
+        if posted is None:
+            raise NotFound(f"unknown challenge id '{challenge_id}'")
+        return posted
+
+    def all_challenges(self) -> list[Challenge]:
+        return [*self.catalogue.challenges, *self.db.list_challenges()]
+
+    # -- organisations --------------------------------------------------------------------
+
+    def organisation(self, org_id: str) -> Organisation:
+        with self.lock.reading():
+            found = self.engine.organisations.get(org_id)
+        if found is None:
+            raise NotFound(f"unknown organisation id '{org_id}'")
+        return found
+
+    def put_organisation(self, organisation: Organisation, *, replace: bool) -> bool:
+        """Add (or, with `replace`, update) an organisation; True when it was new.
+
+        The database is written first, then the index is updated and saved. Should the process
+        die between the two, the next start-up's reconcile finishes the job.
+        """
+        engine = self.engine
+        with self.lock.writing():
+            exists = organisation.id in engine.organisations
+            if exists and not replace:
+                raise Conflict(
+                    f"organisation id '{organisation.id}' already exists; "
+                    "post with ?replace=true to update it"
+                )
+            self.db.put_organisation(organisation)
+            engine.upsert_organisation(organisation)
+            engine.save(self.index_dir)
+        return not exists
+
+    def delete_organisation(self, org_id: str) -> Organisation:
+        engine = self.engine
+        with self.lock.writing():
+            found = engine.organisations.get(org_id)
+            if found is None:
+                raise NotFound(f"unknown organisation id '{org_id}'")
+            self.db.delete_organisation(found)
+            engine.remove_organisation(org_id)
+            engine.save(self.index_dir)
+        return found

@@ -1,0 +1,36 @@
+"""`jiebang serve`: run the HTTP API and web page with uvicorn."""
+
+from __future__ import annotations
+
+import secrets
+from typing import Annotated
+
+import typer
+
+from service.cli.common import console, settings, user_errors
+
+
+@user_errors
+def serve(
+    host: Annotated[str, typer.Option(help="Address to listen on.")] = "127.0.0.1",
+    port: Annotated[int, typer.Option(min=1, max=65535, help="Port to listen on.")] = 8000,
+) -> None:
+    """Serve the API and the web page; the model and index load once, at start-up."""
+    import uvicorn
+
+    from service.api.app import create_app
+
+    config = settings()
+    if not config.api_key:
+        # Writes always need a key: without a configured one, make one for this run only.
+        config.api_key = secrets.token_urlsafe(16)
+        console.print(f"JIEBANG_API_KEY is not set; the API key for this run is: {config.api_key}")
+    app = create_app(config)
+    console.print(
+        f"jiebang serving at http://{host}:{port}/  (API docs: http://{host}:{port}/docs)"
+    )
+    uvicorn.run(app, host=host, port=port, log_level="info")
+
+
+def register(app: typer.Typer) -> None:
+    app.command("serve")(serve)

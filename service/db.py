@@ -1,0 +1,308 @@
+"""Persistence for the service: posted challenges, organisations, bulk jobs and match results.
+
+The database is the source of truth for everything posted through the API; the vector index is
+brought in line with it at start-up. SQLite (a file under JIEBANG_HOME) by default, any
+SQLAlchemy URL (PostgreSQL) by configuration. The schema is created and upgraded by Alembic.
+"""
+
+from __future__ import annotations
+
+import json
+from collections.abc import Iterator
+from contextlib import contextmanager
+from datetime import UTC, datetime
+from enum import StrEnum
+from importlib import resources
+from pathlib import Path
+from typing import Any
+
+from alembic import command
+from alembic.config import Config
+from sqlalchemy import (
+    JSON,
+    Boolean,
+    DateTime,
+    Integer,
+    String,
+    Text,
+    UniqueConstraint,
+    create_engine,
+    event,
+    select,
+)
+from sqlalchemy.engine import Engine
+from sqlalchemy.orm import DeclarativeBase, Mapped, Session, mapped_column, sessionmaker
+from sqlalchemy.types import TypeDecorator
+
+from corpus.models import Challenge, Organisation
+
+
+def utcnow() -> datetime:
+    return datetime.now(UTC)
+
+
+class UTCDateTime(TypeDecorator[datetime]):
+    """A timezone-aware UTC datetime on every backend (SQLite drops the offset otherwise)."""
+
+    impl = DateTime(timezone=True)
+    cache_ok = True
+
+    def process_bind_param(self, value: datetime | None, _dialect: Any) -> datetime | None:
+        return value.astimezone(UTC) if value is not None else None
+
+    def process_result_value(self, value: datetime | None, _dialect: Any) -> datetime | None:
+        if value is None:
+            return None
+        return value.replace(tzinfo=UTC) if value.tzinfo is None else value.astimezone(UTC)
+
+
+class Base(DeclarativeBase):
+    pass
+
+
+class ChallengeRow(Base):
+    """A challenge posted by a user (the built-in catalogue is not stored)."""
+
+    __tablename__ = "challenges"
+
+    id: Mapped[str] = mapped_column(String(128), primary_key=True)
+    area: Mapped[str] = mapped_column(String(200))
+    text: Mapped[str] = mapped_column(Text)
+    data: Mapped[dict[str, Any]] = mapped_column(JSON)
+    created_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
+
+    def to_model(self) -> Challenge:
+        return Challenge.model_validate(self.data)
+
+
+class OrganisationRow(Base):
+    """An organisation added or deleted through the API.
+
+    A deleted organisation keeps its row as a tombstone (`deleted=True`), so one that also lives
+    in the base index (e.g. the demo corpus) is removed again whenever the index is reloaded.
+    """
+
+    __tablename__ = "organisations"
+
+    id: Mapped[str] = mapped_column(String(200), primary_key=True)
+    name: Mapped[str] = mapped_column(String(300))
+    kind: Mapped[str] = mapped_column(String(40))
+    data: Mapped[dict[str, Any]] = mapped_column(JSON)
+    deleted: Mapped[bool] = mapped_column(Boolean, default=False)
+    updated_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
+
+    def to_model(self) -> Organisation:
+        return Organisation.model_validate(self.data)
+
+
+class JobStatus(StrEnum):
+    queued = "queued"
+    running = "running"
+    done = "done"
+    failed = "failed"
+
+
+class JobRow(Base):
+    """A background job (bulk patent matching): its progress, totals and where its result is."""
+
+    __tablename__ = "jobs"
+
+    id: Mapped[str] = mapped_column(String(64), primary_key=True)
+    kind: Mapped[str] = mapped_column(String(40))
+    status: Mapped[str] = mapped_column(String(20), default=JobStatus.queued)
+    progress: Mapped[int] = mapped_column(Integer, default=0)
+    total: Mapped[int | None] = mapped_column(Integer, nullable=True)
+    totals: Mapped[dict[str, Any]] = mapped_column(JSON, default=dict)
+    params: Mapped[dict[str, Any]] = mapped_column(JSON, default=dict)
+    error: Mapped[str | None] = mapped_column(Text, nullable=True)
+    input_path: Mapped[str] = mapped_column(Text)
+    result_path: Mapped[str | None] = mapped_column(Text, nullable=True)
+    created_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
+    updated_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
+
+
+class MatchResultRow(Base):
+    """The latest ranking computed for a challenge under one set of parameters."""
+
+    __tablename__ = "match_results"
+    __table_args__ = (UniqueConstraint("challenge_id", "params_key"),)
+
+    id: Mapped[int] = mapped_column(Integer, primary_key=True, autoincrement=True)
+    challenge_id: Mapped[str] = mapped_column(String(128), index=True)
+    params_key: Mapped[str] = mapped_column(String(400))
+    result: Mapped[dict[str, Any]] = mapped_column(JSON)
+    computed_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
+
+
+def _migrations_config(url: str) -> Config:
+    package = resources.files("service")
+    config = Config(str(package / "alembic.ini"))
+    config.set_main_option("script_location", str(package / "migrations"))
+    config.set_main_option("sqlalchemy.url", url.replace("%", "%%"))
+    return config
+
+
+def _sqlite_pragmas(dbapi_connection: Any, _record: Any) -> None:
+    # WAL lets readers run beside the single writer; busy_timeout waits instead of failing.
+    cursor = dbapi_connection.cursor()
+    cursor.execute("PRAGMA journal_mode=WAL")
+    cursor.execute("PRAGMA busy_timeout=10000")
+    cursor.execute("PRAGMA foreign_keys=ON")
+    cursor.close()
+
+
+class Database:
+    """An engine, a session factory and the repository functions the API needs."""
+
+    def __init__(self, url: str) -> None:
+        self.url = url
+        if url.startswith("sqlite:///"):
+            Path(url.removeprefix("sqlite:///")).parent.mkdir(parents=True, exist_ok=True)
+        self.engine: Engine = create_engine(
+            url, json_serializer=lambda value: json.dumps(value, ensure_ascii=False)
+        )
+        if self.engine.dialect.name == "sqlite":
+            event.listen(self.engine, "connect", _sqlite_pragmas)
+        self._sessions = sessionmaker(self.engine, expire_on_commit=False)
+
+    def upgrade(self) -> None:
+        """Create or upgrade the schema to the newest Alembic revision."""
+        config = _migrations_config(self.url)
+        with self.engine.begin() as connection:
+            config.attributes["connection"] = connection
+            command.upgrade(config, "head")
+
+    def dispose(self) -> None:
+        self.engine.dispose()
+
+    @contextmanager
+    def session(self) -> Iterator[Session]:
+        """A session committed on success and rolled back on error."""
+        with self._sessions() as session, session.begin():
+            yield session
+
+    # -- challenges -----------------------------------------------------------------------
+
+    def add_challenge(self, challenge: Challenge) -> None:
+        with self.session() as session:
+            session.add(
+                ChallengeRow(
+                    id=challenge.id,
+                    area=challenge.area,
+                    text=challenge.text,
+                    data=challenge.model_dump(mode="json"),
+                )
+            )
+
+    def get_challenge(self, challenge_id: str) -> Challenge | None:
+        with self.session() as session:
+            row = session.get(ChallengeRow, challenge_id)
+            return row.to_model() if row else None
+
+    def list_challenges(self) -> list[Challenge]:
+        with self.session() as session:
+            rows = session.scalars(select(ChallengeRow).order_by(ChallengeRow.created_at))
+            return [row.to_model() for row in rows]
+
+    def delete_challenge(self, challenge_id: str) -> bool:
+        with self.session() as session:
+            row = session.get(ChallengeRow, challenge_id)
+            if row is None:
+                return False
+            session.delete(row)
+            session.execute(
+                MatchResultRow.__table__.delete().where(MatchResultRow.challenge_id == challenge_id)
+            )
+            return True
+
+    # -- organisations --------------------------------------------------------------------
+
+    def put_organisation(self, organisation: Organisation) -> bool:
+        """Insert or replace an organisation; True when it was new (or had been deleted)."""
+        with self.session() as session:
+            row = session.get(OrganisationRow, organisation.id)
+            created = row is None or row.deleted
+            if row is None:
+                row = OrganisationRow(id=organisation.id)
+                session.add(row)
+            row.name = organisation.name
+            row.kind = organisation.kind.value
+            row.data = organisation.model_dump(mode="json")
+            row.deleted = False
+            row.updated_at = utcnow()
+            return created
+
+    def delete_organisation(self, organisation: Organisation) -> None:
+        """Record the deletion as a tombstone, so it is never re-added from an older index."""
+        with self.session() as session:
+            row = session.get(OrganisationRow, organisation.id)
+            if row is None:
+                row = OrganisationRow(id=organisation.id)
+                session.add(row)
+            row.name = organisation.name
+            row.kind = organisation.kind.value
+            row.data = organisation.model_dump(mode="json")
+            row.deleted = True
+            row.updated_at = utcnow()
+
+    def organisation_rows(self) -> list[OrganisationRow]:
+        """Every organisation row, live and deleted, in the order they were last changed."""
+        with self.session() as session:
+            return list(
+                session.scalars(select(OrganisationRow).order_by(OrganisationRow.updated_at))
+            )
+
+    # -- match results --------------------------------------------------------------------
+
+    def save_result(self, challenge_id: str, params_key: str, result: dict[str, Any]) -> None:
+        with self.session() as session:
+            row = session.scalar(
+                select(MatchResultRow).where(
+                    MatchResultRow.challenge_id == challenge_id,
+                    MatchResultRow.params_key == params_key,
+                )
+            )
+            if row is None:
+                row = MatchResultRow(challenge_id=challenge_id, params_key=params_key)
+                session.add(row)
+            row.result = result
+            row.computed_at = utcnow()
+
+    def results_for(self, challenge_id: str) -> list[MatchResultRow]:
+        with self.session() as session:
+            return list(
+                session.scalars(
+                    select(MatchResultRow)
+                    .where(MatchResultRow.challenge_id == challenge_id)
+                    .order_by(MatchResultRow.computed_at.desc())
+                )
+            )
+
+    # -- jobs -----------------------------------------------------------------------------
+
+    def add_job(self, job: JobRow) -> None:
+        with self.session() as session:
+            session.add(job)
+
+    def get_job(self, job_id: str) -> JobRow | None:
+        with self.session() as session:
+            return session.get(JobRow, job_id)
+
+    def update_job(self, job_id: str, **fields: Any) -> None:
+        with self.session() as session:
+            row = session.get(JobRow, job_id)
+            if row is None:
+                return
+            for name, value in fields.items():
+                setattr(row, name, value)
+            row.updated_at = utcnow()
+
+    def unfinished_jobs(self) -> list[JobRow]:
+        with self.session() as session:
+            return list(
+                session.scalars(
+                    select(JobRow)
+                    .where(JobRow.status.in_([JobStatus.queued, JobStatus.running]))
+                    .order_by(JobRow.created_at)
+                )
+            )
