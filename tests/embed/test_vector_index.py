@@ -1,0 +1,98 @@
+"""FAISS index: add/remove/save/load round trip, crash-safe saves, model mismatch refused."""
+
+from __future__ import annotations
+
+import os
+import signal
+import subprocess
+import sys
+
+import numpy as np
+import pytest
+
+from corpus.errors import JiebangError
+from embed.vector_index import VectorIndex
+
+
+def _unit(rng: np.random.Generator, n: int, dim: int = 8) -> np.ndarray:
+    v = rng.normal(size=(n, dim)).astype(np.float32)
+    return v / np.linalg.norm(v, axis=1, keepdims=True)
+
+
+def test_add_remove_save_load_round_trip(tmp_path):
+    rng = np.random.default_rng(0)
+    vectors = _unit(rng, 50)
+    index = VectorIndex(8, "m")
+    index.add(np.arange(100, 150), vectors)
+    assert index.remove(np.array([100, 101, 999])) == 2
+    scores, ids = index.search(vectors[10], k=1)
+    assert ids[0, 0] == 110 and scores[0, 0] == pytest.approx(1.0, abs=1e-5)
+    index.save(tmp_path / "v.bin")
+    loaded = VectorIndex.load(tmp_path / "v.bin", "m", 8)
+    assert len(loaded) == 48
+    assert sorted(loaded.ids().tolist()) == list(range(102, 150))
+    _, ids = loaded.search(vectors[0], k=48)
+    assert 100 not in ids[0]
+
+
+def test_add_replaces_an_existing_id():
+    rng = np.random.default_rng(1)
+    a, b = _unit(rng, 2)
+    index = VectorIndex(8, "m")
+    index.add(np.array([7]), a[None])
+    index.add(np.array([7]), b[None])
+    assert len(index) == 1
+    scores, ids = index.search(b, k=1)
+    assert ids[0, 0] == 7 and scores[0, 0] == pytest.approx(1.0, abs=1e-5)
+
+
+def test_search_respects_allowed_ids():
+    rng = np.random.default_rng(2)
+    vectors = _unit(rng, 20)
+    index = VectorIndex(8, "m")
+    index.add(np.arange(20), vectors)
+    _, ids = index.search(vectors[3], k=5, allowed=np.array([10, 11]))
+    assert set(ids[0][ids[0] >= 0].tolist()) == {10, 11}
+
+
+def test_other_model_or_dimension_is_refused(tmp_path):
+    index = VectorIndex(8, "model-a")
+    index.add(np.arange(3), _unit(np.random.default_rng(3), 3))
+    index.save(tmp_path / "v.bin")
+    with pytest.raises(JiebangError, match="model-a"):
+        VectorIndex.load(tmp_path / "v.bin", "model-b", 8)
+    with pytest.raises(JiebangError, match="dim 8"):
+        VectorIndex.load(tmp_path / "v.bin", "model-a", 16)
+
+
+def test_missing_index_is_a_clear_error(tmp_path):
+    with pytest.raises(JiebangError, match="jiebang index build"):
+        VectorIndex.load(tmp_path / "nope.bin", "m", 8)
+
+
+def test_a_save_killed_midway_keeps_the_old_index(tmp_path):
+    """Kill a process while it writes a large index; the previous file must still load."""
+    path = tmp_path / "v.bin"
+    old = VectorIndex(64, "m")
+    old.add(np.arange(5), _unit(np.random.default_rng(4), 5, 64))
+    old.save(path)
+    writer = (
+        "import numpy as np, sys, pathlib; from embed.vector_index import VectorIndex\n"
+        "ix = VectorIndex(64, 'm'); v = np.random.default_rng(0).normal(size=(400_000, 64))\n"
+        "ix.add(np.arange(400_000), (v / np.linalg.norm(v, axis=1, keepdims=True)).astype('f4'))\n"
+        "print('saving', flush=True)\n"
+        "while True: ix.save(pathlib.Path(sys.argv[1]))\n"
+    )
+    proc = subprocess.Popen(
+        [sys.executable, "-c", writer, str(path)], stdout=subprocess.PIPE, text=True
+    )
+    assert proc.stdout.readline().strip() == "saving"
+    # Wait until a temporary file is being written, then kill mid-write.
+    for _ in range(2000):
+        if any(p.name.endswith(".tmp") for p in tmp_path.iterdir()):
+            break
+        os.sched_yield()
+    os.kill(proc.pid, signal.SIGKILL)
+    proc.wait()
+    loaded = VectorIndex.load(path, "m", 64)
+    assert len(loaded) in (5, 400_000)  # old, or a complete new one: never a torn file

@@ -1,0 +1,76 @@
+"""`jiebang` end to end in subprocesses: challenges, index build, match, and bad input."""
+
+from __future__ import annotations
+
+import json
+import subprocess
+import sys
+from pathlib import Path
+
+import pytest
+
+JIEBANG = [sys.executable, "-m", "service.cli"]
+
+
+def run(env: dict[str, str], *args: str) -> subprocess.CompletedProcess:
+    return subprocess.run([*JIEBANG, *args], env=env, capture_output=True, text=True, timeout=600)
+
+
+def test_challenges_list_json(cli_env):
+    out = run(cli_env, "challenges", "list", "--area", "6", "--json")
+    assert out.returncode == 0, out.stderr
+    rows = json.loads(out.stdout)
+    assert rows and all(r["area"] == "数控机床" and r["id"].startswith("ZJ2021-06-") for r in rows)
+
+
+@pytest.fixture
+def built_index(cli_env) -> dict[str, str]:
+    out = run(cli_env, "index", "build")
+    assert out.returncode == 0, out.stderr
+    assert "indexed" in out.stdout
+    return cli_env
+
+
+def test_index_then_match_json_contract(built_index):
+    out = run(built_index, "match", "--challenge", "ZJ2021-09-01", "--top", "3", "--json")
+    assert out.returncode == 0, out.stderr
+    rows = json.loads(out.stdout)
+    assert len(rows) == 3
+    for row in rows:
+        assert {"org_id", "name", "kind", "region", "score", "evidence"} <= set(row)
+        assert row["evidence"] and {"text", "score"} <= set(row["evidence"][0])
+    assert any("质谱" in e["text"] for e in rows[0]["evidence"])
+
+
+def test_match_free_text_with_filters_prints_a_table(built_index):
+    out = run(built_index, "match", "废旧锂电池回收", "--kind", "university", "--top", "2")
+    assert out.returncode == 0, out.stderr
+    assert "高校" in out.stdout and "企业 ·" not in out.stdout
+
+
+@pytest.mark.parametrize(
+    ("args", "message"),
+    [
+        (("match", "   "), "empty"),
+        (("match", "--challenge", "ZJ2099-01-01"), "unknown challenge id"),
+        (("index", "build", "--orgs", "/nonexistent/orgs.jsonl"), "cannot read"),
+    ],
+)
+def test_bad_input_is_one_line_and_nonzero(built_index, args, message):
+    out = run(built_index, *args)
+    assert out.returncode == 1
+    assert message in out.stderr
+    assert "Traceback" not in out.stderr and len(out.stderr.strip().splitlines()) == 1
+
+
+def test_missing_index_is_a_clear_error(cli_env):
+    out = run(cli_env, "match", "光刻胶")
+    assert out.returncode == 1 and "jiebang index build" in out.stderr
+    assert "Traceback" not in out.stderr
+
+
+def test_wrong_encoding_is_a_clear_error(cli_env, tmp_path: Path):
+    bad = tmp_path / "orgs.jsonl"
+    bad.write_bytes('{"id": "x", "name": "浙江示例公司"}\n'.encode("gbk"))
+    out = run(cli_env, "index", "build", "--orgs", str(bad))
+    assert out.returncode == 1 and "UTF-8" in out.stderr and "Traceback" not in out.stderr
