@@ -1,0 +1,48 @@
+# jiebang — two commands do all the set-up:
+#   make run    install, build the demo index, print ranked candidates, start the service
+#   make test   install, lint, run the whole test suite
+# Both are idempotent: a second run reinstalls nothing.
+
+PYTHON ?= python3.11
+VENV   := .venv
+BIN    := $(VENV)/bin
+STAMP  := $(VENV)/.installed
+SYSTEM_STAMP := .jiebang/.system-packages
+# The three challenges `make run` ranks candidates for (数控机床, 集成电路材料, 电池回收).
+DEMO_CHALLENGES := ZJ2021-06-01 ZJ2021-05-04 ZJ2021-15-01
+
+.PHONY: run test lint install system-packages clean
+
+$(BIN)/python:
+	$(PYTHON) -m venv $(VENV)
+
+# torch first, pinned to the CPU build on disk, so nothing pulls a multi-GB CUDA build.
+$(STAMP): pyproject.toml | $(BIN)/python
+	$(BIN)/pip install --quiet torch==2.13.0
+	$(BIN)/pip install --quiet -e '.[dev]'
+	touch $(STAMP)
+
+install: $(STAMP)
+
+# Chromium (browser tests) and a CJK font (charts); Debian packages, installed once.
+$(SYSTEM_STAMP):
+	@if [ ! -x /usr/bin/chromium ] || ! fc-list 2>/dev/null | grep -qi "WenQuanYi Micro Hei"; then \
+		apt-get update -qq && apt-get install -y -qq chromium fonts-wqy-microhei >/dev/null; \
+	fi
+	@mkdir -p $(dir $@) && touch $@
+
+system-packages: $(SYSTEM_STAMP)
+
+run: $(STAMP)
+	$(BIN)/jiebang index build
+	@for id in $(DEMO_CHALLENGES); do $(BIN)/jiebang match --challenge $$id --top 5; done
+
+lint: $(STAMP)
+	$(BIN)/ruff check .
+	$(BIN)/ruff format --check .
+
+test: $(STAMP) $(SYSTEM_STAMP) lint
+	$(BIN)/pytest
+
+clean:
+	rm -rf $(VENV) .jiebang
