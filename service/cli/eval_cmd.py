@@ -5,15 +5,18 @@ from __future__ import annotations
 import json
 from enum import StrEnum
 from pathlib import Path
-from typing import Annotated
+from typing import TYPE_CHECKING, Annotated
 
 import typer
 from rich.table import Table
 
 from eval.builtin import builtin_names, load_builtin
-from eval.dataset import Dataset, load_qrels
+from eval.dataset import Dataset, load_dataset, load_qrels
 from eval.runs import load_run
-from service.cli.common import console, fail, user_errors
+from service.cli.common import console, embedder, fail, settings, user_errors
+
+if TYPE_CHECKING:
+    from matcher.evidence import EvidenceDoc
 
 app = typer.Typer(help="Evaluate rankings on labelled sets and compare runs.", no_args_is_help=True)
 
@@ -32,6 +35,12 @@ class Split(StrEnum):
     dev = "dev"
     test = "test"
     all = "all"
+
+
+class Method(StrEnum):
+    dense = "dense"
+    bm25 = "bm25"
+    hybrid = "hybrid"
 
 
 class StatTest(StrEnum):
@@ -78,6 +87,57 @@ def datasets(
             "yes" if row["grouped"] else "no",
         )
     console.print(table)
+
+
+@app.command("run")
+@user_errors
+def run(
+    corpus: Annotated[
+        Path | None, typer.Option(help="corpus.jsonl {id, text, title?, group?}.")
+    ] = None,
+    queries: Annotated[Path | None, typer.Option(help="queries.jsonl {id, text}.")] = None,
+    qrels: Annotated[Path | None, typer.Option(help="qrels.jsonl {qid, docid, relevance}.")] = None,
+    dataset: Annotated[
+        BuiltinDataset | None, typer.Option(help="A built-in dev set instead of files.")
+    ] = None,
+    split: SplitOption = Split.dev,
+    data_dir: DataDirOption = DEFAULT_DATA_DIR,
+    method: Annotated[Method, typer.Option(help="Retrieval channel(s) to rank with.")] = (
+        Method.dense
+    ),
+    depth: Annotated[int, typer.Option(min=1, help="Candidates kept per query.")] = 100,
+    metric: Annotated[
+        list[str] | None, typer.Option("--metric", help="Metric to report (repeatable).")
+    ] = None,
+    save_run: Annotated[
+        Path | None, typer.Option(help="Write the run as JSON {qid: {id: score}}.")
+    ] = None,
+) -> None:
+    """Index a labelled corpus, rank its queries, and print the metrics as JSON."""
+    from eval.metrics import DEFAULT_METRICS
+    from eval.runner import run_eval
+    from eval.runs import save_run as write_run
+    from matcher.engine import MatchEngine
+
+    files = (corpus, queries, qrels)
+    if dataset is not None and any(files):
+        fail("give either --dataset NAME or --corpus/--queries/--qrels files, not both")
+    if dataset is None and not all(files):
+        fail("give --corpus, --queries and --qrels together, or --dataset NAME")
+    labelled = _builtin(dataset, split, data_dir) if dataset is not None else load_dataset(*files)
+    config = settings()
+    model = embedder(config)
+
+    def build_engine(docs: list[EvidenceDoc], method_name: str) -> MatchEngine:
+        if method_name != Method.dense:
+            fail(f"method {method_name} is not in the engine yet; only dense is available")
+        return MatchEngine.from_documents(docs, model)
+
+    result = run_eval(labelled, build_engine, method.value, depth=depth,
+                      metrics=metric or DEFAULT_METRICS)  # fmt: skip
+    if save_run is not None:
+        write_run(result.run, save_run)
+    console.print_json(json.dumps(result.to_dict(), ensure_ascii=False))
 
 
 @app.command("compare")
