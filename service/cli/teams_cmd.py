@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import re
+from dataclasses import dataclass
 from pathlib import Path
 
 import typer
@@ -45,13 +46,14 @@ def solvers(
 ) -> None:
     """揭榜挂帅: single organisations able to take the whole challenge, ranked by breadth."""
     config = settings()
+    target = _target(config, challenge)
     engine = open_engine(config)
-    label, query, facets = _facets(config, challenge, facet, engine)
-    result = find_solvers(engine, facets, query=query, top=top, gap_threshold=gap_threshold)
+    facets = _facets(target, facet, engine)
+    result = find_solvers(engine, facets, query=target.query, top=top, gap_threshold=gap_threshold)
     if as_json:
         typer.echo(result.model_dump_json(indent=1))
     else:
-        _print_solvers(label, result)
+        _print_solvers(target.label, result)
 
 
 @user_errors
@@ -73,8 +75,9 @@ def consortium(
     """公司+联盟: teams that jointly cover the challenge's facets, with a qualified lead unit."""
     config = settings()
     lead_rules = load_rules(rules)
+    target = _target(config, challenge)
     engine = open_engine(config)
-    label, query, facets = _facets(config, challenge, facet, engine)
+    facets = _facets(target, facet, engine)
     options = ConsortiumOptions(
         size=size,
         teams=teams,
@@ -82,11 +85,11 @@ def consortium(
         prefer_region=prefer_zhejiang,
         gap_threshold=gap_threshold,
     )
-    result = find_consortia(engine, facets, query=query, options=options, rules=lead_rules)
+    result = find_consortia(engine, facets, query=target.query, options=options, rules=lead_rules)
     if as_json:
         typer.echo(result.model_dump_json(indent=1))
     else:
-        _print_consortia(label, result)
+        _print_consortia(target.label, result)
 
 
 @user_errors
@@ -111,28 +114,43 @@ def eligibility(
         _print_eligibility(report)
 
 
-def _facets(
-    config: Settings, challenge: str, given: list[str], engine: ScoringEngine
-) -> tuple[str, str, list[Facet]]:
-    """(label, query, facets) for a catalogue id, an area id, or free text."""
+@dataclass(frozen=True)
+class _Target:
+    """What `--challenge` named: a catalogue challenge, a whole area, or free text."""
+
+    label: str
+    query: str
+    area: str | None
+    texts: tuple[str, ...]
+
+
+def _target(config: Settings, challenge: str) -> _Target:
+    """Resolve `--challenge` before the model loads, so a bad one fails fast."""
     area_match = _AREA_ID.fullmatch(challenge.strip())
     if area_match:
         found = catalogue(config).by_area(int(area_match.group(1)))
         area = found[0].area
-        label, query = challenge.strip(), f"{area}（{len(found)}项技术难点）"
-        groups = [challenge_facets(c.text, area=c.area) for c in found]
-        return label, query, user_facets(given, area=area) if given else combine(groups)
+        query = f"{area}（{len(found)}项技术难点）"
+        return _Target(challenge.strip(), query, area, tuple(c.text for c in found))
     label, query = resolve_challenge(config, challenge)
     if label == "text":
-        area, text = None, query
-    else:
-        found_one = catalogue(config).get(label)
-        area, text = found_one.area, found_one.text
+        return _Target(label, query, None, (query,))
+    one = catalogue(config).get(label)
+    return _Target(label, query, one.area, (one.text,))
+
+
+def _facets(target: _Target, given: list[str], engine: ScoringEngine) -> list[Facet]:
+    """The user's facets, else each text's decomposition (keyword fallback for free text)."""
     if given:
-        return label, query, user_facets(given, area=area)
+        return user_facets(given, area=target.area)
     from embed.segment import Segmenter
 
-    return label, query, challenge_facets(text, area=area, segmenter=Segmenter(), engine=engine)
+    segmenter = Segmenter()
+    groups = [
+        challenge_facets(text, area=target.area, segmenter=segmenter, engine=engine)
+        for text in target.texts
+    ]
+    return combine(groups) if len(groups) > 1 else groups[0]
 
 
 def _snip(text: str | None) -> str:
