@@ -19,21 +19,27 @@ CALIBRATION_FILE = Path(__file__).parent / "data" / "calibration.json"
 
 
 class Calibrator(BaseModel):
-    """confidence = 1 / (1 + exp(-slope · (cosine − midpoint)))."""
+    """confidence = 1 / (1 + exp(-slope · (x − midpoint))).
+
+    `input` names x: "cosine" (an organisation's best dense cosine) or "fused" (its best fused
+    passage score); the engine feeds whichever the calibrator was fitted on.
+    """
 
     slope: float
     midpoint: float
+    input: str = "cosine"
     fitted_on: str = ""
+    evidence: dict = {}
 
-    def confidence(self, cosine: float) -> float:
-        z = self.slope * (cosine - self.midpoint)
+    def confidence(self, x: float) -> float:
+        z = self.slope * (x - self.midpoint)
         return 1.0 / (1.0 + math.exp(-max(min(z, 50.0), -50.0)))
 
 
 def fit_calibrator(
-    cosines: Sequence[float], relevant: Sequence[bool], fitted_on: str
+    cosines: Sequence[float], relevant: Sequence[bool], fitted_on: str, input: str = "cosine"
 ) -> Calibrator:
-    """Fit the logistic map by maximum likelihood (scikit-learn) on labelled pairs."""
+    """Fit the logistic map by maximum likelihood (scikit-learn) on labelled (x, relevant)."""
     import numpy as np
     from sklearn.linear_model import LogisticRegression
 
@@ -44,7 +50,10 @@ def fit_calibrator(
     model = LogisticRegression(C=1e6).fit(x, y)
     slope = float(model.coef_[0, 0])
     return Calibrator(
-        slope=slope, midpoint=float(-model.intercept_[0] / slope), fitted_on=fitted_on
+        slope=slope,
+        midpoint=float(-model.intercept_[0] / slope),
+        input=input,
+        fitted_on=fitted_on,
     )
 
 

@@ -15,35 +15,63 @@ from corpus.errors import JiebangError
 from corpus.models import Organisation, OrgKind, Patent
 from embed.chunk import split_passages
 from embed.embedder import Embedder
+from embed.sparse_index import SparseIndex
 from embed.vector_index import VectorIndex, atomic_write
 from matcher.aggregate import Aggregation, aggregate
 from matcher.calibrate import Calibrator, default_calibrator
 from matcher.evidence import EvidenceDoc, Passage, attach_patents, chunk_docs, organisation_docs
-from matcher.results import Candidate, EvidenceHit, MatchResult
+from matcher.explain import Explainer
+from matcher.fusion import FusionConfig, Method, default_fusion, fuse
+from matcher.results import Candidate, MatchResult
 
 INDEX_FILE = "jiebang-index.zip"
-FORMAT = "jiebang-index/1"
+FORMAT = "jiebang-index/2"
+READABLE_FORMATS = ("jiebang-index/1", FORMAT)  # /1 had no sparse member: rebuilt on load
 PASSAGE_CHARS = 256
-# Hits considered per query before aggregation: enough for every plausible organisation.
+# Hits each channel contributes per query before fusion: enough for every plausible organisation.
 CANDIDATE_PASSAGES = 2000
 
 
+class ChannelHits(dict[str, dict[int, float]]):
+    """Raw passage scores per channel for one query: {"dense": {pid: cos}, "sparse": {pid: bm25}}.
+
+    `ranked` names the channels the method ranks by; dense may be present only to calibrate.
+    """
+
+    def __init__(self, ranked: tuple[str, ...]) -> None:
+        super().__init__()
+        self.ranked = ranked
+
+
 class MatchEngine:
-    """Ranks organisations for a challenge from the passages of their evidence."""
+    """Ranks organisations for a challenge from the passages of their evidence.
+
+    Two channels retrieve passages: dense (FAISS over e5 embeddings) and sparse (BM25 over
+    jieba words and character bigrams). `method` picks dense, bm25 or their fusion (hybrid,
+    the default); fused passage scores are aggregated per organisation. Fusion weights,
+    aggregation and calibration default to the values fitted on the dev sets.
+    `terms` join the sparse channel's segmenter dictionary (the glossary is always in it).
+    """
 
     def __init__(
         self,
         embedder: Embedder,
         organisations: dict[str, Organisation] | None = None,
         *,
-        aggregation: Aggregation = Aggregation.max,
+        aggregation: Aggregation | None = None,
         calibrator: Calibrator | None = None,
+        fusion: FusionConfig | None = None,
+        method: Method | str = Method.hybrid,
+        terms: Iterable[str] = (),
     ) -> None:
         self.embedder = embedder
         self.organisations: dict[str, Organisation] = dict(organisations or {})
         self.passages: dict[int, Passage] = {}
         self.index = VectorIndex(embedder.dim, embedder.model_id)
-        self.aggregation = aggregation
+        self.sparse = SparseIndex(terms)
+        self.fusion = fusion or default_fusion()
+        self.aggregation = aggregation or self.fusion.aggregation
+        self.method = Method.from_str(method)
         self.calibrator = calibrator or default_calibrator()
         self._by_group: dict[str, list[int]] = defaultdict(list)
         self._next_pid = 0
@@ -57,9 +85,13 @@ class MatchEngine:
         embedder: Embedder,
         patents: Iterable[Patent] = (),
         progress: bool = True,
+        **options: object,
     ) -> MatchEngine:
-        """Index capability statements and patents (attached to each of their applicants)."""
-        engine = cls(embedder, {org.id: org for org in organisations})
+        """Index capability statements and patents (attached to each of their applicants).
+
+        `options` go to the constructor (method, fusion, aggregation, calibrator, terms).
+        """
+        engine = cls(embedder, {org.id: org for org in organisations}, **options)
         docs = list(organisation_docs(engine.organisations.values()))
         docs += attach_patents(patents, engine.organisations)
         engine.add_documents(docs, progress=progress)
@@ -72,23 +104,29 @@ class MatchEngine:
         embedder: Embedder,
         organisations: Iterable[Organisation] = (),
         progress: bool = True,
+        **options: object,
     ) -> MatchEngine:
-        """A generic evidence → group engine; a group with no Organisation gets a bare one."""
+        """A generic evidence → group engine; a group with no Organisation gets a bare one.
+
+        `options` go to the constructor (method, fusion, aggregation, calibrator, terms).
+        """
         docs = list(docs)
         known = {org.id: org for org in organisations}
         for doc in docs:
             known.setdefault(doc.group, Organisation(id=doc.group, name=doc.group))
-        engine = cls(embedder, known)
+        engine = cls(embedder, known, **options)
         engine.add_documents(docs, progress=progress)
         return engine
 
     def add_documents(self, docs: Sequence[EvidenceDoc], progress: bool = True) -> None:
-        """Chunk, embed and index evidence documents."""
+        """Chunk, embed, tokenise and index evidence documents."""
         passages = chunk_docs(docs, self._next_pid, PASSAGE_CHARS)
         if not passages:
             return
-        vectors = self.embedder.encode_passages([p.text for p in passages], progress=progress)
-        self.index.add(np.array([p.pid for p in passages], dtype=np.int64), vectors)
+        texts = [p.text for p in passages]
+        pids = np.array([p.pid for p in passages], dtype=np.int64)
+        self.index.add(pids, self.embedder.encode_passages(texts, progress=progress))
+        self.sparse.add(pids, texts)
         for passage in passages:
             self.passages[passage.pid] = passage
             self._by_group[passage.group].append(passage.pid)
@@ -117,6 +155,7 @@ class MatchEngine:
         if not pids:
             return
         self.index.remove(np.array(pids, dtype=np.int64))
+        self.sparse.remove(pids)
         for pid in pids:
             passage = self.passages.pop(pid)
             self._by_group[passage.group].remove(pid)
@@ -143,22 +182,49 @@ class MatchEngine:
         ]
         return np.array(pids, dtype=np.int64)
 
-    def _hits(
-        self, text: str, kind: OrgKind | str | None = None, region: str | None = None
-    ) -> list[tuple[Passage, float]]:
+    def channel_hits(
+        self,
+        text: str,
+        method: Method | str | None = None,
+        kind: OrgKind | str | None = None,
+        region: str | None = None,
+        depth: int = CANDIDATE_PASSAGES,
+    ) -> ChannelHits:
+        """Each channel's top `depth` passages for `text`, with raw scores."""
         if not text or not text.strip():
             raise JiebangError("the challenge text is empty")
+        method = self.method if method is None else Method.from_str(method)
+        hits = ChannelHits(method.channels)
         allowed = self._allowed_pids(kind, region)
         if allowed is not None and not len(allowed):
-            return []
-        scores, ids = self.index.search(
-            self._encode_query(text.strip()), CANDIDATE_PASSAGES, allowed
+            return hits
+        text = text.strip()
+        if "dense" in method.channels or self.calibrator.input == "cosine":
+            scores, ids = self.index.search(self._encode_query(text), depth, allowed)
+            hits["dense"] = {
+                int(pid): float(score)
+                for score, pid in zip(scores[0], ids[0], strict=True)
+                if pid >= 0
+            }
+        if "sparse" in method.channels:
+            ids, scores = self.sparse.search(self.sparse.query_terms(text), depth, allowed)
+            hits["sparse"] = dict(zip(ids.tolist(), scores.tolist(), strict=True))
+        return hits
+
+    def rank(self, hits: ChannelHits) -> tuple[dict[str, float], dict[int, float], dict]:
+        """(score per organisation, fused score per passage, each channel's contribution)."""
+        weights = {name: self.fusion.weights.get(name, 0.0) for name in hits.ranked}
+        if len(hits.ranked) == 1:  # a single channel counts whole, whatever its fitted weight
+            weights = dict.fromkeys(hits.ranked, 1.0)
+        ranked = {name: hits[name] for name in hits.ranked}
+        fused, contributions = fuse(ranked, weights, self.fusion.mode, self.fusion.rrf_k)
+        scores = aggregate(
+            ((self.passages[pid].group, score) for pid, score in fused.items()),
+            self.aggregation,
+            docs_per_group={g: len(pids) for g, pids in self._by_group.items()},
+            **self.fusion.aggregation_params,
         )
-        return [
-            (self.passages[int(pid)], float(score))
-            for score, pid in zip(scores[0], ids[0], strict=True)
-            if pid >= 0
-        ]
+        return scores, fused, contributions
 
     def match(
         self,
@@ -169,33 +235,37 @@ class MatchEngine:
         region: str | None = None,
         min_confidence: float = 0.0,
         evidence_per_org: int = 3,
+        method: Method | str | None = None,
+        explain: bool = True,
     ) -> MatchResult:
-        """Rank organisations for `text`; each candidate carries its best evidence passages."""
+        """Rank organisations for `text`; each candidate carries its best evidence passages.
+
+        `method` overrides the engine's (dense, bm25, hybrid); `explain=False` skips highlights
+        and shared terms (faster for bulk evaluation).
+        """
         if top < 1:
             raise JiebangError("top must be at least 1")
-        hits = self._hits(text, kind, region)
-        if not hits:
+        hits = self.channel_hits(text, method, kind, region)
+        if not any(hits.get(name) for name in hits.ranked):
             reason = "no organisation is indexed" if not len(self.index) else (
                 f"no organisation matches the filters (kind={kind}, region={region})"
+                if kind is not None or region else "no evidence passage matches the text"
             )  # fmt: skip
             return MatchResult(query=text, candidates=[], reason=reason)
-        per_group: dict[str, list[tuple[Passage, float]]] = defaultdict(list)
-        for passage, score in hits:
-            per_group[passage.group].append((passage, score))
-        scores = aggregate(
-            ((p.group, s) for p, s in hits),
-            self.aggregation,
-            docs_per_group={g: len(self._by_group[g]) for g in per_group},
-        )
-        ranked = sorted(scores, key=lambda g: (-scores[g], g))
+        scores, fused, contributions = self.rank(hits)
+        per_group: dict[str, list[int]] = defaultdict(list)
+        for pid in sorted(fused, key=lambda pid: (-fused[pid], pid)):
+            per_group[self.passages[pid].group].append(pid)
+        explainer = Explainer(self, text, hits, fused, contributions) if explain else None
         candidates = []
-        for group in ranked:
-            group_hits = per_group[group]  # already in descending score order
-            confidence = self.calibrator.confidence(group_hits[0][1])
+        for group in sorted(scores, key=lambda g: (-scores[g], g)):
+            confidence = self._confidence(hits, fused, group, per_group[group])
             if confidence < min_confidence:
                 continue
-            candidates.append(self._candidate(group, scores[group], confidence, group_hits,
-                                              evidence_per_org))  # fmt: skip
+            candidate = self._candidate(group, scores[group], confidence)
+            if explainer is not None:
+                explainer.explain(candidate, per_group[group], evidence_per_org)
+            candidates.append(candidate)
             if len(candidates) == top:
                 break
         reason = None if candidates else (
@@ -203,19 +273,21 @@ class MatchEngine:
         )  # fmt: skip
         return MatchResult(query=text, candidates=candidates, reason=reason)
 
-    def _candidate(
-        self,
-        org_id: str,
-        score: float,
-        confidence: float,
-        hits: list[tuple[Passage, float]],
-        evidence_per_org: int,
-    ) -> Candidate:
+    def _confidence(
+        self, hits: ChannelHits, fused: dict[int, float], group: str, pids: list[int]
+    ) -> float:
+        """Calibrated P(relevant) from the calibrator's input: best cosine or best fused score."""
+        if self.calibrator.input == "cosine":
+            # The organisation's best cosine among the dense hits; outside them, the weakest.
+            dense = hits.get("dense") or {}
+            best = max((dense[p] for p in self._by_group[group] if p in dense), default=None)
+            return self.calibrator.confidence(
+                best if best is not None else min(dense.values(), default=0.0)
+            )
+        return self.calibrator.confidence(fused[pids[0]])
+
+    def _candidate(self, org_id: str, score: float, confidence: float) -> Candidate:
         org = self.organisations[org_id]
-        evidence = [
-            EvidenceHit(text=p.text, score=round(s, 4), source=p.source, ref=p.ref)
-            for p, s in hits[:evidence_per_org]
-        ]
         return Candidate(
             org_id=org.id,
             name=org.name,
@@ -223,16 +295,16 @@ class MatchEngine:
             region=org.region.label(),
             score=round(score, 4),
             confidence=round(confidence, 4),
-            evidence=evidence,
-            channels={"dense": round(hits[0][1], 4)},
         )
 
     def score_organisations(self, text: str) -> dict[str, float]:
         """Calibrated confidence of every organisation with evidence retrieved for `text`."""
-        best: dict[str, float] = {}
-        for passage, score in self._hits(text):
-            best.setdefault(passage.group, score)
-        return {group: self.calibrator.confidence(score) for group, score in best.items()}
+        hits = self.channel_hits(text)
+        _, fused, _ = self.rank(hits)
+        per_group: dict[str, list[int]] = defaultdict(list)
+        for pid in sorted(fused, key=lambda pid: (-fused[pid], pid)):
+            per_group[self.passages[pid].group].append(pid)
+        return {g: self._confidence(hits, fused, g, pids) for g, pids in per_group.items()}
 
     # ---- persistence ----------------------------------------------------------------------
 
@@ -245,6 +317,8 @@ class MatchEngine:
                 "model_id": self.embedder.model_id,
                 "dim": self.embedder.dim,
                 "aggregation": self.aggregation.value,
+                "method": self.method.value,
+                "fusion": self.fusion.model_dump(mode="json"),
                 "next_pid": self._next_pid,
             }
             archive.writestr("meta.json", json.dumps(meta))
@@ -257,6 +331,7 @@ class MatchEngine:
                 "".join(p.model_dump_json() + "\n" for p in self.passages.values()),
             )
             archive.writestr("vectors.bin", self.index.to_bytes())
+            archive.writestr("sparse.jsonl", self.sparse.to_bytes())
         path = folder / INDEX_FILE
         atomic_write(path, buffer.getvalue())
         return path
@@ -272,6 +347,8 @@ class MatchEngine:
             meta = json.loads(archive.read("meta.json"))
         except (zipfile.BadZipFile, KeyError, ValueError) as error:
             raise JiebangError(f"{path} is not a jiebang index ({error})") from None
+        if meta.get("format") not in READABLE_FORMATS:
+            raise JiebangError(f"{path} has unknown format {meta.get('format')!r}; rebuild it")
         index = VectorIndex.from_bytes(
             archive.read("vectors.bin"), embedder.model_id, embedder.dim, source=str(path)
         )
@@ -279,15 +356,22 @@ class MatchEngine:
             Organisation.model_validate_json(line)
             for line in archive.read("organisations.jsonl").decode().splitlines()
         ]
+        fusion = FusionConfig.model_validate(meta["fusion"]) if "fusion" in meta else None
         engine = cls(
             embedder,
             {o.id: o for o in organisations},
             aggregation=Aggregation.from_str(meta["aggregation"]),
+            fusion=fusion,
+            method=meta.get("method", Method.hybrid),
         )
         engine.index = index
         for line in archive.read("passages.jsonl").decode().splitlines():
             passage = Passage.model_validate_json(line)
             engine.passages[passage.pid] = passage
             engine._by_group[passage.group].append(passage.pid)
+        if "sparse.jsonl" in archive.namelist():
+            engine.sparse = SparseIndex.from_bytes(archive.read("sparse.jsonl"), str(path))
+        else:  # an index from before the sparse channel: tokenise its passages now
+            engine.sparse.add(list(engine.passages), [p.text for p in engine.passages.values()])
         engine._next_pid = meta["next_pid"]
         return engine
