@@ -11,10 +11,6 @@ from starlette.types import ASGIApp, Message, Receive, Scope, Send
 MULTIPART_SLACK_BYTES = 64 * 1024
 
 
-class _TooLarge(Exception):
-    pass
-
-
 class BodySizeLimit:
     """ASGI middleware: 413 JSON when a body is larger than allowed for its path.
 
@@ -55,27 +51,33 @@ class BodySizeLimit:
                 return
 
         received = 0
-        started = False
+        started = rejected = False
 
         async def counting_receive() -> Message:
-            nonlocal received
+            nonlocal received, rejected
             message_in = await receive()
             if message_in["type"] == "http.request":
                 received += len(message_in.get("body", b""))
                 if received > limit:
-                    raise _TooLarge
+                    if not started and not rejected:
+                        rejected = True
+                        await _reject(send, 413, message)
+                    # Stop reading: to the app the client has gone.
+                    return {"type": "http.disconnect"}
             return message_in
 
         async def tracking_send(message_out: Message) -> None:
             nonlocal started
+            if rejected:
+                return  # the 413 is already sent; the app's own answer is dropped
             started = started or message_out["type"] == "http.response.start"
             await send(message_out)
 
         try:
             await self.app(scope, counting_receive, tracking_send)
-        except _TooLarge:
-            if not started:
-                await _reject(send, 413, message)
+        except Exception:
+            if not rejected:
+                raise
 
 
 async def _reject(send: Send, status: int, message: str) -> None:

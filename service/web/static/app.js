@@ -207,7 +207,7 @@ function candidateRow(candidate, rank, query) {
     el("td", { class: "rank", text: rank }),
     el("td", { class: "name" }, candidate.name, el("small", { text: candidate.org_id })),
     el("td", {}, kindBadge(candidate.kind)),
-    el("td", { text: candidate.region }),
+    el("td", { class: "region", text: candidate.region }),
     el("td", {}, percent(candidate.confidence), bar),
     evidence);
 }

@@ -1,0 +1,131 @@
+"""A real uvicorn server in a subprocess, on a free loopback port, with its own database,
+index and jobs folders; the model and the embedding cache come from the shared test home."""
+
+from __future__ import annotations
+
+import os
+import socket
+import subprocess
+import sys
+import time
+from collections.abc import Iterator
+from pathlib import Path
+
+import httpx
+import pytest
+
+API_KEY = "test-key-0123456789"
+START_TIMEOUT_S = 300
+APP_FACTORY = "service.api.app:app_from_environment"
+
+
+def free_port() -> int:
+    with socket.socket() as probe:
+        probe.bind(("127.0.0.1", 0))
+        return probe.getsockname()[1]
+
+
+class LiveServer:
+    """`python -m uvicorn --factory service.api.app:app_from_environment` as a child process."""
+
+    def __init__(self, env: dict[str, str], log_path: Path) -> None:
+        self.env = env
+        self.log_path = log_path
+        self.process: subprocess.Popen[bytes] | None = None
+        self.port = 0
+
+    def address(self) -> list[str]:
+        return ["--host", "127.0.0.1", "--port", str(self.port)]
+
+    @property
+    def base_url(self) -> str:
+        return f"http://127.0.0.1:{self.port}"
+
+    def start(self) -> LiveServer:
+        self.port = free_port()
+        log = self.log_path.open("ab")
+        self.process = subprocess.Popen(
+            [sys.executable, "-m", "uvicorn", "--factory", APP_FACTORY, *self.address()],
+            env=self.env,
+            stdout=log,
+            stderr=subprocess.STDOUT,
+        )
+        deadline = time.monotonic() + START_TIMEOUT_S
+        while time.monotonic() < deadline:
+            if self.process.poll() is not None:
+                pytest.fail(f"server exited with {self.process.returncode}:\n{self.log_tail()}")
+            try:
+                if httpx.get(f"{self.base_url}/readyz", timeout=5).status_code == 200:
+                    return self
+            except httpx.TransportError:
+                pass
+            time.sleep(0.3)
+        self.stop()
+        pytest.fail(f"server not ready after {START_TIMEOUT_S} s:\n{self.log_tail()}")
+
+    def stop(self) -> None:
+        if self.process is None:
+            return
+        self.process.terminate()
+        try:
+            self.process.wait(timeout=30)
+        except subprocess.TimeoutExpired:
+            self.process.kill()
+            self.process.wait()
+        self.process = None
+
+    def restart(self) -> LiveServer:
+        self.stop()
+        return self.start()
+
+    def client(self, key: str | None = None) -> httpx.Client:
+        headers = {"X-API-Key": key} if key else {}
+        return httpx.Client(base_url=self.base_url, headers=headers, timeout=120)
+
+    def log_tail(self, chars: int = 4000) -> str:
+        return self.log_path.read_text(encoding="utf-8", errors="replace")[-chars:]
+
+
+def server_env(test_home: Path, data_dir: Path, **extra: str) -> dict[str, str]:
+    """The shared test home (model, embedding cache) with private db/index/jobs in `data_dir`."""
+    env = dict(os.environ)
+    env.update(
+        JIEBANG_HOME=str(test_home),
+        JIEBANG_INDEX_DIR=str(data_dir / "index"),
+        JIEBANG_DATABASE_URL=f"sqlite:///{data_dir / 'jiebang.db'}",
+        JIEBANG_JOBS_DIR=str(data_dir / "jobs"),
+        JIEBANG_API_KEY=API_KEY,
+        JIEBANG_JOB_WINDOW_ROWS="4",
+        HF_HUB_OFFLINE="1",
+    )
+    env.update(extra)
+    return env
+
+
+@pytest.fixture(scope="session")
+def live_server(test_home: Path, tmp_path_factory: pytest.TempPathFactory) -> Iterator[LiveServer]:
+    """One server shared by the tests that do not restart it."""
+    data_dir = tmp_path_factory.mktemp("live-server")
+    server = LiveServer(server_env(test_home, data_dir), data_dir / "server.log").start()
+    yield server
+    server.stop()
+
+
+@pytest.fixture
+def make_server(test_home: Path, tmp_path: Path) -> Iterator:
+    """Build servers with their own data folder (for restarts and special settings)."""
+    servers: list[LiveServer] = []
+
+    def make(**extra: str) -> LiveServer:
+        server = LiveServer(server_env(test_home, tmp_path, **extra), tmp_path / "server.log")
+        servers.append(server)
+        return server
+
+    yield make
+    for server in servers:
+        server.stop()
+
+
+@pytest.fixture(scope="session")
+def api_key() -> str:
+    return API_KEY

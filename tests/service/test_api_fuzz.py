@@ -1,0 +1,54 @@
+"""Fuzz every operation from the app's own OpenAPI document: no input may cause a 500."""
+
+from __future__ import annotations
+
+import pytest
+
+pytestmark = pytest.mark.slow
+
+MIN_CASES = 1000
+# Expensive operations (a whole roadmap, a job per valid upload) get fewer cases.
+CASES = {"GET /roadmap": 12, "POST /patents/match": 30}
+DEFAULT_CASES = 70
+
+
+def test_no_500_from_openapi_fuzzing(make_server, api_key: str) -> None:
+    import schemathesis
+    from hypothesis import HealthCheck, Phase, given, settings
+    from schemathesis import GenerationMode
+
+    server = make_server().start()
+    schema = schemathesis.openapi.from_url(f"{server.base_url}/openapi.json")
+    cases = 0
+    server_errors: list[str] = []
+    for result in schema.get_all_operations():
+        operation = result.ok()
+        label = f"{operation.method.upper()} {operation.path}"
+        budget = CASES.get(label, DEFAULT_CASES)
+        for mode in (GenerationMode.POSITIVE, GenerationMode.NEGATIVE):
+
+            @given(case=operation.as_strategy(generation_mode=mode))
+            @settings(
+                max_examples=budget // 2,
+                deadline=None,
+                phases=[Phase.explicit, Phase.generate],
+                suppress_health_check=list(HealthCheck),
+                database=None,
+                derandomize=True,
+            )
+            def run(case, label: str = label) -> None:
+                nonlocal cases
+                headers = {"X-API-Key": api_key}
+                response = case.call(base_url=server.base_url, headers=headers, timeout=120)
+                cases += 1
+                if response.status_code >= 500:
+                    server_errors.append(
+                        f"{label} → {response.status_code} {response.text[:200]!r}\n"
+                        f"  {case.as_curl_command(headers=headers)}"
+                    )
+                else:
+                    assert "Traceback" not in response.text
+
+            run()
+    assert not server_errors, "\n".join(server_errors[:20])
+    assert cases >= MIN_CASES, f"only {cases} cases were generated"

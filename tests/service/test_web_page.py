@@ -1,0 +1,100 @@
+"""The web page in real headless Chromium (Debian's, driven by Playwright)."""
+
+from __future__ import annotations
+
+import io
+import shutil
+from pathlib import Path
+
+import pytest
+from openpyxl import load_workbook
+
+CHROMIUM = "/usr/bin/chromium"
+CHROMIUM_ARGS = [
+    "--no-sandbox", "--disable-gpu", "--disable-background-networking",
+    "--disable-component-update", "--disable-sync", "--no-first-run",
+]  # fmt: skip
+SCREENSHOT = Path(__file__).resolve().parents[2] / "docs" / "screenshot.png"
+
+pytestmark = [
+    pytest.mark.browser,
+    pytest.mark.skipif(not shutil.which(CHROMIUM), reason=f"{CHROMIUM} is not installed"),
+]
+
+
+@pytest.fixture
+def page(live_server):
+    from playwright.sync_api import sync_playwright
+
+    with sync_playwright() as playwright:
+        browser = playwright.chromium.launch(executable_path=CHROMIUM, args=CHROMIUM_ARGS)
+        context = browser.new_context(
+            viewport={"width": 1440, "height": 900}, accept_downloads=True, locale="zh-CN"
+        )
+        page = context.new_page()
+        page.console_errors = []
+        page.on("console", lambda m: m.type == "error" and page.console_errors.append(m.text))
+        page.on("pageerror", lambda e: page.console_errors.append(str(e)))
+        page.goto(live_server.base_url + "/")
+        yield page
+        browser.close()
+
+
+def test_post_challenge_rank_filter_download(page, api_key: str) -> None:
+    page.wait_for_selector("#challenge-list li")
+    assert page.title().startswith("揭榜")
+    page.wait_for_function("document.getElementById('status').textContent.includes('服务就绪')")
+
+    page.fill("#post-area", "新材料")
+    page.fill("#post-text", "高纯度湿电子化学品及KrF光刻胶的国产化制备与纯化技术")
+    page.fill("#api-key", api_key)
+    page.click("#post-button")
+    page.wait_for_selector("#candidates-table tbody tr.candidate", timeout=120_000)
+    assert page.locator("#post-message").inner_text().startswith("已发布：U-")
+    rows = page.locator("#candidates-table tbody tr.candidate")
+    assert rows.count() == 10
+    assert page.locator("#candidates-table mark").count() > 0  # evidence highlighted
+
+    page.select_option("#kind-filter", "university")
+    page.wait_for_function(
+        "[...document.querySelectorAll('#candidates-table tbody tr.candidate .kind')]"
+        ".every(k => k.textContent === '高校')"
+    )
+    kinds = page.locator("#candidates-table tbody tr.candidate .kind").all_inner_texts()
+    assert kinds and set(kinds) == {"高校"}
+
+    with page.expect_download() as download_info:
+        page.click("#download-xlsx")
+    workbook = load_workbook(io.BytesIO(Path(download_info.value.path()).read_bytes()))
+    sheet = workbook.active
+    header = [cell.value for cell in sheet[3]]
+    assert header[:3] == ["排名", "机构编号", "机构名称"]
+    assert {row[3] for row in sheet.iter_rows(min_row=4, values_only=True)} == {"高校"}
+
+    page.select_option("#kind-filter", "")
+    page.wait_for_function(
+        "document.querySelectorAll('#candidates-table tbody tr.candidate').length === 10"
+    )
+    SCREENSHOT.parent.mkdir(exist_ok=True)
+    page.screenshot(path=str(SCREENSHOT), full_page=False)
+    assert page.console_errors == []
+
+
+def test_catalogue_pick_and_teams(page) -> None:
+    page.wait_for_selector("#challenge-list li")
+    page.select_option("#area-select", "6")
+    items = page.locator("#challenge-list li")
+    assert items.count() >= 2
+    assert all(t.startswith("ZJ2021-06-") for t in items.locator(".cid").all_inner_texts())
+    items.first.click()
+    page.wait_for_selector("#candidates-table tbody tr.candidate", timeout=120_000)
+
+    page.click(".tabs button[data-tab=solvers]")
+    page.wait_for_selector("#solvers .card", timeout=120_000)
+    assert page.locator("#solvers .chip").count() > 0
+
+    page.click(".tabs button[data-tab=consortium]")
+    page.wait_for_selector("#consortium .card", timeout=120_000)
+    assert page.locator("#consortium .card").count() == 2  # 赛马制: two disjoint teams
+    assert "牵头单位" in page.locator("#consortium").inner_text()
+    assert page.console_errors == []
