@@ -1,0 +1,347 @@
+"""Patent navigation (专利导航): who patents what, per challenge and per area.
+
+Reads a matches file written by `bulk` (JSONL or CSV) as a stream and counts, per challenge and
+per area:
+
+- `patents`: distinct patents matched to it (a patent matching two challenges of one area counts
+  once for the area);
+- the top applicants, with their kind — from `known` organisations where the name is known,
+  else inferred from the name (`applicants.infer_kind`);
+- `zhejiang_share`: the share of patents with a Zhejiang applicant, among patents with at least
+  one applicant whose region is known (from `known`, else `applicants.infer_province`);
+  `region_known` says how many patents that share rests on.
+
+Writes CSV tables, one XLSX workbook and PNG charts into a folder.
+"""
+
+from __future__ import annotations
+
+import csv
+import json
+from collections import Counter
+from collections.abc import Iterator, Mapping, Sequence
+from dataclasses import dataclass, field
+from pathlib import Path
+
+from corpus.errors import DataError
+from corpus.models import Challenge, Organisation, OrgKind
+from matcher.patents.applicants import ZHEJIANG, infer_kind, infer_province
+from matcher.patents.charts import pyplot
+
+TOP_APPLICANTS = 10
+
+
+@dataclass(frozen=True)
+class MatchedPatent:
+    """One patent of a matches file and the challenges it matched."""
+
+    patent_id: str
+    applicants: tuple[str, ...]
+    challenges: tuple[tuple[str, int | None, str, str], ...]  # (id, area_no, area, text)
+
+
+@dataclass(frozen=True)
+class ApplicantInfo:
+    """What is known or inferred about one applicant."""
+
+    kind: OrgKind
+    province: str | None
+
+
+@dataclass
+class Tally:
+    """Counts for one challenge or one area."""
+
+    key: str
+    label: str
+    area_no: int | None
+    area: str
+    patents: int = 0
+    zhejiang: int = 0
+    region_known: int = 0
+    applicants: Counter[str] = field(default_factory=Counter)
+    kinds: Counter[OrgKind] = field(default_factory=Counter)
+
+    @property
+    def zhejiang_share(self) -> float | None:
+        return self.zhejiang / self.region_known if self.region_known else None
+
+
+@dataclass
+class Landscape:
+    """Per-challenge and per-area tallies, and the applicant facts they used."""
+
+    challenges: dict[str, Tally]
+    areas: dict[str, Tally]
+    applicants: dict[str, ApplicantInfo]
+    patents: int = 0
+    unmatched: int = 0
+
+
+def read_matches(path: str | Path) -> Iterator[MatchedPatent]:
+    """Stream the patents of a bulk matches file (.jsonl or .csv)."""
+    path = Path(path)
+    if not path.is_file():
+        raise DataError(path, None, "no such file")
+    if path.suffix.lower() == ".jsonl":
+        yield from _read_jsonl(path)
+    elif path.suffix.lower() == ".csv":
+        yield from _read_csv(path)
+    else:
+        raise DataError(path, None, "matches must be the .jsonl or .csv that `patents match` wrote")
+
+
+def _read_jsonl(path: Path) -> Iterator[MatchedPatent]:
+    with path.open(encoding="utf-8-sig") as handle:
+        for line_no, line in enumerate(handle, start=1):
+            if not line.strip():
+                continue
+            try:
+                row = json.loads(line)
+                yield MatchedPatent(
+                    patent_id=str(row["patent_id"]),
+                    applicants=tuple(row.get("applicants") or ()),
+                    challenges=tuple(
+                        (m["challenge_id"], m.get("area_no"), m["area"], m["challenge"])
+                        for m in row.get("matches") or ()
+                    ),
+                )
+            except (ValueError, KeyError, TypeError) as error:
+                raise DataError(path, line_no, f"not a bulk matches row: {error}") from None
+
+
+def _read_csv(path: Path) -> Iterator[MatchedPatent]:
+    """Consecutive rows of one patent (the long format) are grouped back together."""
+    with path.open(encoding="utf-8-sig", newline="") as handle:
+        reader = csv.DictReader(handle)
+        missing = {"line", "patent_id", "applicants", "challenge_id", "area"} - set(
+            reader.fieldnames or ()
+        )
+        if missing:
+            wanted = ", ".join(sorted(missing))
+            raise DataError(path, 1, f"not a bulk matches CSV: missing {wanted}")
+        current: tuple[str, str] | None = None
+        applicants: tuple[str, ...] = ()
+        found: list[tuple[str, int | None, str, str]] = []
+        for row in reader:
+            key = (row["line"], row["patent_id"])
+            if key != current:
+                if current is not None:
+                    yield MatchedPatent(current[1], applicants, tuple(found))
+                current, found = key, []
+                applicants = tuple(a for a in row["applicants"].split("；") if a)
+            if row["challenge_id"]:
+                area_no = int(row["area_no"]) if row.get("area_no") else None
+                found.append((row["challenge_id"], area_no, row["area"], row["challenge"]))
+        if current is not None:
+            yield MatchedPatent(current[1], applicants, tuple(found))
+
+
+def build_landscape(
+    matches: Iterator[MatchedPatent],
+    challenges: Sequence[Challenge] = (),
+    known: Mapping[str, Organisation] | None = None,
+) -> Landscape:
+    """Tally `matches`; `challenges` (e.g. the catalogue) appear even with no patent.
+
+    `known` maps applicant names to organisations whose kind and province override inference.
+    """
+    known = known or {}
+    landscape = Landscape({}, {}, {})
+    for challenge in challenges:
+        area_no = challenge.area_no
+        _tally(landscape.challenges, challenge.id, challenge.text, area_no, challenge.area)
+        _tally(landscape.areas, challenge.area, challenge.area, challenge.area_no, challenge.area)
+    for patent in matches:
+        landscape.patents += 1
+        if not patent.challenges:
+            landscape.unmatched += 1
+            continue
+        infos = [_applicant(landscape.applicants, name, known) for name in patent.applicants]
+        seen_areas: set[str] = set()
+        for challenge_id, area_no, area, text in patent.challenges:
+            _count(_tally(landscape.challenges, challenge_id, text, area_no, area), patent, infos)
+            if area not in seen_areas:
+                seen_areas.add(area)
+                _count(_tally(landscape.areas, area, area, area_no, area), patent, infos)
+    return landscape
+
+
+def _tally(table: dict[str, Tally], key: str, label: str, area_no: int | None, area: str) -> Tally:
+    if key not in table:
+        table[key] = Tally(key, label, area_no, area)
+    return table[key]
+
+
+def _applicant(
+    cache: dict[str, ApplicantInfo], name: str, known: Mapping[str, Organisation]
+) -> ApplicantInfo:
+    if name not in cache:
+        org = known.get(name)
+        known_kind = org is not None and org.kind is not OrgKind.other
+        kind = org.kind if known_kind and org is not None else infer_kind(name)
+        province = org.region.province if org is not None and org.region.province else None
+        if province is not None:
+            province = ZHEJIANG if ZHEJIANG in province else province
+        cache[name] = ApplicantInfo(kind, province or infer_province(name))
+    return cache[name]
+
+
+def _count(tally: Tally, patent: MatchedPatent, infos: list[ApplicantInfo]) -> None:
+    tally.patents += 1
+    tally.applicants.update(set(patent.applicants))
+    tally.kinds.update({info.kind for info in infos})
+    if any(info.province for info in infos):
+        tally.region_known += 1
+        tally.zhejiang += any(info.province == ZHEJIANG for info in infos)
+
+
+# --- output -------------------------------------------------------------------------------
+
+SUMMARY_COLUMNS = (
+    "key",
+    "area_no",
+    "area",
+    "name",
+    "patents",
+    "zhejiang_share",
+    "region_known",
+    "enterprise",
+    "university",
+    "institute",
+    "other",
+    "top_applicants",
+)
+APPLICANT_COLUMNS = ("scope", "key", "name", "rank", "applicant", "kind", "province", "patents")
+
+
+def summary_rows(table: Mapping[str, Tally], landscape: Landscape) -> list[list[object]]:
+    """One row per tally, most patents first, in `SUMMARY_COLUMNS` order."""
+    rows = []
+    for tally in sorted(table.values(), key=lambda t: (-t.patents, t.area_no or 99, t.key)):
+        share = tally.zhejiang_share
+        top = "；".join(
+            f"{name}({landscape.applicants[name].kind.label_zh},{count})"
+            for name, count in tally.applicants.most_common(5)
+        )
+        rows.append(
+            [
+                tally.key,
+                tally.area_no,
+                tally.area,
+                tally.label,
+                tally.patents,
+                "" if share is None else round(share, 4),
+                tally.region_known,
+                tally.kinds[OrgKind.enterprise],
+                tally.kinds[OrgKind.university],
+                tally.kinds[OrgKind.institute],
+                sum(
+                    n
+                    for kind, n in tally.kinds.items()
+                    if kind not in (OrgKind.enterprise, OrgKind.university, OrgKind.institute)
+                ),
+                top,
+            ]
+        )
+    return rows
+
+
+def applicant_rows(scope: str, table: Mapping[str, Tally], landscape: Landscape) -> list[list]:
+    """The top applicants of every tally, in `APPLICANT_COLUMNS` order."""
+    rows = []
+    for tally in table.values():
+        for rank, (name, count) in enumerate(tally.applicants.most_common(TOP_APPLICANTS), 1):
+            info = landscape.applicants[name]
+            rows.append(
+                [
+                    scope,
+                    tally.key,
+                    tally.label,
+                    rank,
+                    name,
+                    info.kind.label_zh,
+                    info.province or "未知",
+                    count,
+                ]
+            )
+    return rows
+
+
+def write_landscape(landscape: Landscape, out_dir: str | Path) -> list[Path]:
+    """Write CSV tables, `landscape.xlsx` and PNG charts into `out_dir`; return the paths."""
+    from openpyxl import Workbook
+
+    out = Path(out_dir)
+    out.mkdir(parents=True, exist_ok=True)
+    tables = {
+        "challenges": (SUMMARY_COLUMNS, summary_rows(landscape.challenges, landscape)),
+        "areas": (SUMMARY_COLUMNS, summary_rows(landscape.areas, landscape)),
+        "applicants": (
+            APPLICANT_COLUMNS,
+            applicant_rows("challenge", landscape.challenges, landscape)
+            + applicant_rows("area", landscape.areas, landscape),
+        ),
+    }
+    written = []
+    book = Workbook()
+    book.remove(book.active)
+    sheet_names = {"challenges": "按技术难点", "areas": "按领域", "applicants": "主要申请人"}
+    for name, (columns, rows) in tables.items():
+        path = out / f"{name}.csv"
+        with path.open("w", encoding="utf-8-sig", newline="") as handle:
+            writer = csv.writer(handle)
+            writer.writerow(columns)
+            writer.writerows(rows)
+        written.append(path)
+        sheet = book.create_sheet(sheet_names[name])
+        sheet.append(list(columns))
+        for row in rows:
+            sheet.append(row)
+    book.save(out / "landscape.xlsx")
+    written.append(out / "landscape.xlsx")
+    written += _charts(landscape, out)
+    return written
+
+
+def _charts(landscape: Landscape, out: Path) -> list[Path]:
+    plt = pyplot()
+    areas = sorted(landscape.areas.values(), key=lambda t: (t.area_no or 99, t.key))
+    labels = [f"{t.area_no or ''} {t.label}".strip() for t in areas]
+
+    figure, axis = plt.subplots(figsize=(9, 0.42 * len(areas) + 1.5))
+    kinds = [OrgKind.enterprise, OrgKind.university, OrgKind.institute]
+    left = [0] * len(areas)
+    for kind in kinds:
+        values = [t.kinds[kind] for t in areas]
+        axis.barh(labels, values, left=left, label=kind.label_zh)
+        left = [a + b for a, b in zip(left, values, strict=True)]
+    others = [t.patents and sum(t.kinds.values()) - sum(t.kinds[k] for k in kinds) for t in areas]
+    axis.barh(labels, others, left=left, label="其他", color="#bbbbbb")
+    for y, tally in enumerate(areas):
+        share = tally.zhejiang_share
+        note = f"{tally.patents} 件" + ("" if share is None else f"，浙江 {share:.0%}")
+        axis.text(max(left[y] + others[y], 0) + 0.2, y, note, va="center", fontsize=8)
+    axis.invert_yaxis()
+    axis.set_xlim(0, max([*left, 1]) * 1.3)  # room for the notes
+    axis.set_xlabel("专利数（按申请人类型；一件专利可计入多类）")
+    axis.set_title("各领域专利与申请人类型（浙江占比：地区已知的专利中）")
+    axis.legend(loc="lower right", fontsize=8)
+    figure.tight_layout()
+    by_area = out / "areas.png"
+    figure.savefig(by_area, dpi=120)
+    plt.close(figure)
+
+    ranked = sorted(landscape.challenges.values(), key=lambda t: -t.patents)[:20]
+    figure, axis = plt.subplots(figsize=(9, 0.38 * max(len(ranked), 1) + 1.5))
+    axis.barh(
+        [f"{t.key} {t.label[:18]}" for t in ranked], [t.patents for t in ranked], color="#4c72b0"
+    )
+    axis.invert_yaxis()
+    axis.set_xlabel("匹配专利数")
+    axis.set_title("专利最多的技术难点（前 20）")
+    figure.tight_layout()
+    by_challenge = out / "challenges.png"
+    figure.savefig(by_challenge, dpi=120)
+    plt.close(figure)
+    return [by_area, by_challenge]

@@ -1,0 +1,373 @@
+"""Technology roadmap: each challenge's capability coverage and patent activity → one of the
+seed's three batches (应用替代一批 / 应急攻关一批 / 前瞻部署一批), by rules kept as data.
+
+Per challenge:
+- `strong_orgs`: organisations whose calibrated match confidence is ≥ `strong_confidence`;
+- `best_confidence` (and `best_org`): the strongest organisation;
+- `patents`: patents matched to it (from a bulk matches file); `patent_percentile`: the share
+  of challenges with fewer patents (0 = least active, → 1 = most active);
+- `coverage` = best_confidence × min(1, strong_orgs / coverage_target), in [0, 1];
+- `gap` = 1 − coverage: how far local capability is from covering the challenge.
+
+Rules (`DEFAULT_RULES`, overridable by a JSON or TOML file with the same keys) are tried in
+order; the first whose every condition holds gives the batch. A condition is `min_<metric>`
+(metric ≥ value) or `max_<metric>` (metric ≤ value) for any metric above. The last rule must have
+no condition, so every challenge lands somewhere. Defaults, as the issue puts it:
+1. 应用替代一批: strong coverage (≥ 3 strong organisations, best ≥ 0.8);
+2. 应急攻关一批: otherwise, where patenting is active (top half of challenges, ≥ 1 patent);
+3. 前瞻部署一批: everything else — sparse everywhere.
+"""
+
+from __future__ import annotations
+
+import base64
+import html
+import json
+import tomllib
+from collections.abc import Callable, Mapping, Sequence
+from dataclasses import asdict, dataclass, field
+from pathlib import Path
+
+from corpus.errors import JiebangError
+from corpus.models import Challenge
+from matcher.patents.charts import pyplot
+
+BATCHES = ("应用替代一批", "应急攻关一批", "前瞻部署一批")
+_MARKS = dict(zip(BATCHES, "替急瞻", strict=True))  # one-character labels in the heatmap
+METRICS = ("strong_orgs", "best_confidence", "patents", "patent_percentile", "coverage", "gap")
+
+DEFAULT_RULES: dict[str, object] = {
+    "strong_confidence": 0.6,
+    "coverage_target": 3,
+    "rules": [
+        {
+            "batch": "应用替代一批",
+            "why": "本地已有多家强匹配单位：以应用推广、替代进口为主",
+            "when": {"min_strong_orgs": 3, "min_best_confidence": 0.8},
+        },
+        {
+            "batch": "应急攻关一批",
+            "why": "本地能力不足而专利活跃：技术路线已明、亟需集中攻关",
+            "when": {"min_patent_percentile": 0.5, "min_patents": 1},
+        },
+        {"batch": "前瞻部署一批", "why": "能力与专利均稀疏：前瞻布局、长期培育", "when": {}},
+    ],
+}
+
+
+@dataclass(frozen=True)
+class Rule:
+    """Batch `batch` when every condition in `when` holds; `why` explains it to readers."""
+
+    batch: str
+    why: str
+    when: dict[str, float]
+
+    def holds(self, metrics: Mapping[str, float]) -> bool:
+        for condition, bound in self.when.items():
+            bound_kind, metric = condition.split("_", 1)
+            value = metrics[metric]
+            if (bound_kind == "min" and value < bound) or (bound_kind == "max" and value > bound):
+                return False
+        return True
+
+    def describe(self) -> str:
+        parts = [
+            f"{metric} {'≥' if kind == 'min' else '≤'} {bound:g}"
+            for kind, metric, bound in (
+                (*condition.split("_", 1), bound) for condition, bound in self.when.items()
+            )
+        ]
+        return " 且 ".join(parts) or "其余全部"
+
+
+def _rule(data: Mapping[str, object]) -> Rule:
+    when = dict(data.get("when") or {})  # type: ignore[call-overload]
+    return Rule(
+        str(data["batch"]), str(data.get("why", "")), {k: float(v) for k, v in when.items()}
+    )
+
+
+@dataclass(frozen=True)
+class RoadmapRules:
+    """Thresholds and ordered rules; see the module docstring."""
+
+    strong_confidence: float
+    coverage_target: int
+    rules: tuple[Rule, ...]
+
+    @classmethod
+    def from_dict(cls, data: Mapping[str, object]) -> RoadmapRules:
+        """Rules from a dict shaped like `DEFAULT_RULES`; missing keys keep their defaults."""
+        merged = {**DEFAULT_RULES, **data}
+        unknown = set(data) - set(DEFAULT_RULES)
+        if unknown:
+            raise JiebangError(f"unknown roadmap setting(s): {', '.join(sorted(unknown))}")
+        try:
+            rules = tuple(_rule(r) for r in merged["rules"])  # type: ignore[union-attr]
+            strong = float(merged["strong_confidence"])  # type: ignore[arg-type]
+            target = int(merged["coverage_target"])  # type: ignore[call-overload]
+        except (KeyError, TypeError, ValueError) as error:
+            raise JiebangError(f"invalid roadmap rules: {error}") from None
+        for rule in rules:
+            for condition in rule.when:
+                kind, _, metric = condition.partition("_")
+                if kind not in ("min", "max") or metric not in METRICS:
+                    raise JiebangError(
+                        f"invalid roadmap condition {condition!r} in rule {rule.batch}: use "
+                        f"min_/max_ with one of {', '.join(METRICS)}"
+                    )
+        if not rules or rules[-1].when:
+            raise JiebangError("roadmap rules must end with a rule without conditions")
+        if not 0 <= strong <= 1 or target < 1:
+            raise JiebangError("strong_confidence must be in [0, 1] and coverage_target ≥ 1")
+        return cls(strong, target, rules)
+
+    def to_dict(self) -> dict[str, object]:
+        return {
+            "strong_confidence": self.strong_confidence,
+            "coverage_target": self.coverage_target,
+            "rules": [asdict(rule) for rule in self.rules],
+        }
+
+
+def load_rules(path: str | Path | None) -> RoadmapRules:
+    """`DEFAULT_RULES`, overridden by a .json or .toml file when `path` is given."""
+    if path is None:
+        return RoadmapRules.from_dict({})
+    path = Path(path)
+    try:
+        text = path.read_text(encoding="utf-8-sig")
+        data = tomllib.loads(text) if path.suffix.lower() == ".toml" else json.loads(text)
+    except OSError as error:
+        raise JiebangError(f"{path}: cannot read rules: {error.strerror or error}") from None
+    except (ValueError, tomllib.TOMLDecodeError) as error:
+        raise JiebangError(f"{path}: invalid rules file: {error}") from None
+    if not isinstance(data, dict):
+        raise JiebangError(f"{path}: rules must be an object")
+    return RoadmapRules.from_dict(data)
+
+
+@dataclass
+class ChallengeStatus:
+    """One roadmap row."""
+
+    challenge_id: str
+    area_no: int | None
+    area: str
+    text: str
+    strong_orgs: int
+    best_confidence: float
+    best_org: str
+    patents: int
+    patent_percentile: float = 0.0
+    coverage: float = 0.0
+    gap: float = 1.0
+    batch: str = ""
+    why: str = ""
+    rule: str = ""
+    metrics: dict[str, float] = field(default_factory=dict, repr=False)
+
+
+def assess(
+    challenges: Sequence[Challenge],
+    rules: RoadmapRules,
+    *,
+    score_organisations: Callable[[str], Mapping[str, float]] | None = None,
+    org_names: Mapping[str, str] | None = None,
+    patent_counts: Mapping[str, int] | None = None,
+) -> list[ChallengeStatus]:
+    """Measure and classify every challenge.
+
+    `score_organisations(query_text)` gives calibrated confidences per organisation id (e.g.
+    `MatchEngine.score_organisations`); without it coverage is zero. `patent_counts` maps
+    challenge ids to matched patents (e.g. from a landscape); without it activity is zero.
+    """
+    org_names = org_names or {}
+    patent_counts = patent_counts or {}
+    statuses = []
+    for challenge in challenges:
+        scores = score_organisations(challenge.query_text) if score_organisations else {}
+        best_org = max(scores, key=scores.__getitem__, default="")
+        statuses.append(
+            ChallengeStatus(
+                challenge_id=challenge.id,
+                area_no=challenge.area_no,
+                area=challenge.area,
+                text=challenge.text,
+                strong_orgs=sum(1 for s in scores.values() if s >= rules.strong_confidence),
+                best_confidence=round(float(scores.get(best_org, 0.0)), 4),
+                best_org=org_names.get(best_org, best_org),
+                patents=int(patent_counts.get(challenge.id, 0)),
+            )
+        )
+    return classify(statuses, rules)
+
+
+def classify(statuses: list[ChallengeStatus], rules: RoadmapRules) -> list[ChallengeStatus]:
+    """Fill the derived metrics and the batch of each status (in place; also returned)."""
+    counts = [status.patents for status in statuses]
+    for status in statuses:
+        fewer = sum(1 for count in counts if count < status.patents)
+        status.patent_percentile = round(fewer / len(counts), 4)
+        share = min(1.0, status.strong_orgs / rules.coverage_target)
+        status.coverage = round(status.best_confidence * share, 4)
+        status.gap = round(1 - status.coverage, 4)
+        status.metrics = {metric: float(getattr(status, metric)) for metric in METRICS}
+        rule = next(rule for rule in rules.rules if rule.holds(status.metrics))
+        status.batch, status.why, status.rule = rule.batch, rule.why, rule.describe()
+    return statuses
+
+
+# --- report ---------------------------------------------------------------------------------
+
+COLUMNS = (
+    ("challenge_id", "编号"),
+    ("area", "领域"),
+    ("text", "技术难点"),
+    ("batch", "批次"),
+    ("strong_orgs", "强匹配单位数"),
+    ("best_confidence", "最佳匹配置信度"),
+    ("best_org", "最佳匹配单位"),
+    ("patents", "相关专利数"),
+    ("coverage", "能力覆盖度"),
+    ("gap", "能力缺口"),
+    ("rule", "命中规则"),
+)
+
+
+def write_report(
+    statuses: Sequence[ChallengeStatus], rules: RoadmapRules, out_dir: str | Path
+) -> list[Path]:
+    """Write heatmap.png, roadmap.html (self-contained), roadmap.md and roadmap.xlsx."""
+    out = Path(out_dir)
+    out.mkdir(parents=True, exist_ok=True)
+    heatmap = _heatmap(statuses, out / "heatmap.png")
+    paths = [heatmap, out / "roadmap.html", out / "roadmap.md", out / "roadmap.xlsx"]
+    paths[1].write_text(_html(statuses, rules, heatmap), encoding="utf-8")
+    paths[2].write_text(_markdown(statuses, rules), encoding="utf-8")
+    _xlsx(statuses, rules, paths[3])
+    return paths
+
+
+def _heatmap(statuses: Sequence[ChallengeStatus], path: Path) -> Path:
+    """Areas (rows) × their challenges (columns): colour = coverage, letter = batch."""
+    plt = pyplot()
+    import numpy as np
+
+    areas: dict[str, list[ChallengeStatus]] = {}
+    for status in sorted(statuses, key=lambda s: (s.area_no or 99, s.challenge_id)):
+        areas.setdefault(f"{status.area_no or ''} {status.area}".strip(), []).append(status)
+    width = max((len(row) for row in areas.values()), default=1)
+    grid = np.full((len(areas), width), np.nan)
+    figure, axis = plt.subplots(figsize=(1.2 + 0.55 * width + 3, 0.45 * len(areas) + 1.6))
+    for y, row in enumerate(areas.values()):
+        for x, status in enumerate(row):
+            grid[y, x] = status.coverage
+            mark = _MARKS.get(status.batch, status.batch[:1])
+            axis.text(x, y, mark, ha="center", va="center", fontsize=9)
+    image = axis.imshow(grid, cmap="RdYlGn", vmin=0, vmax=1, aspect="auto")
+    axis.set_yticks(range(len(areas)), list(areas))
+    axis.set_xticks(range(width), [str(i + 1) for i in range(width)])
+    axis.set_xlabel("领域内技术难点序号（格中字：替=应用替代，急=应急攻关，瞻=前瞻部署）")
+    axis.set_title("技术路线图：各领域技术难点的本地能力覆盖度")
+    figure.colorbar(image, ax=axis, label="能力覆盖度")
+    figure.tight_layout()
+    figure.savefig(path, dpi=110)
+    plt.close(figure)
+    return path
+
+
+def _counts(statuses: Sequence[ChallengeStatus]) -> dict[str, int]:
+    counts = {batch: 0 for batch in BATCHES}
+    for status in statuses:
+        counts[status.batch] = counts.get(status.batch, 0) + 1
+    return counts
+
+
+def _html(statuses: Sequence[ChallengeStatus], rules: RoadmapRules, heatmap: Path) -> str:
+    esc = html.escape
+    image = base64.b64encode(heatmap.read_bytes()).decode()
+    head = "".join(f"<th>{esc(label)}</th>" for _, label in COLUMNS)
+    body = "".join(
+        "<tr>" + "".join(f"<td>{esc(str(getattr(s, key)))}</td>" for key, _ in COLUMNS) + "</tr>"
+        for s in statuses
+    )
+    counts = "".join(f"<li>{esc(b)}：{n} 项</li>" for b, n in _counts(statuses).items())
+    rule_items = "".join(
+        f"<li><b>{esc(r.batch)}</b>：{esc(r.describe())}（{esc(r.why)}）</li>" for r in rules.rules
+    )
+    return f"""<!DOCTYPE html>
+<html lang="zh-CN">
+<head>
+<meta charset="utf-8">
+<meta name="viewport" content="width=device-width, initial-scale=1">
+<title>技术路线图（揭榜挂帅）</title>
+<style>
+body {{ font-family: "WenQuanYi Micro Hei", "Noto Sans CJK SC", sans-serif; margin: 2em; }}
+table {{ border-collapse: collapse; font-size: 13px; }}
+th, td {{ border: 1px solid #ccc; padding: 4px 6px; vertical-align: top; }}
+th {{ background: #f0f0f0; }}
+img {{ max-width: 100%; }}
+</style>
+</head>
+<body>
+<h1>技术路线图</h1>
+<p>共 {len(statuses)} 项技术难点，分三批：</p>
+<ul>{counts}</ul>
+<h2>分批规则（按顺序，先命中者为准）</h2>
+<p>强匹配：置信度 ≥ {rules.strong_confidence:g}；能力覆盖度 = 最佳置信度 ×
+min(1, 强匹配单位数 / {rules.coverage_target})；能力缺口 = 1 − 能力覆盖度。</p>
+<ol>{rule_items}</ol>
+<h2>能力覆盖热力图</h2>
+<img id="heatmap" alt="各领域技术难点能力覆盖热力图" src="data:image/png;base64,{image}">
+<h2>明细</h2>
+<table id="roadmap"><thead><tr>{head}</tr></thead><tbody>{body}</tbody></table>
+</body>
+</html>
+"""
+
+
+def _markdown(statuses: Sequence[ChallengeStatus], rules: RoadmapRules) -> str:
+    def cell(value: object) -> str:
+        return str(value).replace("|", "\\|").replace("\n", " ")
+
+    lines = ["# 技术路线图", "", f"共 {len(statuses)} 项技术难点。", ""]
+    lines += [f"- {batch}：{n} 项" for batch, n in _counts(statuses).items()]
+    lines += [
+        "",
+        "## 分批规则（按顺序，先命中者为准）",
+        "",
+        f"强匹配：置信度 ≥ {rules.strong_confidence:g}；能力覆盖度 = 最佳置信度 × "
+        f"min(1, 强匹配单位数 / {rules.coverage_target})；能力缺口 = 1 − 能力覆盖度。",
+        "",
+    ]
+    lines += [
+        f"{i}. **{r.batch}**：{r.describe()}（{r.why}）" for i, r in enumerate(rules.rules, 1)
+    ]
+    lines += ["", "## 能力覆盖热力图", "", "![能力覆盖热力图](heatmap.png)", "", "## 明细", ""]
+    lines.append("| " + " | ".join(label for _, label in COLUMNS) + " |")
+    lines.append("|" + "---|" * len(COLUMNS))
+    lines += [
+        "| " + " | ".join(cell(getattr(s, key)) for key, _ in COLUMNS) + " |" for s in statuses
+    ]
+    return "\n".join(lines) + "\n"
+
+
+def _xlsx(statuses: Sequence[ChallengeStatus], rules: RoadmapRules, path: Path) -> None:
+    from openpyxl import Workbook
+
+    book = Workbook()
+    sheet = book.active
+    sheet.title = "路线图"
+    sheet.append([label for _, label in COLUMNS])
+    for status in statuses:
+        sheet.append([getattr(status, key) for key, _ in COLUMNS])
+    rule_sheet = book.create_sheet("规则")
+    rule_sheet.append(["顺序", "批次", "条件", "说明"])
+    for i, rule in enumerate(rules.rules, 1):
+        rule_sheet.append([i, rule.batch, rule.describe(), rule.why])
+    rule_sheet.append([])
+    rule_sheet.append(["strong_confidence", rules.strong_confidence])
+    rule_sheet.append(["coverage_target", rules.coverage_target])
+    book.save(path)
