@@ -183,6 +183,10 @@ def convert(source: Path, dest: Path, max_seq_length: int = 512) -> Path:
     from sentence_transformers import SentenceTransformer
     from sentence_transformers.sentence_transformer.modules import Normalize, Pooling, Transformer
     from transformers import BertConfig, BertModel, PreTrainedTokenizerFast
+    from transformers.utils import logging as hf_logging
+
+    # Re-loading the folder adds an unused, freshly initialised pooler; that notice is noise.
+    hf_logging.set_verbosity_error()
 
     packed = read_packed_model(source)
     c = packed.config

@@ -74,3 +74,17 @@ def test_wrong_encoding_is_a_clear_error(cli_env, tmp_path: Path):
     bad.write_bytes('{"id": "x", "name": "浙江示例公司"}\n'.encode("gbk"))
     out = run(cli_env, "index", "build", "--orgs", str(bad))
     assert out.returncode == 1 and "UTF-8" in out.stderr and "Traceback" not in out.stderr
+
+
+def test_user_challenges_sit_beside_the_catalogue(built_index, tmp_path: Path):
+    extra = tmp_path / "mine.csv"
+    extra.write_text("id,area,text\nMY-001,智能语音,方言语音识别与远场拾音\n", encoding="utf-8-sig")
+    env = dict(built_index, JIEBANG_CHALLENGES_FILE=str(extra))
+    listed = run(env, "challenges", "list", "--json")
+    assert listed.returncode == 0, listed.stderr
+    rows = json.loads(listed.stdout)
+    assert rows[-1]["id"] == "MY-001" and rows[-1]["source"] == "user"
+    assert any(r["id"] == "ZJ2021-01-01" for r in rows)
+    matched = run(env, "match", "--challenge", "MY-001", "--top", "2", "--json")
+    assert matched.returncode == 0, matched.stderr
+    assert any("语音" in e["text"] for e in json.loads(matched.stdout)[0]["evidence"])
