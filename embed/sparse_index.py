@@ -108,6 +108,11 @@ class SparseIndex:
         order = np.lexsort((ids, -scores))
         return ids[order], scores[order]
 
+    def rebuild(self) -> None:
+        """Rebuild the score matrices now rather than at the next search."""
+        self._bm25 = None
+        self._ready()
+
     def _ready(self) -> bm25s.BM25 | None:
         if self._bm25 is None and self._tokens:
             self._order = np.array(sorted(self._tokens), dtype=np.int64)
