@@ -36,14 +36,15 @@ def test_no_500_from_openapi_fuzzing(make_server, api_key: str) -> None:
                 database=None,
                 derandomize=True,
             )
-            def run(case, label: str = label) -> None:
+            def run(case) -> None:
                 nonlocal cases
                 headers = {"X-API-Key": api_key}
                 response = case.call(base_url=server.base_url, headers=headers, timeout=120)
                 cases += 1
                 if response.status_code >= 500:
                     server_errors.append(
-                        f"{label} → {response.status_code} {response.text[:200]!r}\n"
+                        f"{case.method} {case.path} → {response.status_code} "
+                        f"{response.text[:200]!r}\n"
                         f"  {case.as_curl_command(headers=headers)}"
                     )
                 else:

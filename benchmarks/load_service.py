@@ -1,0 +1,179 @@
+"""Load test of the HTTP service: N concurrent clients on loopback for a fixed time.
+
+Starts `uvicorn service.api.app:app_from_environment` as a child process with private database,
+index and jobs folders (model and embedding cache from --home), waits until it is ready, then
+runs closed-loop clients from this process (a second process on loopback) on a mix of requests:
+
+- 40 % POST /match with text no one asked before (a real query encoding each time),
+- 30 % GET /challenges/{id}/candidates (a catalogue challenge; ranking stored in the database),
+- 15 % GET /challenges,
+- 15 % GET /organisations/{id}.
+
+Prints throughput, latency percentiles per kind and overall, and the error count, as Markdown.
+
+    .venv/bin/python benchmarks/load_service.py --clients 50 --seconds 60
+"""
+
+from __future__ import annotations
+
+import argparse
+import asyncio
+import os
+import random
+import socket
+import subprocess
+import sys
+import tempfile
+import time
+from collections import defaultdict
+from pathlib import Path
+
+import httpx
+import numpy as np
+
+REPO = Path(__file__).resolve().parents[1]
+MIX = (("match", 0.40), ("candidates", 0.30), ("challenges", 0.15), ("organisation", 0.15))
+VARIANTS = ("关键技术", "工艺优化", "国产化替代", "产业化应用", "可靠性提升", "检测方法")
+
+
+def free_port() -> int:
+    with socket.socket() as probe:
+        probe.bind(("127.0.0.1", 0))
+        return probe.getsockname()[1]
+
+
+def start_server(home: Path, data: Path, port: int) -> subprocess.Popen[bytes]:
+    env = dict(os.environ)
+    env.update(
+        JIEBANG_HOME=str(home),
+        JIEBANG_INDEX_DIR=str(data / "index"),
+        JIEBANG_DATABASE_URL=f"sqlite:///{data / 'jiebang.db'}",
+        JIEBANG_JOBS_DIR=str(data / "jobs"),
+        JIEBANG_API_KEY="load-test",
+        HF_HUB_OFFLINE="1",
+    )
+    command = [sys.executable, "-m", "uvicorn", "--factory", "service.api.app:app_from_environment",
+               "--host", "127.0.0.1", "--port", str(port), "--log-level", "warning"]  # fmt: skip
+    return subprocess.Popen(command, env=env, cwd=REPO)
+
+
+def wait_ready(base: str, process: subprocess.Popen[bytes], timeout: float = 600) -> None:
+    deadline = time.monotonic() + timeout
+    while time.monotonic() < deadline:
+        if process.poll() is not None:
+            raise SystemExit(f"server exited with {process.returncode}")
+        try:
+            if httpx.get(f"{base}/readyz", timeout=5).status_code == 200:
+                return
+        except httpx.TransportError:
+            pass
+        time.sleep(0.5)
+    raise SystemExit("server not ready in time")
+
+
+async def client_loop(
+    client: httpx.AsyncClient,
+    stop_at: float,
+    challenges: list[dict],
+    org_ids: list[str],
+    rng: random.Random,
+    latencies: dict[str, list[float]],
+    errors: dict[str, int],
+) -> None:
+    kinds, weights = zip(*MIX, strict=True)
+    while time.monotonic() < stop_at:
+        kind = rng.choices(kinds, weights)[0]
+        challenge = rng.choice(challenges)
+        started = time.perf_counter()
+        try:
+            if kind == "match":
+                text = f"{challenge['text']}{rng.choice(VARIANTS)}{rng.randrange(10**6)}"
+                response = await client.post("/match", json={"text": text, "top": 10})
+            elif kind == "candidates":
+                response = await client.get(f"/challenges/{challenge['id']}/candidates")
+            elif kind == "challenges":
+                response = await client.get("/challenges")
+            else:
+                response = await client.get(f"/organisations/{rng.choice(org_ids)}")
+            ok = response.status_code == 200
+        except httpx.HTTPError:
+            ok = False
+        latencies[kind].append(time.perf_counter() - started)
+        if not ok:
+            errors[kind] += 1
+
+
+async def run_load(base: str, clients: int, seconds: float, seed: int) -> tuple[dict, dict, float]:
+    limits = httpx.Limits(max_connections=clients, max_keepalive_connections=clients)
+    async with httpx.AsyncClient(base_url=base, timeout=120, limits=limits) as client:
+        challenges = (await client.get("/challenges")).json()["challenges"]
+        page = (await client.get("/organisations", params={"limit": 500})).json()
+        org_ids = [item["id"] for item in page["items"]]
+        latencies: dict[str, list[float]] = defaultdict(list)
+        errors: dict[str, int] = defaultdict(int)
+        started = time.monotonic()
+        stop_at = started + seconds
+        await asyncio.gather(
+            *(
+                client_loop(
+                    client, stop_at, challenges, org_ids, random.Random(seed + i), latencies, errors
+                )
+                for i in range(clients)
+            )
+        )
+        return latencies, errors, time.monotonic() - started
+
+
+def report(latencies: dict[str, list[float]], errors: dict[str, int], elapsed: float) -> str:
+    def row(name: str, values: list[float], failed: int) -> str:
+        ms = np.array(values) * 1000
+        p50, p95, p99 = np.percentile(ms, [50, 95, 99]) if len(ms) else (0, 0, 0)
+        rate = len(values) / elapsed
+        cells = [name, len(values), f"{rate:.1f}", f"{p50:.0f}", f"{p95:.0f}", f"{p99:.0f}", failed]
+        return "| " + " | ".join(str(cell) for cell in cells) + " |"
+
+    lines = ["| requests | count | per second | p50 ms | p95 ms | p99 ms | errors |",
+             "|---|---|---|---|---|---|---|"]  # fmt: skip
+    for kind, _ in MIX:
+        lines.append(row(kind, latencies[kind], errors[kind]))
+    everything = [value for values in latencies.values() for value in values]
+    lines.append(row("**all**", everything, sum(errors.values())))
+    return "\n".join(lines)
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--clients", type=int, default=50)
+    parser.add_argument("--seconds", type=float, default=60)
+    parser.add_argument("--seed", type=int, default=7)
+    parser.add_argument("--home", type=Path, default=REPO / ".jiebang" / "test-home",
+                        help="JIEBANG_HOME with the model and the embedding cache")  # fmt: skip
+    parser.add_argument("--url", help="Load an already running server instead of starting one")
+    args = parser.parse_args()
+
+    with tempfile.TemporaryDirectory(prefix="jiebang-load-") as folder:
+        process = None
+        base = args.url
+        if base is None:
+            port = free_port()
+            base = f"http://127.0.0.1:{port}"
+            process = start_server(args.home, Path(folder), port)
+        try:
+            wait_ready(base, process) if process else None
+            latencies, errors, elapsed = asyncio.run(
+                run_load(base, args.clients, args.seconds, args.seed)
+            )
+        finally:
+            if process is not None:
+                process.terminate()
+                process.wait(timeout=30)
+    total = sum(len(v) for v in latencies.values())
+    print(f"{args.clients} clients, {elapsed:.1f} s, {total} requests, "
+          f"{total / elapsed:.1f} requests/s, {sum(errors.values())} errors")  # fmt: skip
+    print(report(latencies, errors, elapsed))
+    if sum(errors.values()):
+        raise SystemExit(1)
+
+
+if __name__ == "__main__":
+    main()
