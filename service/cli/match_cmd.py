@@ -5,6 +5,7 @@ from __future__ import annotations
 import json
 
 import typer
+from rich.markup import escape
 from rich.table import Table
 
 from corpus.errors import JiebangError
@@ -41,25 +42,24 @@ def to_json(result: MatchResult) -> list[dict]:
 
 
 def print_result(label: str, result: MatchResult) -> None:
-    """A rich table of candidates and their best evidence."""
-    console.print(f"[bold]{label}[/] {result.query}")
+    """A rich table: one row per candidate, its best evidence under its name."""
+    console.print(f"[bold]{label}[/] {result.query}", highlight=False)
     if not result.candidates:
         console.print(f"[yellow]no candidates:[/] {result.reason}")
         return
-    table = Table(show_lines=True)
-    table.add_column("#", justify="right")
-    table.add_column("organisation", overflow="fold")
-    table.add_column("kind · region")
-    table.add_column("conf.", justify="right")
-    table.add_column("best evidence")
+    table = Table(show_lines=True, expand=True)
+    table.add_column("#", justify="right", width=2)
+    table.add_column("organisation · best evidence", ratio=1, overflow="fold")
+    table.add_column("kind · region", max_width=18)
+    table.add_column("conf.", justify="right", width=5)
     for rank, c in enumerate(result.candidates, start=1):
         best = c.evidence[0].text if c.evidence else ""
+        best = best if len(best) <= 70 else best[:68] + "…"
         table.add_row(
             str(rank),
-            c.name,
+            f"[bold]{escape(c.name)}[/]\n[dim]{escape(best)}[/]",
             f"{OrgKind(c.kind).label_zh} · {c.region}",
             f"{c.confidence:.2f}",
-            best if len(best) <= 90 else best[:88] + "…",
         )
     console.print(table)
 
