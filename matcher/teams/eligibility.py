@@ -352,7 +352,7 @@ def _figure(criterion: Criterion, org: Organisation) -> float | None:
     denominator = getattr(org, criterion.denominator or "")
     if numerator is None or not denominator:
         return None
-    return round(numerator / denominator * criterion.multiplier, 4)
+    return round(numerator / denominator * criterion.multiplier, 2)
 
 
 def _is_national(criterion: Criterion, base: str) -> bool:
