@@ -135,6 +135,10 @@ def agreement(classes: list[int], assigned: list[str]) -> tuple[float, float]:
     return same / pairs, chance
 
 
+def confident(row: dict) -> bool:
+    return row["matches"][0]["confidence"] >= DEFAULT_MIN_CONFIDENCE
+
+
 def bdci(matches_path: Path) -> None:
     patents = {row["id"]: row for row in read_jsonl(BDCI_PATENTS)}
     rows = [json.loads(line) for line in matches_path.open(encoding="utf-8")]
@@ -159,11 +163,12 @@ def bdci(matches_path: Path) -> None:
     }
     rng = np.random.default_rng(0)
     for name, assigned in methods.items():
-        for subset in ("gold", "all"):
+        for subset in ("gold labels", f"gold, dense confidence ≥ {DEFAULT_MIN_CONFIDENCE}"):
             keep = [
                 i
                 for i, r in enumerate(rows)
-                if subset == "all" or patents[r["patent_id"]]["label_source"] == "gold"
+                if patents[r["patent_id"]]["label_source"] == "gold"
+                and (subset == "gold labels" or confident(r))
             ]
             classes = [patents[rows[i]["patent_id"]]["label_id"] for i in keep]
             chosen = [assigned[i] for i in keep]
@@ -174,10 +179,10 @@ def bdci(matches_path: Path) -> None:
                 f"| {name} | {subset} | {len(keep)} | {same:.3f} | {chance:.3f} "
                 f"| {same / chance:.1f}× | {nmi:.3f} | {shuffled:.3f} |"
             )
-    confident = sum(1 for r in rows if r["matches"][0]["confidence"] >= DEFAULT_MIN_CONFIDENCE)
+    confident_rows = sum(1 for r in rows if confident(r))
     print(
-        f"\nPatents with a match at confidence ≥ {DEFAULT_MIN_CONFIDENCE}: {confident} of "
-        f"{len(rows)} ({confident / len(rows):.1%})."
+        f"\nPatents with a match at confidence ≥ {DEFAULT_MIN_CONFIDENCE}: {confident_rows} of "
+        f"{len(rows)} ({confident_rows / len(rows):.1%})."
     )
     top = Counter(r["matches"][0]["area"] for r in rows).most_common(5)
     print("Most frequent top-1 areas: " + "，".join(f"{a} {n}" for a, n in top) + ".")

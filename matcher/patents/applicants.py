@@ -5,7 +5,7 @@ Both are heuristics, used only where the applicant is not a known organisation:
 - Kind: the rightmost kind word in the name decides, because a Chinese name ends in its head
   noun ("杭州某某研究院有限公司" is a company; "国网某某公司电力科学研究院" is an institute).
   大学/学院/研究生院 → university; 研究院/研究所/科学院/研究中心/实验室 → institute;
-  公司/集团/厂/企业 → enterprise; nothing → other.
+  公司/集团/厂/企业/株式会社 → enterprise; nothing → other.
 - Region: a name containing a Zhejiang place (`ZHEJIANG_PLACES`: the province, its 11 cities and
   some county-level cities, 浙大) is in Zhejiang; one containing another province or major city
   (`OTHER_PLACES`) is known to be elsewhere; otherwise the region is unknown. Many companies
@@ -29,6 +29,7 @@ _KIND_WORDS: dict[str, OrgKind] = {
     "集团": OrgKind.enterprise,
     "厂": OrgKind.enterprise,
     "企业": OrgKind.enterprise,
+    "株式会社": OrgKind.enterprise,
 }
 
 ZHEJIANG = "浙江"

@@ -78,20 +78,21 @@ class Landscape:
     unmatched: int = 0
 
 
-def read_matches(path: str | Path) -> Iterator[MatchedPatent]:
-    """Stream the patents of a bulk matches file (.jsonl or .csv)."""
+def read_matches(path: str | Path, min_confidence: float = 0.0) -> Iterator[MatchedPatent]:
+    """Stream the patents of a bulk matches file (.jsonl or .csv), keeping the matches whose
+    confidence reaches `min_confidence` (a patent left with none counts as unmatched)."""
     path = Path(path)
     if not path.is_file():
         raise DataError(path, None, "no such file")
     if path.suffix.lower() == ".jsonl":
-        yield from _read_jsonl(path)
+        yield from _read_jsonl(path, min_confidence)
     elif path.suffix.lower() == ".csv":
-        yield from _read_csv(path)
+        yield from _read_csv(path, min_confidence)
     else:
         raise DataError(path, None, "matches must be the .jsonl or .csv that `patents match` wrote")
 
 
-def _read_jsonl(path: Path) -> Iterator[MatchedPatent]:
+def _read_jsonl(path: Path, min_confidence: float) -> Iterator[MatchedPatent]:
     with path.open(encoding="utf-8-sig") as handle:
         for line_no, line in enumerate(handle, start=1):
             if not line.strip():
@@ -104,19 +105,19 @@ def _read_jsonl(path: Path) -> Iterator[MatchedPatent]:
                     challenges=tuple(
                         (m["challenge_id"], m.get("area_no"), m["area"], m["challenge"])
                         for m in row.get("matches") or ()
+                        if m["confidence"] >= min_confidence
                     ),
                 )
             except (ValueError, KeyError, TypeError) as error:
                 raise DataError(path, line_no, f"not a bulk matches row: {error}") from None
 
 
-def _read_csv(path: Path) -> Iterator[MatchedPatent]:
+def _read_csv(path: Path, min_confidence: float) -> Iterator[MatchedPatent]:
     """Consecutive rows of one patent (the long format) are grouped back together."""
     with path.open(encoding="utf-8-sig", newline="") as handle:
         reader = csv.DictReader(handle)
-        missing = {"line", "patent_id", "applicants", "challenge_id", "area"} - set(
-            reader.fieldnames or ()
-        )
+        needed = {"line", "patent_id", "applicants", "challenge_id", "area", "confidence"}
+        missing = needed - set(reader.fieldnames or ())
         if missing:
             wanted = ", ".join(sorted(missing))
             raise DataError(path, 1, f"not a bulk matches CSV: missing {wanted}")
@@ -130,7 +131,7 @@ def _read_csv(path: Path) -> Iterator[MatchedPatent]:
                     yield MatchedPatent(current[1], applicants, tuple(found))
                 current, found = key, []
                 applicants = tuple(a for a in row["applicants"].split("；") if a)
-            if row["challenge_id"]:
+            if row["challenge_id"] and float(row["confidence"]) >= min_confidence:
                 area_no = int(row["area_no"]) if row.get("area_no") else None
                 found.append((row["challenge_id"], area_no, row["area"], row["challenge"]))
         if current is not None:
@@ -326,7 +327,7 @@ def _charts(landscape: Landscape, out: Path) -> list[Path]:
     axis.set_xlim(0, max([*left, 1]) * 1.3)  # room for the notes
     axis.set_xlabel("专利数（按申请人类型；一件专利可计入多类）")
     axis.set_title("各领域专利与申请人类型（浙江占比：地区已知的专利中）")
-    axis.legend(loc="lower right", fontsize=8)
+    axis.legend(loc="upper right", fontsize=8)
     figure.tight_layout()
     by_area = out / "areas.png"
     figure.savefig(by_area, dpi=120)

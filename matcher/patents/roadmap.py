@@ -4,6 +4,7 @@ seed's three batches (应用替代一批 / 应急攻关一批 / 前瞻部署一�
 Per challenge:
 - `strong_orgs`: organisations whose calibrated match confidence is ≥ `strong_confidence`;
 - `best_confidence` (and `best_org`): the strongest organisation;
+- `strong_orgs_percentile`: the share of challenges with fewer strong organisations;
 - `patents`: patents matched to it (from a bulk matches file); `patent_percentile`: the share
   of challenges with fewer patents (0 = least active, → 1 = most active);
 - `coverage` = best_confidence × min(1, strong_orgs / coverage_target), in [0, 1];
@@ -13,9 +14,13 @@ Rules (`DEFAULT_RULES`, overridable by a JSON or TOML file with the same keys) a
 order; the first whose every condition holds gives the batch. A condition is `min_<metric>`
 (metric ≥ value) or `max_<metric>` (metric ≤ value) for any metric above. The last rule must have
 no condition, so every challenge lands somewhere. Defaults, as the issue puts it:
-1. 应用替代一批: strong coverage (≥ 3 strong organisations, best ≥ 0.8);
+1. 应用替代一批: strong coverage — ≥ 3 strong organisations, best ≥ 0.8, and more strong
+   organisations than half of the challenges;
 2. 应急攻关一批: otherwise, where patenting is active (top half of challenges, ≥ 1 patent);
 3. 前瞻部署一批: everything else — sparse everywhere.
+The defaults are partly relative (percentiles) on purpose: how high calibrated confidences run
+depends on the organisation corpus and the engine's calibration, and a relative rule still
+spreads the challenges over the batches. Put absolute thresholds in a rules file to pin them.
 """
 
 from __future__ import annotations
@@ -34,7 +39,15 @@ from matcher.patents.charts import pyplot
 
 BATCHES = ("应用替代一批", "应急攻关一批", "前瞻部署一批")
 _MARKS = dict(zip(BATCHES, "替急瞻", strict=True))  # one-character labels in the heatmap
-METRICS = ("strong_orgs", "best_confidence", "patents", "patent_percentile", "coverage", "gap")
+METRICS = (
+    "strong_orgs",
+    "strong_orgs_percentile",
+    "best_confidence",
+    "patents",
+    "patent_percentile",
+    "coverage",
+    "gap",
+)
 
 DEFAULT_RULES: dict[str, object] = {
     "strong_confidence": 0.6,
@@ -43,7 +56,11 @@ DEFAULT_RULES: dict[str, object] = {
         {
             "batch": "应用替代一批",
             "why": "本地已有多家强匹配单位：以应用推广、替代进口为主",
-            "when": {"min_strong_orgs": 3, "min_best_confidence": 0.8},
+            "when": {
+                "min_strong_orgs": 3,
+                "min_best_confidence": 0.8,
+                "min_strong_orgs_percentile": 0.5,
+            },
         },
         {
             "batch": "应急攻关一批",
@@ -161,6 +178,7 @@ class ChallengeStatus:
     best_org: str
     patents: int
     patent_percentile: float = 0.0
+    strong_orgs_percentile: float = 0.0
     coverage: float = 0.0
     gap: float = 1.0
     batch: str = ""
@@ -206,10 +224,11 @@ def assess(
 
 def classify(statuses: list[ChallengeStatus], rules: RoadmapRules) -> list[ChallengeStatus]:
     """Fill the derived metrics and the batch of each status (in place; also returned)."""
-    counts = [status.patents for status in statuses]
+    patents = [status.patents for status in statuses]
+    strong = [status.strong_orgs for status in statuses]
     for status in statuses:
-        fewer = sum(1 for count in counts if count < status.patents)
-        status.patent_percentile = round(fewer / len(counts), 4)
+        status.patent_percentile = _share_below(patents, status.patents)
+        status.strong_orgs_percentile = _share_below(strong, status.strong_orgs)
         share = min(1.0, status.strong_orgs / rules.coverage_target)
         status.coverage = round(status.best_confidence * share, 4)
         status.gap = round(1 - status.coverage, 4)
@@ -217,6 +236,10 @@ def classify(statuses: list[ChallengeStatus], rules: RoadmapRules) -> list[Chall
         rule = next(rule for rule in rules.rules if rule.holds(status.metrics))
         status.batch, status.why, status.rule = rule.batch, rule.why, rule.describe()
     return statuses
+
+
+def _share_below(values: list[int], value: int) -> float:
+    return round(sum(1 for other in values if other < value) / len(values), 4)
 
 
 # --- report ---------------------------------------------------------------------------------

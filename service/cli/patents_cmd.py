@@ -96,11 +96,15 @@ def landscape(
     orgs: Path | None = typer.Option(
         None, help="Known organisations (JSONL/CSV): their kind and region beat name inference."
     ),
+    min_confidence: float = typer.Option(
+        0.0, min=0.0, max=1.0, help="Only count matches at least this confident."
+    ),
 ) -> None:
     """Per challenge and area: patents, top applicants and their kinds, Zhejiang share."""
     config = settings()
     known = {org.name: org for org in load_organisations(orgs).records} if orgs else None
-    result = build_landscape(read_matches(matches), catalogue(config).challenges, known)
+    found = read_matches(matches, min_confidence)
+    result = build_landscape(found, catalogue(config).challenges, known)
     paths = write_landscape(result, out)
     console.print(
         f"{result.patents} patents ({result.unmatched} without a challenge) → "
@@ -115,6 +119,9 @@ def roadmap(
         None, help="Organisations (JSONL/CSV) [default: the index from `jiebang index build`]."
     ),
     patents: Path | None = typer.Option(None, help="A matches file from `patents match`."),
+    min_confidence: float = typer.Option(
+        0.0, min=0.0, max=1.0, help="Only count patent matches at least this confident."
+    ),
     rules: Path | None = typer.Option(None, help="JSON/TOML overriding the batch rules."),
     out: Path = typer.Option(Path("roadmap"), help="Folder for HTML, Markdown, XLSX and PNG."),
 ) -> None:
@@ -130,7 +137,7 @@ def roadmap(
         engine = open_engine(config)
     counts = None
     if patents is not None:
-        tallies = build_landscape(read_matches(patents), challenges).challenges
+        tallies = build_landscape(read_matches(patents, min_confidence), challenges).challenges
         counts = {key: tally.patents for key, tally in tallies.items()}
     statuses = assess(
         challenges,
