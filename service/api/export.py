@@ -8,6 +8,7 @@ from urllib.parse import quote
 
 from fastapi.responses import Response
 from openpyxl import Workbook
+from openpyxl.cell.cell import ILLEGAL_CHARACTERS_RE
 from openpyxl.styles import Alignment, Font
 
 from corpus.models import OrgKind
@@ -22,7 +23,8 @@ MEDIA_TYPES = {
 
 
 def _safe(text: str) -> str:
-    """Text that a spreadsheet will not run as a formula (names and evidence come from users)."""
+    """Text a spreadsheet can hold and will not run as a formula (names come from users)."""
+    text = ILLEGAL_CHARACTERS_RE.sub("", text)
     return f"'{text}" if text[:1] in ("=", "+", "-", "@") else text
 
 

@@ -6,6 +6,7 @@ same shapes.
 
 from __future__ import annotations
 
+import re
 from datetime import datetime
 from enum import StrEnum
 from typing import Annotated, Any
@@ -19,8 +20,19 @@ MAX_TOP = 200
 ID_PATTERN = r"^[A-Za-z0-9][A-Za-z0-9._\-]{0,63}$"
 
 
+# C0 control characters other than tab and newlines: no text needs them, and spreadsheets and
+# reports cannot hold them.
+CONTROL_CHARACTERS = re.compile(r"[\x00-\x08\x0b\x0c\x0e-\x1f\x7f]")
+
+
+def check_printable(value: str) -> str:
+    if CONTROL_CHARACTERS.search(value):
+        raise ValueError("must not contain control characters")
+    return value
+
+
 def _not_blank(value: str) -> str:
-    value = value.strip()
+    value = check_printable(value).strip()
     if not value:
         raise ValueError("must not be empty or only whitespace")
     return value
@@ -60,7 +72,9 @@ class MatchIn(Strict):
     text: Text = Field(examples=["高温合金真空感应熔炼与纯净化冶炼技术"])
     top: int = Field(default=10, ge=1, le=MAX_TOP)
     kind: OrgKind | None = None
-    region: str | None = Field(default=None, min_length=1, max_length=50)
+    region: Annotated[str, AfterValidator(check_printable)] | None = Field(
+        default=None, min_length=1, max_length=50
+    )
 
 
 class ExportFormat(StrEnum):

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import logging
 import secrets
 from typing import Annotated
 
@@ -20,6 +21,7 @@ def serve(
 
     from service.api.app import create_app
 
+    logging.basicConfig(level=logging.INFO, format="%(levelname)s:     %(name)s: %(message)s")
     config = settings()
     if not config.api_key:
         # Writes always need a key: without a configured one, make one for this run only.

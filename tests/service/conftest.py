@@ -28,14 +28,19 @@ def free_port() -> int:
 class LiveServer:
     """`python -m uvicorn --factory service.api.app:app_from_environment` as a child process."""
 
-    def __init__(self, env: dict[str, str], log_path: Path) -> None:
+    def __init__(self, env: dict[str, str], log_path: Path, *, cli: bool = False) -> None:
         self.env = env
+        self.cli = cli
         self.log_path = log_path
         self.process: subprocess.Popen[bytes] | None = None
         self.port = 0
 
-    def address(self) -> list[str]:
-        return ["--host", "127.0.0.1", "--port", str(self.port)]
+    def command(self) -> list[str]:
+        """`jiebang serve` (the CLI), or uvicorn on the app factory."""
+        address = ["--host", "127.0.0.1", "--port", str(self.port)]
+        if self.cli:
+            return [sys.executable, "-m", "service.cli", "serve", *address]
+        return [sys.executable, "-m", "uvicorn", "--factory", APP_FACTORY, *address]
 
     @property
     def base_url(self) -> str:
@@ -45,7 +50,7 @@ class LiveServer:
         self.port = free_port()
         log = self.log_path.open("ab")
         self.process = subprocess.Popen(
-            [sys.executable, "-m", "uvicorn", "--factory", APP_FACTORY, *self.address()],
+            self.command(),
             env=self.env,
             stdout=log,
             stderr=subprocess.STDOUT,
@@ -116,8 +121,9 @@ def make_server(test_home: Path, tmp_path: Path) -> Iterator:
     """Build servers with their own data folder (for restarts and special settings)."""
     servers: list[LiveServer] = []
 
-    def make(**extra: str) -> LiveServer:
-        server = LiveServer(server_env(test_home, tmp_path, **extra), tmp_path / "server.log")
+    def make(*, cli: bool = False, **extra: str) -> LiveServer:
+        env = server_env(test_home, tmp_path, **extra)
+        server = LiveServer(env, tmp_path / "server.log", cli=cli)
         servers.append(server)
         return server
 

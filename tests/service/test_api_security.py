@@ -56,7 +56,7 @@ def test_reads_are_open_by_default(live_server) -> None:
 
 
 def test_reads_can_be_keyed(make_server, api_key: str) -> None:
-    server = make_server(JIEBANG_READ_REQUIRES_KEY="true").start()
+    server = make_server(cli=True, JIEBANG_READ_REQUIRES_KEY="true").start()  # `jiebang serve`
     with server.client() as client:
         assert client.get("/challenges").status_code == 401
         assert client.post("/match", json={"text": "光刻胶"}).status_code == 401
@@ -72,6 +72,7 @@ def test_reads_can_be_keyed(make_server, api_key: str) -> None:
         ({"json": {"text": ""}}, 422, "text"),
         ({"json": {"text": "   \n "}}, 422, "empty"),
         ({"json": {"text": "光刻胶" * 7000}}, 422, "text"),
+        ({"json": {"text": "光刻胶\x01"}}, 422, "control characters"),
         ({"json": {"text": "光刻胶", "top": 0}}, 422, "top"),
         ({"json": {"text": "光刻胶", "kind": "castle"}}, 422, "kind"),
         ({"json": {"text": "光刻胶", "surprise": 1}}, 422, "surprise"),

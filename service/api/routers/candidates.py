@@ -30,7 +30,9 @@ FILE_RESPONSES = {
 }
 
 
-def _match(state: ServiceState, text: str, top: int, kind: OrgKind | None, region: str | None):
+def _match(
+    state: ServiceState, text: str, top: int, kind: OrgKind | None, region: str | None
+) -> MatchResult:
     engine = state.engine
     with state.lock.reading():
         return engine.match(text, top=top, kind=kind, region=region)

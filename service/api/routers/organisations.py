@@ -10,7 +10,7 @@ from corpus.models import Organisation, OrgKind
 from service.api.deps import JsonBody, State
 from service.api.errors import ErrorBody, InvalidInput
 from service.api.routers.challenges import WRITE_ERRORS
-from service.api.schemas import OrganisationPage, OrganisationSummary
+from service.api.schemas import CONTROL_CHARACTERS, OrganisationPage, OrganisationSummary
 from service.api.security import require_write_key
 
 router = APIRouter(tags=["organisations"])
@@ -74,6 +74,15 @@ def post_organisation(
 ) -> Organisation:
     if "/" in organisation.id or len(organisation.id) > 200:
         raise InvalidInput("organisation id must be at most 200 characters, without '/'")
+    texts = [
+        organisation.id,
+        organisation.name,
+        organisation.capability,
+        *organisation.national_bases,
+    ]
+    texts += [organisation.region.city or "", organisation.region.province or ""]
+    if any(CONTROL_CHARACTERS.search(text) for text in texts):
+        raise InvalidInput("organisation fields must not contain control characters")
     if not state.put_organisation(organisation, replace=replace):
         response.status_code = 200
     return organisation
