@@ -4,7 +4,15 @@ from __future__ import annotations
 
 import typer
 
-from service.cli import challenges_cmd, index_cmd, match_cmd, patents_cmd, serve_cmd, teams_cmd
+from service.cli import (
+    challenges_cmd,
+    eval_cmd,
+    index_cmd,
+    match_cmd,
+    patents_cmd,
+    serve_cmd,
+    teams_cmd,
+)
 
 app = typer.Typer(
     name="jiebang",
@@ -14,5 +22,5 @@ app = typer.Typer(
     pretty_exceptions_enable=False,
 )
 
-for module in (challenges_cmd, index_cmd, match_cmd, patents_cmd, serve_cmd, teams_cmd):
+for module in (challenges_cmd, index_cmd, match_cmd, eval_cmd, patents_cmd, teams_cmd, serve_cmd):
     module.register(app)
