@@ -96,8 +96,11 @@ async def client_loop(
             else:
                 response = await client.get(f"/organisations/{rng.choice(org_ids)}")
             ok = response.status_code == 200
-        except httpx.HTTPError:
+            if not ok:
+                print(f"{kind}: HTTP {response.status_code} {response.text[:200]}", file=sys.stderr)
+        except httpx.HTTPError as error:
             ok = False
+            print(f"{kind}: {type(error).__name__} {error}", file=sys.stderr)
         latencies[kind].append(time.perf_counter() - started)
         if not ok:
             errors[kind] += 1

@@ -30,6 +30,8 @@ from sqlalchemy import (
     event,
     select,
 )
+from sqlalchemy.dialects.postgresql import insert as postgresql_insert
+from sqlalchemy.dialects.sqlite import insert as sqlite_insert
 from sqlalchemy.engine import Engine
 from sqlalchemy.orm import DeclarativeBase, Mapped, Session, mapped_column, sessionmaker
 from sqlalchemy.types import TypeDecorator
@@ -132,6 +134,10 @@ class MatchResultRow(Base):
     params_key: Mapped[str] = mapped_column(String(400))
     result: Mapped[dict[str, Any]] = mapped_column(JSON)
     computed_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
+
+
+# Dialects with INSERT … ON CONFLICT, the two the service supports.
+_INSERTS = {"sqlite": sqlite_insert, "postgresql": postgresql_insert}
 
 
 def _migrations_config(url: str) -> Config:
@@ -255,18 +261,20 @@ class Database:
     # -- match results --------------------------------------------------------------------
 
     def save_result(self, challenge_id: str, params_key: str, result: dict[str, Any]) -> None:
+        """Insert or replace the ranking for (challenge, params) in one statement (no race)."""
+        values = {
+            "challenge_id": challenge_id,
+            "params_key": params_key,
+            "result": result,
+            "computed_at": utcnow(),
+        }
+        insert = _INSERTS[self.engine.dialect.name](MatchResultRow).values(**values)
+        statement = insert.on_conflict_do_update(
+            index_elements=["challenge_id", "params_key"],
+            set_={"result": insert.excluded.result, "computed_at": insert.excluded.computed_at},
+        )
         with self.session() as session:
-            row = session.scalar(
-                select(MatchResultRow).where(
-                    MatchResultRow.challenge_id == challenge_id,
-                    MatchResultRow.params_key == params_key,
-                )
-            )
-            if row is None:
-                row = MatchResultRow(challenge_id=challenge_id, params_key=params_key)
-                session.add(row)
-            row.result = result
-            row.computed_at = utcnow()
+            session.execute(statement)
 
     def results_for(self, challenge_id: str) -> list[MatchResultRow]:
         with self.session() as session:

@@ -9,8 +9,12 @@ brought in line with it by incremental updates, never a rebuild.
 from __future__ import annotations
 
 import logging
+import threading
+from collections.abc import Sequence
 from dataclasses import dataclass
 from pathlib import Path
+
+import numpy as np
 
 from corpus.catalogue import Catalogue, builtin_catalogue
 from corpus.demo import demo_organisations_path
@@ -25,6 +29,25 @@ from service.db import Database
 from service.settings import Settings
 
 log = logging.getLogger("jiebang.api")
+
+
+class SerialEmbedder(Embedder):
+    """An `Embedder` whose encode calls run one at a time.
+
+    Requests run on many threads, and the embedder's SQLite cache shares one connection between
+    them, which fails under concurrent use ("no more rows available"). Encoding already uses
+    every core through torch, so serialising it costs little throughput on small machines.
+    """
+
+    _lock = threading.Lock()
+
+    def encode_queries(self, texts: Sequence[str], progress: bool = False) -> np.ndarray:
+        with self._lock:
+            return super().encode_queries(texts, progress)
+
+    def encode_passages(self, texts: Sequence[str], progress: bool = True) -> np.ndarray:
+        with self._lock:
+            return super().encode_passages(texts, progress)
 
 
 def catalogue(settings: Settings) -> Catalogue:
@@ -89,7 +112,7 @@ class ServiceState:
     def load(self) -> None:
         """Open the engine and reconcile it with the database (run once, in a thread)."""
         try:
-            embedder = Embedder(
+            embedder = SerialEmbedder(
                 self.settings.model,
                 self.settings.home,
                 self.settings.batch_size,
