@@ -73,6 +73,8 @@ def iter_patent_rows(path: str | Path) -> Iterator[PatentRow]:
 def count_rows(path: str | Path) -> int:
     """The number of rows `iter_patent_rows` will yield (a cheap pass, for progress and ETA)."""
     path = Path(path)
+    if not path.is_file():
+        raise DataError(path, None, "no such file")
     if detect_format(path) == "jsonl":
         with path.open("rb") as handle:
             return sum(1 for raw in handle if raw.strip())
