@@ -159,3 +159,20 @@ def test_broken_matches_file_names_the_line(tmp_path):
     with pytest.raises(DataError, match=r"m.jsonl:2"):
         list(read_matches(path))
     assert json.loads(FIXTURE[0].model_dump_json())["patent_id"] == "P1"
+
+
+def test_cli_landscape_writes_files_and_reports_bad_input(matches_file, tmp_path):
+    from typer.testing import CliRunner
+
+    from service.cli.main import app
+
+    runner = CliRunner()
+    out = tmp_path / "cli-out"
+    ok = runner.invoke(app, ["patents", "landscape", str(matches_file), "--out", str(out)])
+    assert ok.exit_code == 0, ok.output
+    assert (out / "landscape.xlsx").exists() and (out / "areas.png").exists()
+    bad = tmp_path / "bad.jsonl"
+    bad.write_text("{not json\n", encoding="utf-8")
+    failed = runner.invoke(app, ["patents", "landscape", str(bad), "--out", str(out)])
+    assert failed.exit_code == 1
+    assert "bad.jsonl:1" in failed.output and "Traceback" not in failed.output
