@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import os
+import threading
 from collections.abc import Sequence
 from pathlib import Path
 
@@ -53,6 +54,9 @@ class Embedder:
             "passage": self._model.prompts.get("passage", ""),
         }
         self._cache = EmbeddingCache(home / "embeddings.sqlite", model, self.dim) if cache else None
+        # One encode at a time: torch already uses every core for one batch, and the cache's
+        # SQLite connection must not be shared by concurrent threads (API request handlers).
+        self._lock = threading.Lock()
 
     def encode_queries(self, texts: Sequence[str], progress: bool = False) -> np.ndarray:
         """Vectors for search queries (challenges, facets)."""
@@ -63,6 +67,10 @@ class Embedder:
         return self._encode(texts, "passage", progress)
 
     def _encode(self, texts: Sequence[str], kind: str, progress: bool) -> np.ndarray:
+        with self._lock:
+            return self._encode_unlocked(texts, kind, progress)
+
+    def _encode_unlocked(self, texts: Sequence[str], kind: str, progress: bool) -> np.ndarray:
         prompt = self._prompts[kind]
         out = np.zeros((len(texts), self.dim), dtype=np.float32)
         keys = [text_key(prompt, text) for text in texts]

@@ -9,53 +9,23 @@ brought in line with it by incremental updates, never a rebuild.
 from __future__ import annotations
 
 import logging
-import threading
-from collections.abc import Sequence
 from dataclasses import dataclass
 from pathlib import Path
 
-import numpy as np
-
-from corpus.catalogue import Catalogue, builtin_catalogue
+from corpus.catalogue import Catalogue
 from corpus.demo import demo_organisations_path
-from corpus.loaders import load_challenges, load_organisations
+from corpus.loaders import load_organisations
 from corpus.models import Challenge, Organisation
 from embed.embedder import Embedder
 from embed.segment import Segmenter
 from matcher.engine import INDEX_FILE, MatchEngine
 from service.api.errors import Conflict, NotFound, NotReady
 from service.api.rwlock import ReadWriteLock
+from service.components import build_embedder, catalogue
 from service.db import Database
 from service.settings import Settings
 
 log = logging.getLogger("jiebang.api")
-
-
-class SerialEmbedder(Embedder):
-    """An `Embedder` whose encode calls run one at a time.
-
-    Requests run on many threads, and the embedder's SQLite cache shares one connection between
-    them, which fails under concurrent use ("no more rows available"). Encoding already uses
-    every core through torch, so serialising it costs little throughput on small machines.
-    """
-
-    _lock = threading.Lock()
-
-    def encode_queries(self, texts: Sequence[str], progress: bool = False) -> np.ndarray:
-        with self._lock:
-            return super().encode_queries(texts, progress)
-
-    def encode_passages(self, texts: Sequence[str], progress: bool = True) -> np.ndarray:
-        with self._lock:
-            return super().encode_passages(texts, progress)
-
-
-def catalogue(settings: Settings) -> Catalogue:
-    """The built-in catalogue plus the configured user challenges file, if any."""
-    base = builtin_catalogue()
-    if settings.challenges_file is None:
-        return base
-    return base.with_user(load_challenges(settings.challenges_file).records)
 
 
 @dataclass(frozen=True)
@@ -112,12 +82,7 @@ class ServiceState:
     def load(self) -> None:
         """Open the engine and reconcile it with the database (run once, in a thread)."""
         try:
-            embedder = SerialEmbedder(
-                self.settings.model,
-                self.settings.home,
-                self.settings.batch_size,
-                models_dir=self.settings.models_dir,
-            )
+            embedder = build_embedder(self.settings)
             engine = open_engine(self.settings, embedder)
             report = reconcile(engine, self.db)
             if report.upserted or report.removed:

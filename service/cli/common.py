@@ -10,9 +10,8 @@ from typing import TYPE_CHECKING, Any, NoReturn
 import typer
 from rich.console import Console
 
-from corpus.catalogue import Catalogue, builtin_catalogue
 from corpus.errors import JiebangError
-from corpus.loaders import load_challenges
+from service.components import build_embedder, catalogue
 from service.settings import Settings
 
 if TYPE_CHECKING:
@@ -52,22 +51,10 @@ def user_errors(command: Callable[..., Any]) -> Callable[..., Any]:
     return wrapper
 
 
-def catalogue(config: Settings) -> Catalogue:
-    """The built-in catalogue plus the user's challenges file, when one is configured."""
-    base = builtin_catalogue()
-    if config.challenges_file is None:
-        return base
-    return base.with_user(load_challenges(config.challenges_file).records)
-
-
 def embedder(config: Settings) -> Embedder:
-    """The configured embedding model (materialised on first use)."""
-    from embed.embedder import Embedder
-
+    """The configured embedding model, with a spinner while it loads."""
     with err_console.status("loading the embedding model…"):
-        return Embedder(
-            config.model, config.home, config.batch_size, models_dir=config.models_dir
-        )
+        return build_embedder(config)
 
 
 def open_engine(config: Settings) -> MatchEngine:
