@@ -1,5 +1,5 @@
 # jiebang — two commands do all the set-up:
-#   make run    install, build the demo index, print ranked candidates, start the service
+#   make run    install, build the demo index, print ranked candidates, then serve the web page
 #   make test   install, lint, run the whole test suite
 # Both are idempotent: a second run reinstalls nothing.
 
@@ -36,6 +36,7 @@ system-packages: $(SYSTEM_STAMP)
 run: $(STAMP)
 	$(BIN)/jiebang index build
 	@for id in $(DEMO_CHALLENGES); do $(BIN)/jiebang match --challenge $$id --top 5; done
+	$(BIN)/jiebang serve
 
 lint: $(STAMP)
 	$(BIN)/ruff check .
