@@ -30,6 +30,8 @@ READABLE_FORMATS = ("jiebang-index/1", FORMAT)  # /1 had no sparse member: rebui
 PASSAGE_CHARS = 256
 # Hits each channel contributes per query before fusion: enough for every plausible organisation.
 CANDIDATE_PASSAGES = 2000
+# A passage BM25 did not retrieve has BM25 score 0, below every retrieved one.
+SPARSE_FLOOR = {"sparse": 0.0}
 
 
 class ChannelHits(dict[str, dict[int, float]]):
@@ -217,7 +219,9 @@ class MatchEngine:
         if len(hits.ranked) == 1:  # a single channel counts whole, whatever its fitted weight
             weights = dict.fromkeys(hits.ranked, 1.0)
         ranked = {name: hits[name] for name in hits.ranked}
-        fused, contributions = fuse(ranked, weights, self.fusion.mode, self.fusion.rrf_k)
+        fused, contributions = fuse(
+            ranked, weights, self.fusion.mode, self.fusion.rrf_k, floors=SPARSE_FLOOR
+        )
         scores = aggregate(
             ((self.passages[pid].group, score) for pid, score in fused.items()),
             self.aggregation,

@@ -4,7 +4,7 @@ Raw scores are not comparable across channels (cosine ≈ 0.8–0.9, BM25 0–10
 is first normalised over the candidates it retrieved, then the channels are mixed with weights
 fitted on the dev sets (`matcher/data/fusion.json`, see EVALUATION.md). A candidate one channel
 did not retrieve gets that channel's lowest normalised score (0 for rrf and minmax), so it is
-neither rewarded nor thrown out.
+neither rewarded nor thrown out; for BM25 that floor is a real score, 0.
 """
 
 from __future__ import annotations
@@ -99,11 +99,15 @@ def fuse(
     weights: Mapping[str, float],
     mode: FusionMode = FusionMode.zscore,
     rrf_k: int = 60,
+    floors: Mapping[str, float] | None = None,
 ) -> tuple[dict[K, float], dict[str, dict[K, float]]]:
     """Weighted sum of normalised channel scores over the union of the channels' candidates.
 
-    Returns the fused score of every candidate and, per channel, its weighted contribution
-    (what explanations show). Channels missing from `weights` are ignored.
+    A candidate a channel did not retrieve is scored as `floors[channel]` (the raw score it
+    would have had: 0 for BM25; default the channel's weakest retrieved score), normalised with
+    the same statistics — so a channel that retrieved a single passage still lifts it above the
+    rest. Returns the fused scores and, per channel, its weighted contributions (what
+    explanations show). Channels missing from `weights` are ignored.
     """
     used = {name: hits for name, hits in channels.items() if weights.get(name, 0.0)}
     keys: list[K] = list(dict.fromkeys(key for hits in used.values() for key in hits))
@@ -113,9 +117,16 @@ def fuse(
         if not hits:  # the channel found nothing: it neither helps nor hurts anyone
             contributions[name] = dict.fromkeys(keys, 0.0)
             continue
-        normalised = normalise(np.fromiter(hits.values(), dtype=np.float64), mode, rrf_k)
+        raw = np.fromiter(hits.values(), dtype=np.float64, count=len(hits))
+        missing = 0.0
+        if len(hits) < len(keys):
+            floor = (floors or {}).get(name, float(raw.min()))
+            values = normalise(np.append(raw, floor), mode, rrf_k)
+            normalised = values[:-1]
+            missing = 0.0 if mode is FusionMode.rrf else float(values[-1])
+        else:
+            normalised = normalise(raw, mode, rrf_k)
         by_key = dict(zip(hits, normalised.tolist(), strict=True))
-        missing = 0.0 if mode is not FusionMode.zscore else float(normalised.min())
         weight = weights[name]
         contribution = {key: weight * by_key.get(key, missing) for key in keys}
         for key, value in contribution.items():
