@@ -73,8 +73,12 @@ class SparseIndex:
         return removed
 
     def query_terms(self, text: str) -> list[str]:
-        """The terms a query is scored by."""
-        return self.segmenter.sparse_terms(text)
+        """The distinct terms a query is scored by.
+
+        Distinct, because a query may be a whole patent: counting a repeated term once per
+        occurrence over-weights it (patents-applicant MRR 0.311 counted vs 0.328 distinct).
+        """
+        return list(dict.fromkeys(self.segmenter.sparse_terms(text)))
 
     def tokens(self, pid: int) -> list[str]:
         """The stored terms of one passage."""
