@@ -25,7 +25,7 @@ from pathlib import Path
 
 from corpus.errors import DataError
 from corpus.models import Challenge, Organisation, OrgKind
-from matcher.patents.applicants import ZHEJIANG, infer_kind, infer_province
+from corpus.names import ZHEJIANG, infer_kind, infer_province
 from matcher.patents.charts import pyplot
 
 TOP_APPLICANTS = 10

@@ -11,7 +11,7 @@ from openpyxl import load_workbook
 
 from corpus.errors import DataError
 from corpus.models import Organisation, OrgKind, Region
-from matcher.patents.applicants import infer_kind, infer_province
+from corpus.names import infer_kind, infer_province
 from matcher.patents.bulk import CSV_COLUMNS, ChallengeMatch, PatentMatches, csv_records
 from matcher.patents.landscape import build_landscape, read_matches, write_landscape
 
