@@ -1,28 +1,33 @@
-"""Load typed records from JSONL or CSV files, naming the file and line of every bad row.
+"""Read JSONL or CSV files row by row, and load them into typed records.
 
-- The format follows the suffix: `.jsonl`/`.json-lines` or `.csv`. Text must be UTF-8, with or
-  without a BOM. In JSONL, blank lines are not data.
-- CSV cells are mapped onto the model: an empty cell is absent (the field's default); list
-  fields (`applicants`, `ipc`, `national_bases`) are split on ";" or "；"; a nested model such
-  as `region` is read from its own columns (`city`, `province`) or from a JSON cell (`region`).
-- A bad row — malformed JSON, a missing or invalid field, an id seen before — raises
+- `iter_rows(path)` streams the data rows of a file, never holding it whole: `(line, row)` with
+  `line` the physical line the row starts on, and `row` a dict or the `DataError` that says why
+  that row could not be read (broken JSON, not an object, not UTF-8, wrong CSV field count).
+  File-level problems (unreadable file, unsupported suffix) raise.
+- The format follows the suffix (`JSONL_SUFFIXES`, `CSV_SUFFIXES`; `.tsv` is tab-separated). Text
+  must be UTF-8, with or without a BOM. Blank lines and all-empty CSV records are not data.
+- `load_records` validates rows into a pydantic model. CSV cells are mapped onto the model: an
+  empty cell is absent (the field's default); list fields (`applicants`, `ipc`, `national_bases`)
+  are split on ";" or "；"; a nested model such as `region` is read from its own columns (`city`,
+  `province`) or from a JSON cell (`region`).
+- A bad row — unreadable, a missing or invalid field, an id seen before — raises
   `DataError(path, line, reason)`. With `skip_invalid=True` it is kept in `LoadReport.rejects`
-  instead, so nothing is ever dropped silently. File-level problems (unreadable, unknown
-  suffix, wrong encoding) always raise.
+  instead, so nothing is ever dropped silently.
 """
 
 from __future__ import annotations
 
+import codecs
 import csv
 import hashlib
-import io
 import json
+import re
 import types
 import typing
 from collections.abc import Callable, Iterator
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Any, Generic, TypeVar
+from typing import Any, Generic, Literal, TypeVar
 
 from pydantic import BaseModel, ValidationError
 
@@ -32,9 +37,69 @@ from corpus.models import Challenge, Organisation, Patent
 T = TypeVar("T", bound=BaseModel)
 Row = dict[str, Any]
 
-JSONL_SUFFIXES = (".jsonl", ".json-lines")
-CSV_SUFFIXES = (".csv",)
-_LIST_SEPARATORS = (";", "；")
+JSONL_SUFFIXES = (".jsonl", ".json-lines", ".ndjson", ".json")
+CSV_SUFFIXES = (".csv", ".tsv")
+_LIST_SEPARATORS = re.compile(r"[;；]")
+
+
+class InvalidJsonRow(DataError):
+    """A JSONL line that does not parse; `detail` is the parser's message and column."""
+
+    def __init__(self, path: str | Path, line: int, detail: str) -> None:
+        self.detail = detail
+        super().__init__(path, line, f"invalid JSON: {detail}")
+
+
+class NotUtf8Row(DataError):
+    """A row holding bytes that are not UTF-8, or under a CSV header (`header_line`) that does."""
+
+    def __init__(self, path: str | Path, line: int, header_line: int | None = None) -> None:
+        what = "not UTF-8 text" if header_line is None else f"header (line {header_line}) not UTF-8"
+        super().__init__(path, line, f"{what} (GBK or another encoding?); save the file as UTF-8")
+
+
+class FieldCountRow(DataError):
+    """A CSV record whose number of cells differs from the header's."""
+
+    def __init__(self, path: str | Path, line: int, expected: int, got: int) -> None:
+        self.expected, self.got = expected, got
+        more_or_fewer = "more" if got > expected else "fewer"
+        super().__init__(path, line, f"{more_or_fewer} cells than header columns")
+
+
+def detect_format(path: Path) -> Literal["jsonl", "csv"]:
+    """'jsonl' or 'csv' (CSV includes tab-separated `.tsv`), from the suffix; else DataError."""
+    suffix = path.suffix.lower()
+    if suffix in JSONL_SUFFIXES:
+        return "jsonl"
+    if suffix in CSV_SUFFIXES:
+        return "csv"
+    wanted = ", ".join(JSONL_SUFFIXES + CSV_SUFFIXES)
+    raise DataError(path, None, f"unsupported file type '{path.suffix}'; use {wanted}")
+
+
+def iter_rows(path: str | Path) -> Iterator[tuple[int, Row | DataError]]:
+    """Stream every data row of a JSONL or CSV file as `(line, dict | DataError)`, in order.
+
+    CSV rows map header cells to raw cell strings; under a header that is not UTF-8 every row is
+    a NotUtf8Row. Raises DataError at once for an unsupported suffix or an unreadable file.
+    """
+    path = Path(path)
+    fmt = _checked_format(path)
+    return _jsonl_rows(path) if fmt == "jsonl" else _csv_rows(path)
+
+
+def count_rows(path: str | Path) -> int:
+    """How many items `iter_rows` yields, without parsing them (a cheap pass, for progress)."""
+    path = Path(path)
+    if _checked_format(path) == "jsonl":
+        return sum(1 for _ in _jsonl_lines(path))
+    return max(sum(1 for _ in _csv_records(path)) - 1, 0)  # minus the header
+
+
+def split_list(cell: str) -> list[str]:
+    """The items of a list cell separated by ";" or "；", stripped, empty ones dropped."""
+    return [text for item in _LIST_SEPARATORS.split(cell) if (text := item.strip())]
 
 
 @dataclass
@@ -58,12 +123,8 @@ def load_records(
     `prepare` rewrites each raw row before validation (e.g. to derive a missing id).
     """
     path = Path(path)
-    suffix = path.suffix.lower()
-    if suffix not in JSONL_SUFFIXES + CSV_SUFFIXES:
-        wanted = ", ".join(JSONL_SUFFIXES + CSV_SUFFIXES)
-        raise DataError(path, None, f"unsupported file type '{path.suffix}'; use {wanted}")
-    text = _read_text(path)
-    rows = _jsonl_rows(path, text) if suffix in JSONL_SUFFIXES else _csv_rows(path, text, model)
+    rows = iter_rows(path)
+    from_cells = detect_format(path) == "csv"
 
     report: LoadReport[T] = LoadReport()
     first_line_of: dict[str, int] = {}
@@ -71,6 +132,8 @@ def load_records(
         try:
             if isinstance(row, DataError):
                 raise row
+            if from_cells:
+                row = _row_from_cells(path, line, row, model)
             record = _validate(path, line, model, prepare(row) if prepare else row)
             if id_field is not None:
                 record_id = str(getattr(record, id_field))
@@ -120,28 +183,40 @@ def _as_user_challenge(row: Row) -> Row:
     return row
 
 
-def _read_text(path: Path) -> str:
+def _checked_format(path: Path) -> Literal["jsonl", "csv"]:
+    fmt = detect_format(path)
     try:
-        data = path.read_bytes()
+        with path.open("rb"):
+            pass  # open now, so a missing file fails before the first row is asked for
     except OSError as error:
         raise DataError(path, None, f"cannot read file: {error.strerror or error}") from None
-    try:
-        return data.decode("utf-8-sig")
-    except UnicodeDecodeError as error:
-        line = data.count(b"\n", 0, error.start) + 1
-        raise DataError(
-            path, line, "not UTF-8 text (GBK or another encoding?); save the file as UTF-8"
-        ) from None
+    return fmt
 
 
-def _jsonl_rows(path: Path, text: str) -> Iterator[tuple[int, Row | DataError]]:
-    for line, raw in enumerate(text.split("\n"), start=1):
-        if not raw.strip():
+def _jsonl_lines(path: Path) -> Iterator[tuple[int, str | DataError]]:
+    """(line, text) of every non-blank line, or the line's NotUtf8Row."""
+    with path.open("rb") as handle:
+        for line, raw in enumerate(handle, start=1):
+            if line == 1:
+                raw = raw.removeprefix(codecs.BOM_UTF8)
+            try:
+                text = raw.decode("utf-8")
+            except UnicodeDecodeError:
+                yield line, NotUtf8Row(path, line)
+                continue
+            if text.strip():
+                yield line, text
+
+
+def _jsonl_rows(path: Path) -> Iterator[tuple[int, Row | DataError]]:
+    for line, text in _jsonl_lines(path):
+        if isinstance(text, DataError):
+            yield line, text
             continue
         try:
-            value = json.loads(raw)
+            value = json.loads(text)
         except json.JSONDecodeError as error:
-            yield line, DataError(path, line, f"invalid JSON: {error.msg} (column {error.colno})")
+            yield line, InvalidJsonRow(path, line, f"{error.msg} (column {error.colno})")
             continue
         if isinstance(value, dict):
             yield line, value
@@ -149,25 +224,39 @@ def _jsonl_rows(path: Path, text: str) -> Iterator[tuple[int, Row | DataError]]:
             yield line, DataError(path, line, f"expected a JSON object, got {type(value).__name__}")
 
 
-def _csv_rows(
-    path: Path, text: str, model: type[BaseModel]
-) -> Iterator[tuple[int, Row | DataError]]:
-    reader = csv.DictReader(io.StringIO(text, newline=""))
-    for cells in reader:
-        # line_num is the record's last line; a quoted cell may span several.
-        spanned = sum(str(value).count("\n") for value in cells.values() if value)
-        line = reader.line_num - spanned
-        try:
-            yield line, _row_from_cells(path, line, cells, model)
-        except DataError as error:
-            yield line, error
+def _csv_rows(path: Path) -> Iterator[tuple[int, Row | DataError]]:
+    records = _csv_records(path)
+    header_line, header = next(records, (1, []))
+    bad_header = _undecodable(header)
+    for line, cells in records:
+        if bad_header:
+            yield line, NotUtf8Row(path, line, header_line)
+        elif _undecodable(cells):
+            yield line, NotUtf8Row(path, line)
+        elif len(cells) != len(header):
+            yield line, FieldCountRow(path, line, len(header), len(cells))
+        else:
+            yield line, dict(zip(header, cells, strict=True))
 
 
-def _row_from_cells(
-    path: Path, line: int, cells: dict[str | None, Any], model: type[BaseModel]
-) -> Row:
-    if None in cells:
-        raise DataError(path, line, "more cells than header columns")
+def _csv_records(path: Path) -> Iterator[tuple[int, list[str]]]:
+    """(start line, cells) of each CSV record with a non-blank cell; bad bytes become surrogates."""
+    with path.open("r", encoding="utf-8-sig", errors="surrogateescape", newline="") as handle:
+        dialect = "excel-tab" if path.suffix.lower() == ".tsv" else "excel"
+        reader = csv.reader(handle, dialect=dialect)
+        end_of_previous = 0
+        for cells in reader:
+            # line_num is where the record ends; a quoted cell may span several lines.
+            start, end_of_previous = end_of_previous + 1, reader.line_num
+            if any(cell.strip() for cell in cells):
+                yield start, cells
+
+
+def _undecodable(cells: list[str]) -> bool:
+    return any("\udc80" <= char <= "\udcff" for cell in cells for char in cell)
+
+
+def _row_from_cells(path: Path, line: int, cells: Row, model: type[BaseModel]) -> Row:
     present = {
         name: value.strip() for name, value in cells.items() if name and value and value.strip()
     }
@@ -177,7 +266,7 @@ def _row_from_cells(
         if nested is not None:
             value = _nested_from_cells(path, line, name, nested, present)
         elif name in present and _is_list(info.annotation):
-            value = _split_list(present[name])
+            value = split_list(present[name])
         else:
             value = present.get(name)
         if value is not None:
@@ -198,12 +287,6 @@ def _nested_from_cells(
             ) from None
     parts = {key: present[key] for key in nested.model_fields if key in present}
     return parts or None
-
-
-def _split_list(cell: str) -> list[str]:
-    for separator in _LIST_SEPARATORS[1:]:
-        cell = cell.replace(separator, _LIST_SEPARATORS[0])
-    return [item.strip() for item in cell.split(_LIST_SEPARATORS[0]) if item.strip()]
 
 
 def _is_list(annotation: Any) -> bool:
