@@ -82,13 +82,16 @@ def naive_rate(rows: list[dict]) -> float:
     return len(rows) / (time.perf_counter() - started)
 
 
-def synthetic_file(folder: Path, rows: int = 100_000) -> Path:
+def synthetic_file(folder: Path, rows: int = 100_000, short: bool = False) -> Path:
+    """100k rows cycled from the real patents; `short` keeps only each abstract's first sentence,
+    so that the whole file can be streamed in minutes rather than hours."""
     real = real_patents()
-    path = folder / "patents-100k.jsonl"
+    path = folder / ("patents-100k-short.jsonl" if short else "patents-100k.jsonl")
     with path.open("w", encoding="utf-8") as handle:
         for i in range(rows):
             base = real[i % len(real)]
-            row = {**base, "id": f"S{i:06d}", "abstract": f"{base['abstract']}（样本{i}）"}
+            abstract = base["abstract"].split("。")[0] if short else base["abstract"]
+            row = {**base, "id": f"S{i:06d}", "abstract": f"{abstract}（样本{i}）"}
             handle.write(json.dumps(row, ensure_ascii=False) + "\n")
     return path
 
@@ -116,16 +119,60 @@ def peak_rss_mb(source: Path, limit: int, folder: Path) -> tuple[float, float]:
     return int(kib) / 1024, float(seconds)
 
 
+def rss_trace(source: Path, folder: Path, every_s: float = 10.0) -> list[tuple[int, float, float]]:
+    """Stream the whole file through `jiebang patents match`; sample (rows written, RSS MB, s)."""
+    env = {
+        **os.environ,
+        "JIEBANG_HOME": str(folder / "home"),
+        "JIEBANG_MODELS_DIR": str(HOME / "models"),
+        "HF_HUB_OFFLINE": "1",
+    }
+    jiebang = str(Path(sys.executable).parent / "jiebang")
+    out = folder / "trace.jsonl"
+    command = [jiebang, "patents", "match", str(source), "--out", str(out), "--top", "3"]
+    started = time.perf_counter()
+    proc = subprocess.Popen(command, env=env, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
+    samples = []
+    while proc.poll() is None:
+        time.sleep(every_s)
+        try:
+            status = Path(f"/proc/{proc.pid}/status").read_text()
+        except FileNotFoundError:
+            break
+        rss_lines = [line for line in status.splitlines() if line.startswith("VmRSS")]
+        if not rss_lines:  # exited, not yet reaped
+            break
+        rss_kb = int(rss_lines[0].split()[1])
+        rows = sum(1 for _ in out.open("rb")) if out.exists() else 0
+        samples.append((rows, rss_kb / 1024, time.perf_counter() - started))
+    if proc.wait():
+        raise SystemExit(f"jiebang patents match failed with {proc.returncode}")
+    return samples
+
+
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--n", type=int, default=400)
     parser.add_argument("--rss-limits", type=int, nargs="*", default=[300, 1200])
     parser.add_argument("--dense", action="store_true", help="also time dense evidence")
+    parser.add_argument(
+        "--full-short",
+        action="store_true",
+        help="only stream all 100k short rows (first sentence of each abstract), tracing RSS",
+    )
     args = parser.parse_args()
     if not PATENTS.exists():
         raise SystemExit(f"{PATENTS} is absent: this benchmark needs ../shared/data")
 
     print(f"load average before: {os.getloadavg()[0]:.1f} on {os.cpu_count()} CPUs\n")
+    if args.full_short:
+        with tempfile.TemporaryDirectory() as tmp:
+            samples = rss_trace(synthetic_file(Path(tmp), short=True), Path(tmp))
+        print("| rows written | RSS (MB) | elapsed (s) |\n|---|---|---|")
+        for rows_done, rss, seconds in samples[:: max(len(samples) // 12, 1)] + samples[-1:]:
+            print(f"| {rows_done} | {rss:.0f} | {seconds:.0f} |")
+        print(f"\npeak sampled RSS: {max(s[1] for s in samples):.0f} MB")
+        return
     rows = real_patents(args.n)
     with tempfile.TemporaryDirectory() as tmp:
         folder = Path(tmp)
