@@ -13,6 +13,7 @@ from rich.table import Table
 from eval.builtin import builtin_names, load_builtin
 from eval.dataset import Dataset, load_dataset, load_qrels
 from eval.runs import load_run
+from matcher.fusion import Method
 from service.cli.common import console, embedder, fail, settings, user_errors
 
 if TYPE_CHECKING:
@@ -35,12 +36,6 @@ class Split(StrEnum):
     dev = "dev"
     test = "test"
     all = "all"
-
-
-class Method(StrEnum):
-    dense = "dense"
-    bm25 = "bm25"
-    hybrid = "hybrid"
 
 
 class StatTest(StrEnum):
@@ -103,7 +98,7 @@ def run(
     split: SplitOption = Split.dev,
     data_dir: DataDirOption = DEFAULT_DATA_DIR,
     method: Annotated[Method, typer.Option(help="Retrieval channel(s) to rank with.")] = (
-        Method.dense
+        Method.hybrid
     ),
     depth: Annotated[int, typer.Option(min=1, help="Candidates kept per query.")] = 100,
     metric: Annotated[
@@ -129,9 +124,7 @@ def run(
     model = embedder(config)
 
     def build_engine(docs: list[EvidenceDoc], method_name: str) -> MatchEngine:
-        if method_name != Method.dense:
-            fail(f"method {method_name} is not in the engine yet; only dense is available")
-        return MatchEngine.from_documents(docs, model)
+        return MatchEngine.from_documents(docs, model, method=Method(method_name))
 
     result = run_eval(labelled, build_engine, method.value, depth=depth,
                       metrics=metric or DEFAULT_METRICS)  # fmt: skip

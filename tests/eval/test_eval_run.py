@@ -47,15 +47,19 @@ def test_evidence_keeps_groups_and_ungrouped_documents_own_one(fixture_set):
     assert [(doc.id, doc.group) for doc in evidence_docs(plain)] == [("d1", "d1")]
 
 
-def test_cli_run_prints_metrics_and_saves_a_group_level_run(tmp_path, monkeypatch, test_home):
+@pytest.mark.parametrize("method", ["dense", "bm25", "hybrid"])
+def test_cli_run_prints_metrics_and_saves_a_group_level_run(
+    tmp_path, monkeypatch, test_home, method
+):
     monkeypatch.setenv("JIEBANG_HOME", str(test_home))
     monkeypatch.setenv("HF_HUB_OFFLINE", "1")
-    saved = tmp_path / "runs" / "dense.json"
+    saved = tmp_path / "runs" / f"{method}.json"
     args = ["run", "--corpus", FILES[0], "--queries", FILES[1], "--qrels", FILES[2]]
+    args += ["--method", method]
     result = CliRunner().invoke(app, [str(arg) for arg in [*args, "--save-run", saved]])
     assert result.exit_code == 0, result.output
     printed = json.loads(result.stdout)
-    assert printed["method"] == "dense" and printed["queries"] == 5
+    assert printed["method"] == method and printed["queries"] == 5
     assert set(printed["metrics"]) >= {"ndcg@10", "mrr@10", "map", "recall@10", "p@10", "hit@1"}
     run = load_run(saved)
     assert set(run) == {"q1", "q2", "q3", "q4", "q5"}
