@@ -1,8 +1,11 @@
-"""Calibrated confidence: a logistic map from an organisation's best cosine to P(relevant).
+"""Calibrated confidence: a logistic map from one feature of an organisation to P(relevant).
 
-Raw e5 cosines are not probabilities (≈0.84 unrelated, ≈0.89 related), so a threshold on them
-means nothing to a user. The parameters are fitted on labelled dev data by
-`fit_calibrator` (see EVALUATION.md) and shipped in `matcher/data/calibration.json`.
+Raw e5 cosines are not probabilities (≈0.84 unrelated, ≈0.89 related), and their level depends
+on the task: patent→patent cosines run higher than challenge→capability ones. So the feature
+can be query-relative: "cosine_z" is the organisation's best dense cosine in standard
+deviations above the mean of every dense cosine the engine retrieved for that query
+(`calibration_feature`). The parameters are fitted on labelled dev data by `fit_calibrator`
+(see EVALUATION.md, "Calibration") and shipped in `matcher/data/calibration.json`.
 """
 
 from __future__ import annotations
@@ -13,21 +16,28 @@ from collections.abc import Sequence
 from functools import cache
 from pathlib import Path
 
+import numpy as np
 from pydantic import BaseModel
 
 CALIBRATION_FILE = Path(__file__).parent / "data" / "calibration.json"
+# Below this spread the query's cosines carry no ranking signal: every organisation scores z = 0.
+MIN_SPREAD = 1e-6
+INPUTS = {
+    "cosine": "the organisation's best dense cosine",
+    "cosine_z": "its best dense cosine, standardised over all the query's retrieved dense cosines",
+    "fused": "its best fused passage score",
+}
 
 
 class Calibrator(BaseModel):
     """confidence = 1 / (1 + exp(-slope · (x − midpoint))).
 
-    `input` names x: "cosine" (an organisation's best dense cosine) or "fused" (its best fused
-    passage score); the engine feeds whichever the calibrator was fitted on.
+    `input` names x (see `INPUTS`); the engine feeds whichever the calibrator was fitted on.
     """
 
     slope: float
     midpoint: float
-    input: str = "cosine"
+    input: str = "cosine_z"
     fitted_on: str = ""
     evidence: dict = {}
 
@@ -36,14 +46,31 @@ class Calibrator(BaseModel):
         return 1.0 / (1.0 + math.exp(-max(min(z, 50.0), -50.0)))
 
 
+def calibration_feature(input: str, best_cosine: float, query_cosines: np.ndarray) -> float:
+    """The calibrator's x for one organisation from its best cosine and the query's cosines.
+
+    "cosine" is `best_cosine` itself; "cosine_z" is (best − mean) / std over `query_cosines`
+    (every dense hit the engine retrieved for the query), 0 when they do not spread.
+    """
+    if input == "cosine":
+        return best_cosine
+    if input != "cosine_z":
+        raise ValueError(f"no cosine feature named {input!r}")
+    spread = float(query_cosines.std()) if len(query_cosines) else 0.0
+    if spread < MIN_SPREAD:
+        return 0.0
+    return (best_cosine - float(query_cosines.mean())) / spread
+
+
 def fit_calibrator(
-    cosines: Sequence[float], relevant: Sequence[bool], fitted_on: str, input: str = "cosine"
+    features: Sequence[float], relevant: Sequence[bool], fitted_on: str, input: str = "cosine_z"
 ) -> Calibrator:
     """Fit the logistic map by maximum likelihood (scikit-learn) on labelled (x, relevant)."""
-    import numpy as np
     from sklearn.linear_model import LogisticRegression
 
-    x = np.asarray(cosines, dtype=np.float64).reshape(-1, 1)
+    if input not in INPUTS:
+        raise ValueError(f"unknown calibration input {input!r}; choose one of {sorted(INPUTS)}")
+    x = np.asarray(features, dtype=np.float64).reshape(-1, 1)
     y = np.asarray(relevant, dtype=bool)
     if y.all() or not y.any():
         raise ValueError("calibration needs both relevant and non-relevant examples")

@@ -18,7 +18,7 @@ from embed.embedder import Embedder
 from embed.sparse_index import SparseIndex
 from embed.vector_index import VectorIndex, atomic_write
 from matcher.aggregate import Aggregation, aggregate
-from matcher.calibrate import Calibrator, default_calibrator
+from matcher.calibrate import Calibrator, calibration_feature, default_calibrator
 from matcher.evidence import EvidenceDoc, Passage, attach_patents, chunk_docs, organisation_docs
 from matcher.explain import Explainer
 from matcher.fusion import FusionConfig, Method, default_fusion, fuse
@@ -198,7 +198,7 @@ class MatchEngine:
         if allowed is not None and not len(allowed):
             return hits
         text = text.strip()
-        if "dense" in method.channels or self.calibrator.input == "cosine":
+        if "dense" in method.channels or self.calibrator.input != "fused":
             # A passage scores its best cosine with any query chunk (on patents-applicant this
             # beat the mean chunk vector: MRR 0.294 vs 0.280, EVALUATION.md).
             scores, ids = self.index.search(self._encode_query(text), depth, allowed)
@@ -260,9 +260,10 @@ class MatchEngine:
         for pid in sorted(fused, key=lambda pid: (-fused[pid], pid)):
             per_group[self.passages[pid].group].append(pid)
         explainer = Explainer(self, text, hits, fused, contributions) if explain else None
+        confidences = self._confidences(hits, fused, per_group)
         candidates = []
         for group in sorted(scores, key=lambda g: (-scores[g], g)):
-            confidence = self._confidence(hits, fused, group, per_group[group])
+            confidence = confidences[group]
             if confidence < min_confidence:
                 continue
             candidate = self._candidate(group, scores[group], confidence)
@@ -276,18 +277,23 @@ class MatchEngine:
         )  # fmt: skip
         return MatchResult(query=text, candidates=candidates, reason=reason)
 
-    def _confidence(
-        self, hits: ChannelHits, fused: dict[int, float], group: str, pids: list[int]
-    ) -> float:
-        """Calibrated P(relevant) from the calibrator's input: best cosine or best fused score."""
-        if self.calibrator.input == "cosine":
+    def _confidences(
+        self, hits: ChannelHits, fused: dict[int, float], per_group: dict[str, list[int]]
+    ) -> dict[str, float]:
+        """Calibrated P(relevant) of each group in `per_group` (its passages, best fused first)."""
+        if self.calibrator.input == "fused":
+            return {g: self.calibrator.confidence(fused[pids[0]]) for g, pids in per_group.items()}
+        dense = hits.get("dense") or {}
+        cosines = np.fromiter(dense.values(), dtype=np.float64, count=len(dense))
+        floor = float(cosines.min()) if len(cosines) else 0.0
+        out = {}
+        for group in per_group:
             # The organisation's best cosine among the dense hits; outside them, the weakest.
-            dense = hits.get("dense") or {}
-            best = max((dense[p] for p in self._by_group[group] if p in dense), default=None)
-            return self.calibrator.confidence(
-                best if best is not None else min(dense.values(), default=0.0)
+            best = max((dense[p] for p in self._by_group[group] if p in dense), default=floor)
+            out[group] = self.calibrator.confidence(
+                calibration_feature(self.calibrator.input, best, cosines)
             )
-        return self.calibrator.confidence(fused[pids[0]])
+        return out
 
     def _candidate(self, org_id: str, score: float, confidence: float) -> Candidate:
         org = self.organisations[org_id]
@@ -307,7 +313,7 @@ class MatchEngine:
         per_group: dict[str, list[int]] = defaultdict(list)
         for pid in sorted(fused, key=lambda pid: (-fused[pid], pid)):
             per_group[self.passages[pid].group].append(pid)
-        return {g: self._confidence(hits, fused, g, pids) for g, pids in per_group.items()}
+        return self._confidences(hits, fused, per_group)
 
     # ---- persistence ----------------------------------------------------------------------
 

