@@ -46,7 +46,7 @@ class Region(BaseModel):
     province: str | None = None
 
     def label(self) -> str:
-        """"浙江省杭州市"; a municipality whose city equals its province ("上海市") once."""
+        """Province then city, e.g. 浙江省杭州市; a municipality (上海市) appears once."""
         parts = dict.fromkeys(part for part in (self.province, self.city) if part)
         return "".join(parts) or "未知"
 

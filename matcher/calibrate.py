@@ -29,6 +29,12 @@ INPUTS = {
 }
 
 
+# An organisation "covers" a requirement when its calibrated confidence beats the dev set's base
+# rate of relevance among top-10 candidates (patents-applicant: 122 of 2,120 = 0.0575): evidence
+# better than chance. Teams (gaps) and the roadmap (strong matches) use it as their default.
+COVERED_CONFIDENCE = 0.06
+
+
 class Calibrator(BaseModel):
     """confidence = 1 / (1 + exp(-slope · (x − midpoint))).
 

@@ -35,6 +35,7 @@ from pathlib import Path
 
 from corpus.errors import JiebangError
 from corpus.models import Challenge
+from matcher.calibrate import COVERED_CONFIDENCE
 from matcher.patents.charts import pyplot
 from matcher.spreadsheet import safe_row
 
@@ -51,7 +52,7 @@ METRICS = (
 )
 
 DEFAULT_RULES: dict[str, object] = {
-    "strong_confidence": 0.6,
+    "strong_confidence": COVERED_CONFIDENCE,
     "coverage_target": 3,
     "rules": [
         {

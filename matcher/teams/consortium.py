@@ -24,6 +24,7 @@ import numpy as np
 from pydantic import BaseModel, Field
 
 from corpus.models import Organisation, OrgKind
+from matcher.calibrate import COVERED_CONFIDENCE
 from matcher.teams.coverage import CoverageMatrix
 from matcher.teams.eligibility import (
     EligibilityReport,
@@ -52,7 +53,9 @@ class ConsortiumOptions(BaseModel):
     require_enterprise: bool = Field(default=True, description="An enterprise lead is required.")
     require_academic: bool = Field(default=True, description="A university/institute is required.")
     prefer_region: bool = Field(default=False, description="Prefer 浙江, then 长三角.")
-    gap_threshold: float = Field(default=0.5, description="Below this a facet is a gap.")
+    gap_threshold: float = Field(
+        default=COVERED_CONFIDENCE, description="Below this a facet is a gap."
+    )
     pool_size: int = Field(default=40, description="Most relevant organisations considered.")
     lead_candidates: int = Field(default=8, description="Enterprises tried as the fixed lead.")
     exhaustive_limit: int = Field(default=200_000, description="Enumerate when this few teams.")

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from collections.abc import Sequence
 
+from matcher.calibrate import COVERED_CONFIDENCE
 from matcher.teams.consortium import ConsortiumOptions, ConsortiumResult, propose_consortia
 from matcher.teams.coverage import ScoringEngine, build_coverage
 from matcher.teams.eligibility import LeadUnitRules
@@ -29,7 +30,7 @@ def find_solvers(
     *,
     query: str = "",
     top: int = 10,
-    gap_threshold: float = 0.5,
+    gap_threshold: float = COVERED_CONFIDENCE,
 ) -> SolverResult:
     """揭榜挂帅: the `top` single organisations by breadth across `facets`."""
     coverage = build_coverage(engine, facets)

@@ -13,6 +13,7 @@ import numpy as np
 from pydantic import BaseModel
 
 from corpus.models import Organisation, OrgKind
+from matcher.calibrate import COVERED_CONFIDENCE
 from matcher.teams.coverage import CoverageMatrix
 from matcher.teams.facets import Facet
 
@@ -69,7 +70,7 @@ def rank_solvers(
     *,
     query: str = "",
     top: int = 10,
-    gap_threshold: float = 0.5,
+    gap_threshold: float = COVERED_CONFIDENCE,
     power: float = BREADTH_POWER,
 ) -> SolverResult:
     """The `top` organisations by breadth, each with its per-facet coverage and evidence."""

@@ -12,6 +12,7 @@ from rich.table import Table
 from corpus.catalogue import ID_PREFIX
 from corpus.errors import JiebangError
 from corpus.loaders import load_organisations
+from matcher.calibrate import COVERED_CONFIDENCE
 from matcher.teams.consortium import ConsortiumOptions, ConsortiumResult, Team
 from matcher.teams.coverage import ScoringEngine
 from matcher.teams.eligibility import EligibilityReport, Status, check_lead_unit, load_rules
@@ -41,7 +42,7 @@ def solvers(
     challenge: str = typer.Option(..., "--challenge", "-c", help=CHALLENGE_HELP),
     top: int = typer.Option(10, min=1, help="How many solvers."),
     facet: list[str] = typer.Option([], "--facet", "-f", help=FACET_HELP),
-    gap_threshold: float = typer.Option(0.5, min=0.0, max=1.0, help=GAP_HELP),
+    gap_threshold: float = typer.Option(COVERED_CONFIDENCE, min=0.0, max=1.0, help=GAP_HELP),
     as_json: bool = typer.Option(False, "--json", help="Print JSON instead of tables."),
 ) -> None:
     """揭榜挂帅: single organisations able to take the whole challenge, ranked by breadth."""
@@ -68,7 +69,7 @@ def consortium(
     no_academic: bool = typer.Option(
         False, "--no-academic", help="Do not require a university or institute (产学研)."
     ),
-    gap_threshold: float = typer.Option(0.5, min=0.0, max=1.0, help=GAP_HELP),
+    gap_threshold: float = typer.Option(COVERED_CONFIDENCE, min=0.0, max=1.0, help=GAP_HELP),
     rules: Path | None = typer.Option(None, help="Lead-unit rules (JSON); default: the seed's."),
     as_json: bool = typer.Option(False, "--json", help="Print JSON instead of tables."),
 ) -> None:

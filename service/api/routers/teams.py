@@ -6,6 +6,7 @@ from typing import Annotated
 
 from fastapi import APIRouter, Query
 
+from matcher.calibrate import COVERED_CONFIDENCE
 from matcher.teams.consortium import ConsortiumOptions, ConsortiumResult
 from matcher.teams.eligibility import EligibilityReport, check_lead_unit
 from matcher.teams.facets import Facet
@@ -42,7 +43,7 @@ def solvers(
     state: State,
     challenge_id: ChallengeId,
     top: Annotated[int, Query(ge=1, le=50)] = 10,
-    gap_threshold: GapThreshold = 0.5,
+    gap_threshold: GapThreshold = COVERED_CONFIDENCE,
 ) -> SolverResult:
     engine = state.engine
     with state.lock.reading():
@@ -67,7 +68,7 @@ def consortium(
     require_academic: Annotated[
         bool, Query(description="Require a university or institute (产学研)")
     ] = True,
-    gap_threshold: GapThreshold = 0.5,
+    gap_threshold: GapThreshold = COVERED_CONFIDENCE,
 ) -> ConsortiumResult:
     options = ConsortiumOptions(
         size=size,

@@ -6,6 +6,7 @@ import numpy as np
 import pytest
 
 from corpus.models import Organisation, OrgKind
+from matcher.calibrate import COVERED_CONFIDENCE
 from matcher.teams.consortium import (
     ACADEMIC_KINDS,
     ConsortiumOptions,
@@ -77,7 +78,9 @@ def test_random_instances_keep_every_constraint_and_teams_are_disjoint(seed):
         assert team.lead.flagged == (team.lead.verdict is not Verdict.eligible)
         best = coverage.values[[coverage.org_ids.index(i) for i in ids]].max(axis=0)
         assert team.coverage == pytest.approx(best.mean(), abs=1e-4)
-        assert team.gaps == [f.id for f, v in zip(coverage.facets, best, strict=True) if v < 0.5]
+        assert team.gaps == [
+            f.id for f, v in zip(coverage.facets, best, strict=True) if v < COVERED_CONFIDENCE
+        ]
     ranked = [team.coverage for team in result.teams]
     assert ranked == sorted(ranked, reverse=True)
 
