@@ -145,6 +145,7 @@ def rss_trace(source: Path, folder: Path, every_s: float = 10.0) -> list[tuple[i
         rss_kb = int(rss_lines[0].split()[1])
         rows = sum(1 for _ in out.open("rb")) if out.exists() else 0
         samples.append((rows, rss_kb / 1024, time.perf_counter() - started))
+        print(f"| {rows} | {rss_kb / 1024:.0f} | {samples[-1][2]:.0f} |", flush=True)
     if proc.wait():
         raise SystemExit(f"jiebang patents match failed with {proc.returncode}")
     return samples
@@ -167,10 +168,8 @@ def main() -> None:
     print(f"load average before: {os.getloadavg()[0]:.1f} on {os.cpu_count()} CPUs\n")
     if args.full_short:
         with tempfile.TemporaryDirectory() as tmp:
+            print("| rows written | RSS (MB) | elapsed (s) |\n|---|---|---|", flush=True)
             samples = rss_trace(synthetic_file(Path(tmp), short=True), Path(tmp))
-        print("| rows written | RSS (MB) | elapsed (s) |\n|---|---|---|")
-        for rows_done, rss, seconds in samples[:: max(len(samples) // 12, 1)] + samples[-1:]:
-            print(f"| {rows_done} | {rss:.0f} | {seconds:.0f} |")
         print(f"\npeak sampled RSS: {max(s[1] for s in samples):.0f} MB")
         return
     rows = real_patents(args.n)
