@@ -225,31 +225,26 @@ class Database:
 
     def put_organisation(self, organisation: Organisation) -> bool:
         """Insert or replace an organisation; True when it was new (or had been deleted)."""
-        with self.session() as session:
-            row = session.get(OrganisationRow, organisation.id)
-            created = row is None or row.deleted
-            if row is None:
-                row = OrganisationRow(id=organisation.id)
-                session.add(row)
-            row.name = organisation.name
-            row.kind = organisation.kind.value
-            row.data = organisation.model_dump(mode="json")
-            row.deleted = False
-            row.updated_at = utcnow()
-            return created
+        return self._write_organisation(organisation, deleted=False)
 
     def delete_organisation(self, organisation: Organisation) -> None:
         """Record the deletion as a tombstone, so it is never re-added from an older index."""
+        self._write_organisation(organisation, deleted=True)
+
+    def _write_organisation(self, organisation: Organisation, *, deleted: bool) -> bool:
+        """Upsert the organisation's row with its deletion flag; True when it was not live."""
         with self.session() as session:
             row = session.get(OrganisationRow, organisation.id)
+            was_absent = row is None or row.deleted
             if row is None:
                 row = OrganisationRow(id=organisation.id)
                 session.add(row)
             row.name = organisation.name
             row.kind = organisation.kind.value
             row.data = organisation.model_dump(mode="json")
-            row.deleted = True
+            row.deleted = deleted
             row.updated_at = utcnow()
+            return was_absent
 
     def organisation_rows(self) -> list[OrganisationRow]:
         """Every organisation row, live and deleted, in the order they were last changed."""
