@@ -82,7 +82,9 @@ def test_post_challenge_rank_filter_download(page, api_key: str, tmp_path: Path)
 
     page.select_option("#kind-filter", "")
     page.wait_for_function(
-        "document.querySelectorAll('#candidates-table tbody tr.candidate').length === 10"
+        "document.getElementById('candidates-note').textContent.startsWith('共') && "
+        "[...document.querySelectorAll('#candidates-table tbody tr.candidate .kind')]"
+        ".some(k => k.textContent !== '高校')"
     )
     shot = tmp_path / "page.png"
     save_small_png(page.screenshot(), shot)
