@@ -1,6 +1,6 @@
 """Load test of the HTTP service: N concurrent clients on loopback for a fixed time.
 
-Starts `uvicorn service.api.app:app_from_environment` as a child process with private database,
+Starts `jiebang serve` (the product's own entry point) as a child process with private database,
 index and jobs folders (model and embedding cache from --home), waits until it is ready, then
 runs closed-loop clients from this process (a second process on loopback) on a mix of requests:
 
@@ -52,8 +52,8 @@ def start_server(home: Path, data: Path, port: int) -> subprocess.Popen[bytes]:
         JIEBANG_API_KEY="load-test",
         HF_HUB_OFFLINE="1",
     )
-    command = [sys.executable, "-m", "uvicorn", "--factory", "service.api.app:app_from_environment",
-               "--host", "127.0.0.1", "--port", str(port), "--log-level", "warning"]  # fmt: skip
+    command = [sys.executable, "-m", "service.cli", "serve", "--host", "127.0.0.1",
+               "--port", str(port)]  # fmt: skip
     return subprocess.Popen(command, env=env, cwd=REPO)
 
 

@@ -10,6 +10,8 @@ import typer
 
 from service.cli.common import console, settings, user_errors
 
+KEEP_ALIVE_S = 75
+
 
 @user_errors
 def serve(
@@ -31,7 +33,9 @@ def serve(
     console.print(
         f"jiebang serving at http://{host}:{port}/  (API docs: http://{host}:{port}/docs)"
     )
-    uvicorn.run(app, host=host, port=port, log_level="info")
+    # Keep idle connections longer than clients' pools do (httpx: 5 s), so a client never sends
+    # on a connection the server is closing at that moment (seen as ReadError under load).
+    uvicorn.run(app, host=host, port=port, log_level="info", timeout_keep_alive=KEEP_ALIVE_S)
 
 
 def register(app: typer.Typer) -> None:
