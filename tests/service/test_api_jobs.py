@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import json
 import time
+import uuid
 
 PATENTS = [
     ("一种高温合金真空感应熔炼方法", "通过真空感应熔炼与电渣重熔降低高温合金中的氧氮含量。"),
@@ -15,10 +16,12 @@ PATENTS = [
 
 
 def patents_file(rows: int) -> bytes:
+    # Unique text per run: cached embeddings would finish the job between two progress polls.
+    run = uuid.uuid4().hex[:8]
     lines = []
     for i in range(rows):
         title, abstract = PATENTS[i % len(PATENTS)]
-        record = {"id": f"CN{i:06d}A", "title": title, "abstract": abstract}
+        record = {"id": f"CN{i:06d}A", "title": title, "abstract": f"{abstract}（{run}-{i}）"}
         lines.append(json.dumps(record, ensure_ascii=False))
     lines.insert(7, "{this row is broken")
     return ("\n".join(lines) + "\n").encode()
