@@ -57,14 +57,9 @@ def cli_env(test_home: Path, tmp_path: Path) -> dict[str, str]:
     return env
 
 
-@pytest.fixture(scope="session")
-def require_shared_data():
-    """`require_shared_data(*parts)`: a path under ../shared/data, or skip with the reason."""
-
-    def require(*parts: str) -> Path:
-        path = SHARED_DATA.joinpath(*parts)
-        if not path.exists():
-            pytest.skip(f"{path} not found: this test needs the real data in ../shared/data")
-        return path
-
-    return require
+@pytest.fixture
+def shared_data() -> Path:
+    """../shared/data (the real data sets), or skip the test saying it is absent."""
+    if not SHARED_DATA.is_dir():
+        pytest.skip(f"{SHARED_DATA} not found; the built-in dev sets need it")
+    return SHARED_DATA
