@@ -26,7 +26,6 @@ from matcher.results import Candidate, MatchResult
 
 INDEX_FILE = "jiebang-index.zip"
 FORMAT = "jiebang-index/2"
-READABLE_FORMATS = ("jiebang-index/1", FORMAT)  # /1 had no sparse member: rebuilt on load
 PASSAGE_CHARS = 256
 # Hits each channel contributes per query before fusion: enough for every plausible organisation.
 CANDIDATE_PASSAGES = 2000
@@ -356,7 +355,7 @@ class MatchEngine:
             meta = json.loads(archive.read("meta.json"))
         except (zipfile.BadZipFile, KeyError, ValueError) as error:
             raise JiebangError(f"{path} is not a jiebang index ({error})") from None
-        if meta.get("format") not in READABLE_FORMATS:
+        if meta.get("format") != FORMAT:
             raise JiebangError(f"{path} has unknown format {meta.get('format')!r}; rebuild it")
         index = VectorIndex.from_bytes(
             archive.read("vectors.bin"), embedder.model_id, embedder.dim, source=str(path)
@@ -365,22 +364,18 @@ class MatchEngine:
             Organisation.model_validate_json(line)
             for line in archive.read("organisations.jsonl").decode().splitlines()
         ]
-        fusion = FusionConfig.model_validate(meta["fusion"]) if "fusion" in meta else None
         engine = cls(
             embedder,
             {o.id: o for o in organisations},
             aggregation=Aggregation.from_str(meta["aggregation"]),
-            fusion=fusion,
-            method=meta.get("method", Method.hybrid),
+            fusion=FusionConfig.model_validate(meta["fusion"]),
+            method=meta["method"],
         )
         engine.index = index
         for line in archive.read("passages.jsonl").decode().splitlines():
             passage = Passage.model_validate_json(line)
             engine.passages[passage.pid] = passage
             engine._by_group[passage.group].append(passage.pid)
-        if "sparse.jsonl" in archive.namelist():
-            engine.sparse = SparseIndex.from_bytes(archive.read("sparse.jsonl"), str(path))
-        else:  # an index from before the sparse channel: tokenise its passages now
-            engine.sparse.add(list(engine.passages), [p.text for p in engine.passages.values()])
+        engine.sparse = SparseIndex.from_bytes(archive.read("sparse.jsonl"), str(path))
         engine._next_pid = meta["next_pid"]
         return engine
