@@ -188,6 +188,7 @@ def tune(dataset: Dataset, engine: MatchEngine, hits: dict[str, ChannelHits]) ->
 
 
 INPUTS = ("cosine", "cosine_z", "fused")
+BRIER_TIE = 0.002
 RELIABILITY_BINS = (0.0, 0.05, 0.1, 0.2, 0.4, 0.6, 1.0)
 Examples = dict[str, list[tuple[dict[str, float], bool]]]
 
@@ -230,6 +231,8 @@ def calibration(examples: Examples, name: str, transfer: dict[str, Examples]) ->
 
     The shipped input is the one with the lowest mean Brier over the transfer sets (the point of
     a query-relative feature is that it survives a change of task), else the held-out half.
+    Brier gaps under `BRIER_TIE` are noise at these sizes; among those inputs the lower mean ECE
+    wins.
     """
     qids = sorted(examples)
     halves = (qids[0::2], qids[1::2])
@@ -252,12 +255,14 @@ def calibration(examples: Examples, name: str, transfer: dict[str, Examples]) ->
             out[input][other] = calibration_quality(
                 [full.confidence(f[input]) for f, _ in other_rows], [r for _, r in other_rows]
             )
-    key = (lambda n: np.mean([out[n][t]["brier"] for t in transfer])) if transfer else (
-        lambda n: out[n]["held_out_half"]["brier"])  # fmt: skip
-    best = min(INPUTS, key=key)
+    sets = list(transfer) or ["held_out_half"]
+    brier = {n: np.mean([out[n][t]["brier"] for t in sets]) for n in INPUTS}
+    ece = {n: np.mean([out[n][t]["ece"] for t in sets]) for n in INPUTS}
+    tied = [n for n in INPUTS if brier[n] - min(brier.values()) < BRIER_TIE]
+    best = min(tied, key=ece.__getitem__)
     positives = sum(r for _, r in rows)
     fitted_on = (f"{name}: top-10 candidates of {len(qids)} queries ({len(rows)} pairs, "
-                 f"{positives} relevant); input {best} chosen by transfer Brier on "
+                 f"{positives} relevant); input {best} chosen by transfer Brier (ECE on ties) on "
                  f"{', '.join(transfer) or 'the held-out half'}")  # fmt: skip
     calibrator = fit_calibrator([f[best] for f, _ in rows], [r for _, r in rows], fitted_on, best)
     calibrator.evidence = {
