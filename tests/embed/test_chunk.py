@@ -7,7 +7,7 @@ from pathlib import Path
 
 import pytest
 
-from embed.chunk import sentences, split_passages
+from embed.chunk import MAX_PASSAGE_CHARS, sentences, split_passages
 
 SEED = Path(__file__).resolve().parents[3] / "shared" / "seed" / "000_66d398a28a9887de.txt"
 
@@ -88,3 +88,13 @@ def test_real_plan_text_is_chunked_without_loss(max_chars: int) -> None:
     assert max(len(p) for p in passages) < max_chars + 20
     assert sum(len(p) <= max_chars for p in passages) >= 0.9 * len(passages)
     assert all(p == p.strip() and "\n" not in p for p in passages)
+
+
+def test_a_patent_title_and_abstract_stay_one_passage_by_default() -> None:
+    """Whole patents rank applicants better than pieces (EVALUATION.md), so a typical one
+    (≈300 characters, several sentences) is not split; a text over the limit still is."""
+    sentence = "本发明公开了一种基于视觉的焊缝跟踪方法，通过激光传感器实时采集焊缝图像。"
+    patent = "一种焊缝跟踪方法\n" + sentence * 8
+    assert 256 < len(patent) <= MAX_PASSAGE_CHARS
+    assert split_passages(patent) == [patent.replace("\n", " ")]
+    assert len(split_passages(patent * 2)) == 2
