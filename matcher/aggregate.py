@@ -6,10 +6,10 @@ in a narrow band (≈0.84 unrelated, ≈0.89 related): only the margin above the
 
 from __future__ import annotations
 
-import math
-from collections import defaultdict
 from collections.abc import Iterable, Mapping
 from enum import StrEnum
+
+import numpy as np
 
 
 class Aggregation(StrEnum):
@@ -47,24 +47,30 @@ def aggregate(
 
     `docs_per_group` (the number of evidence passages each group owns) is needed by `balog`.
     """
-    per_group: dict[str, list[float]] = defaultdict(list)
-    for group, score in hits:
-        per_group[group].append(score)
-    if not per_group:
+    pairs = list(hits)
+    if not pairs:
         return {}
-    floor = min(min(scores) for scores in per_group.values())
-    result: dict[str, float] = {}
-    for group, scores in per_group.items():
-        margins = sorted((s - floor for s in scores), reverse=True)
-        if mode is Aggregation.max:
-            result[group] = margins[0]
-        elif mode is Aggregation.topk_decay:
-            result[group] = sum(m * decay**i for i, m in enumerate(margins[:k]))
-        elif mode is Aggregation.combmnz:
-            result[group] = sum(margins) * len(margins)
-        elif mode is Aggregation.balog:
-            if docs_per_group is None:
-                raise ValueError("balog aggregation needs docs_per_group")
-            total = sum(math.exp(m / temperature) - 1.0 for m in margins)
-            result[group] = total / max(docs_per_group.get(group, len(margins)), 1)
-    return result
+    names, codes = np.unique([group for group, _ in pairs], return_inverse=True)
+    margins = np.fromiter((score for _, score in pairs), dtype=np.float64, count=len(pairs))
+    margins -= margins.min()
+    counts = np.bincount(codes, minlength=len(names))
+    if mode is Aggregation.max:
+        totals = np.zeros(len(names))
+        np.maximum.at(totals, codes, margins)
+    elif mode is Aggregation.topk_decay:
+        # Sort by group, best first within it; each hit's rank inside its group sets its weight.
+        order = np.lexsort((-margins, codes))
+        starts = np.cumsum(counts) - counts
+        rank = np.arange(len(order)) - starts[codes[order]]
+        weights = np.where(rank < k, decay ** rank.astype(np.float64), 0.0)
+        totals = np.bincount(codes[order], weights=margins[order] * weights, minlength=len(names))
+    elif mode is Aggregation.combmnz:
+        totals = np.bincount(codes, weights=margins, minlength=len(names)) * counts
+    else:
+        if docs_per_group is None:
+            raise ValueError("balog aggregation needs docs_per_group")
+        boosts = np.expm1(np.minimum(margins / temperature, 700.0))  # exp overflows past 709
+        owned = [max(docs_per_group.get(g, int(n)), 1)
+                 for g, n in zip(names.tolist(), counts, strict=True)]  # fmt: skip
+        totals = np.bincount(codes, weights=boosts, minlength=len(names)) / owned
+    return dict(zip(names.tolist(), totals.tolist(), strict=True))

@@ -11,7 +11,6 @@ deviations above the mean of every dense cosine the engine retrieved for that qu
 from __future__ import annotations
 
 import json
-import math
 from collections.abc import Sequence
 from functools import cache
 from pathlib import Path
@@ -47,16 +46,22 @@ class Calibrator(BaseModel):
     fitted_on: str = ""
     evidence: dict = {}
 
-    def confidence(self, x: float) -> float:
-        z = self.slope * (x - self.midpoint)
-        return 1.0 / (1.0 + math.exp(-max(min(z, 50.0), -50.0)))
+    def confidence(self, x: float | np.ndarray) -> float | np.ndarray:
+        """P(relevant) for one feature value, or elementwise for an array of them."""
+        z = np.clip(self.slope * (np.asarray(x, dtype=np.float64) - self.midpoint), -50.0, 50.0)
+        p = 1.0 / (1.0 + np.exp(-z))
+        return float(p) if p.ndim == 0 else p
 
 
-def calibration_feature(input: str, best_cosine: float, query_cosines: np.ndarray) -> float:
-    """The calibrator's x for one organisation from its best cosine and the query's cosines.
+def calibration_feature(
+    input: str, best_cosine: float | np.ndarray, query_cosines: np.ndarray
+) -> float | np.ndarray:
+    """The calibrator's x for organisations from their best cosine and the query's cosines.
 
     "cosine" is `best_cosine` itself; "cosine_z" is (best − mean) / std over `query_cosines`
     (every dense hit the engine retrieved for the query), 0 when they do not spread.
+    `best_cosine` may be one value or an array (one per organisation); the query's statistics
+    are computed once either way.
     """
     if input == "cosine":
         return best_cosine
@@ -64,7 +69,7 @@ def calibration_feature(input: str, best_cosine: float, query_cosines: np.ndarra
         raise ValueError(f"no cosine feature named {input!r}")
     spread = float(query_cosines.std()) if len(query_cosines) else 0.0
     if spread < MIN_SPREAD:
-        return 0.0
+        return np.zeros_like(best_cosine) if isinstance(best_cosine, np.ndarray) else 0.0
     return (best_cosine - float(query_cosines.mean())) / spread
 
 

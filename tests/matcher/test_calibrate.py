@@ -22,6 +22,22 @@ def test_cosine_z_ignores_the_task_level_and_spread_of_cosines():
     assert shifted == pytest.approx(z) and squeezed == pytest.approx(z)
 
 
+def test_features_and_confidences_of_many_organisations_match_one_at_a_time():
+    """The engine scores every reached organisation in one vectorised call."""
+    cosines = np.array([0.80, 0.81, 0.83, 0.86, 0.90, 0.84])
+    best = np.array([0.90, 0.86, 0.80])
+    calibrator = default_calibrator()
+    features = calibration_feature("cosine_z", best, cosines)
+    assert features.tolist() == pytest.approx(
+        [calibration_feature("cosine_z", float(b), cosines) for b in best]
+    )
+    assert calibrator.confidence(features).tolist() == pytest.approx(
+        [calibrator.confidence(float(x)) for x in features]
+    )
+    assert calibration_feature("cosine_z", best, np.full(4, 0.9)).tolist() == [0.0, 0.0, 0.0]
+    assert 0.0 < calibrator.confidence(-1e9) < 1e-20 and calibrator.confidence(1e9) == 1.0
+
+
 def test_cosine_z_is_zero_without_spread_and_unknown_inputs_raise():
     assert calibration_feature("cosine_z", 0.9, np.array([0.9, 0.9, 0.9])) == 0.0
     assert calibration_feature("cosine_z", 0.9, np.array([0.9])) == 0.0
