@@ -28,6 +28,7 @@ from collections.abc import Callable
 from pathlib import Path
 
 import numpy as np
+from eval_matching_table import tfidf_run  # a sibling script: scripts/ is on sys.path
 
 from embed.embedder import Embedder
 from eval.builtin import load_builtin
@@ -120,22 +121,8 @@ def _aggregate(
 
 
 def tfidf_baseline(dataset: Dataset) -> dict[str, float]:
-    """char 1–2-gram TF-IDF, cosine, max per group (the issue's baseline)."""
-    from sklearn.feature_extraction.text import TfidfVectorizer
-
-    docs = list(dataset.corpus)
-    vectorizer = TfidfVectorizer(analyzer="char", ngram_range=(1, 2))
-    matrix = vectorizer.fit_transform([d.full_text for d in docs])
-    groups = [d.group or d.id for d in docs]
-    qids = list(dataset.judged_qids)
-    sims = (vectorizer.transform([dataset.queries[q] for q in qids]) @ matrix.T).toarray()
-    run = {}
-    for qid, row in zip(qids, sims, strict=True):
-        best: dict[str, float] = {}
-        for group, sim in zip(groups, row.tolist(), strict=True):
-            best[group] = max(best.get(group, 0.0), sim)
-        top = sorted(best, key=lambda g: (-best[g], g))[:DEPTH]
-        run[qid] = {g: float(DEPTH - i) for i, g in enumerate(top)}
+    """char 1–2-gram TF-IDF, cosine, max per group (the issue's baseline; same run as the table)."""
+    run = tfidf_run(dataset)
     return {m: round(v, 4) for m, v in evaluate(dataset.qrels, run, METRICS).items()}
 
 
