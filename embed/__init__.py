@@ -1,1 +1,1 @@
-"""Records → passages → tokens and vectors: segmentation, embeddings, FAISS and BM25 indexes."""
+"""Records → passages → terms and vectors: segmentation, embeddings, FAISS and TF-IDF indexes."""

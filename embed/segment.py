@@ -1,8 +1,9 @@
-"""Chinese-aware tokens for the sparse channel, keywords and highlighting.
+"""Chinese-aware words for explanations, keywords, facets and highlighting.
 
-`Segmenter` turns text into the terms BM25 indexes. It owns a private `jieba.Tokenizer`, loaded
-lazily with a technical glossary (`embed/data/glossary.txt`) plus the caller's terms, so nothing
-another library does to jieba's global state changes our tokens.
+`Segmenter` turns text into the terms an explanation marks and shares (the lexical channel
+itself ranks by character n-grams: `embed.lexical_index`). It owns a private
+`jieba.Tokenizer`, loaded lazily with a technical glossary (`embed/data/glossary.txt`) plus the
+caller's terms, so nothing another library does to jieba's global state changes our tokens.
 
 Pipeline for one text:
 1. NFKC-normalise (full-width ＯＬＥＤ → OLED, ０.１ → 0.1, ㎜ → mm).
@@ -137,7 +138,7 @@ class Segmenter:
     def bigrams(self, text: str) -> list[str]:
         """Overlapping character bigrams of each Han run (a one-character run gives itself).
 
-        They let BM25 match terms the dictionary does not know, and parts of long words.
+        They match terms the dictionary does not know, and parts of long words.
         Bigrams across a function word (胶的) are kept: IDF discounts the common ones.
         """
         return [token for _, token in self._scan(text, words=False)]

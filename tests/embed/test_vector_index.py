@@ -96,3 +96,19 @@ def test_a_save_killed_midway_keeps_the_old_index(tmp_path):
     proc.wait()
     loaded = VectorIndex.load(path, "m", 64)
     assert len(loaded) in (5, 400_000)  # old, or a complete new one: never a torn file
+
+
+def test_score_stats_are_the_exact_mean_and_std_over_every_stored_vector():
+    rng = np.random.default_rng(7)
+    vectors = _unit(rng, 60)
+    index = VectorIndex(8, "m")
+    index.add(np.arange(60), vectors)
+    index.remove(np.array([0, 1, 2, 500]))
+    index.add(np.array([5]), vectors[:1])  # replacing a vector updates the moments too
+    stored = vectors[3:].copy()
+    stored[5 - 3] = vectors[0]
+    queries = _unit(rng, 3)
+    mean, std = VectorIndex.from_bytes(index.to_bytes(), "m", 8).score_stats(queries)
+    cosines = queries @ stored.T
+    np.testing.assert_allclose(mean, cosines.mean(axis=1), atol=1e-9)
+    np.testing.assert_allclose(std, cosines.std(axis=1), atol=1e-9)

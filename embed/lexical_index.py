@@ -1,0 +1,188 @@
+"""Character 1–2-gram TF-IDF cosine over passages, keyed like FAISS: the lexical channel.
+
+Why characters and not words: on the real challenge → organisation dev set (`challenge-org`)
+character 1–2-gram TF-IDF fused with the dense channel beat jieba-word + bigram BM25 by about
+0.02 nDCG@10 and tied it on patents-applicant (EVALUATION.md, "Lexical channel"). Characters
+need no dictionary, so a term a segmenter does not know (碳化硅, 钕铁硼) still matches.
+
+Weighting is scikit-learn's `TfidfVectorizer(analyzer="char", ngram_range=(1, 2),
+sublinear_tf=True)`, fitted on the indexed passages: tf = 1 + ln(count), idf = ln((1 + n) /
+(1 + df)) + 1, rows L2-normalised. Queries use the same vocabulary (unknown n-grams are
+ignored). `tests/embed/test_lexical_index.py` checks parity with scikit-learn itself. Text is
+NFKC-normalised first, so full-width ＯＬＥＤ and OLED are the same n-grams.
+
+Updates: raw counts are kept per passage; `add`/`remove` mark the weighted matrix stale and the
+next search rebuilds it (idf depends on every passage). The rebuild is a few sparse-matrix
+operations, well under a second at 10⁴ passages (BENCHMARKS.md).
+
+Every search scores all passages (a sparse matrix–vector product), so the mean and standard
+deviation of the query's scores over the whole index come for free: fusion z-scores with them.
+"""
+
+from __future__ import annotations
+
+import io
+import json
+import unicodedata
+from collections.abc import Iterable, Sequence
+from dataclasses import dataclass
+from functools import cache
+
+import numpy as np
+import scipy.sparse as sp
+
+from corpus.errors import JiebangError
+
+FORMAT = "jiebang-lexical/1"
+NGRAMS = (1, 2)
+
+
+@cache
+def _analyzer():
+    from sklearn.feature_extraction.text import TfidfVectorizer
+
+    return TfidfVectorizer(analyzer="char", ngram_range=NGRAMS).build_analyzer()
+
+
+def char_ngrams(text: str) -> list[str]:
+    """The character 1- and 2-grams the index counts (NFKC, lower-cased, spaces collapsed)."""
+    return _analyzer()(unicodedata.normalize("NFKC", text))
+
+
+@dataclass(frozen=True)
+class ScoredPassages:
+    """One query's scores: the top hits and the statistics of its scores over the whole index."""
+
+    ids: np.ndarray
+    scores: np.ndarray
+    mean: float
+    std: float
+
+
+class LexicalIndex:
+    """TF-IDF cosine search over passages with stable int64 ids."""
+
+    def __init__(self) -> None:
+        self._vocabulary: dict[str, int] = {}
+        self._counts: dict[int, tuple[np.ndarray, np.ndarray]] = {}  # id → (columns, counts)
+        self._matrix: sp.csc_matrix | None = None  # rows = self._order, tf-idf, L2-normalised
+        self._idf = np.zeros(0)
+        self._order = np.zeros(0, dtype=np.int64)
+
+    def __len__(self) -> int:
+        return len(self._counts)
+
+    def add(self, ids: Sequence[int] | np.ndarray, texts: Sequence[str]) -> None:
+        """Count and add passages; an id already present is replaced."""
+        if len(ids) != len(texts):
+            raise ValueError("ids and texts differ in length")
+        for pid, text in zip(ids, texts, strict=True):
+            columns = [
+                self._vocabulary.setdefault(g, len(self._vocabulary)) for g in char_ngrams(text)
+            ]
+            unique, counts = np.unique(np.array(columns, dtype=np.int64), return_counts=True)
+            self._counts[int(pid)] = (unique.astype(np.int32), counts.astype(np.float32))
+        self._matrix = None
+
+    def remove(self, ids: Iterable[int]) -> int:
+        """Remove passages (absent ids are ignored); returns how many were removed."""
+        removed = sum(self._counts.pop(int(pid), None) is not None for pid in ids)
+        if removed:
+            self._matrix = None
+        return removed
+
+    def search(self, text: str, k: int, allowed: np.ndarray | None = None) -> ScoredPassages:
+        """The top-k passages with a positive score, best first (ties by id).
+
+        `allowed` restricts the hits, not the statistics: mean and std are always over the
+        whole index, so a filtered query's scores keep their meaning.
+        """
+        ids, scores = self.scores(text)
+        mean = float(scores.mean()) if len(scores) else 0.0
+        std = float(scores.std()) if len(scores) else 0.0
+        keep = scores > 0
+        if allowed is not None:
+            keep &= np.isin(ids, allowed)
+        ids, scores = ids[keep], scores[keep]
+        if len(ids) > k:
+            top = np.argpartition(-scores, k - 1)[:k]
+            ids, scores = ids[top], scores[top]
+        order = np.lexsort((ids, -scores))
+        return ScoredPassages(ids[order], scores[order], mean, std)
+
+    def scores(self, text: str) -> tuple[np.ndarray, np.ndarray]:
+        """(ids, cosine) of every passage for `text`, in index order."""
+        matrix = self._ready()
+        if matrix is None:
+            return np.zeros(0, dtype=np.int64), np.zeros(0, dtype=np.float32)
+        columns = [self._vocabulary[g] for g in char_ngrams(text) if g in self._vocabulary]
+        if not columns:
+            return self._order, np.zeros(len(self._order), dtype=np.float32)
+        unique, counts = np.unique(np.array(columns, dtype=np.int64), return_counts=True)
+        weights = (1.0 + np.log(counts)) * self._idf[unique]
+        weights /= np.linalg.norm(weights)
+        scores = matrix[:, unique] @ weights
+        return self._order, np.asarray(scores, dtype=np.float32).ravel()
+
+    def rebuild(self) -> None:
+        """Rebuild the weighted matrix now rather than at the next search."""
+        self._matrix = None
+        self._ready()
+
+    def _ready(self) -> sp.csc_matrix | None:
+        if self._matrix is None and self._counts:
+            self._order = np.array(sorted(self._counts), dtype=np.int64)
+            rows = [self._counts[int(pid)] for pid in self._order]
+            lengths = np.array([len(columns) for columns, _ in rows])
+            indptr = np.concatenate([[0], np.cumsum(lengths)])
+            columns = np.concatenate([c for c, _ in rows]) if rows else np.zeros(0, np.int32)
+            counts = np.concatenate([n for _, n in rows]) if rows else np.zeros(0, np.float32)
+            shape = (len(rows), len(self._vocabulary))
+            tf = sp.csr_matrix((1.0 + np.log(counts), columns, indptr), shape=shape)
+            df = np.bincount(columns, minlength=shape[1])
+            self._idf = np.log((1.0 + shape[0]) / (1.0 + df)) + 1.0
+            weighted = tf.multiply(self._idf[None, :]).tocsr()
+            norms = np.sqrt(np.asarray(weighted.multiply(weighted).sum(axis=1)).ravel())
+            weighted = sp.diags(1.0 / np.where(norms > 0, norms, 1.0)) @ weighted
+            self._matrix = weighted.tocsc().astype(np.float32)
+        return self._matrix
+
+    # ---- persistence ----------------------------------------------------------------------
+
+    def to_bytes(self) -> bytes:
+        """Vocabulary and raw counts (the weighted matrix is rebuilt on load)."""
+        order = np.array(sorted(self._counts), dtype=np.int64)
+        rows = [self._counts[int(pid)] for pid in order]
+        buffer = io.BytesIO()
+        np.savez_compressed(
+            buffer,
+            ids=order,
+            lengths=np.array([len(c) for c, _ in rows], dtype=np.int64),
+            columns=np.concatenate([c for c, _ in rows]) if rows else np.zeros(0, np.int32),
+            counts=np.concatenate([n for _, n in rows]) if rows else np.zeros(0, np.float32),
+        )
+        vocabulary = sorted(self._vocabulary, key=self._vocabulary.__getitem__)
+        header = json.dumps({"format": FORMAT, "vocabulary": vocabulary}, ensure_ascii=False)
+        return header.encode() + b"\n" + buffer.getvalue()
+
+    @classmethod
+    def from_bytes(cls, blob: bytes, source: str = "index") -> LexicalIndex:
+        """Load what `to_bytes` wrote."""
+        header, _, body = blob.partition(b"\n")
+        try:
+            meta = json.loads(header)
+            arrays = np.load(io.BytesIO(body))
+        except (ValueError, OSError):
+            meta = {}
+        if meta.get("format") != FORMAT:
+            raise JiebangError(f"{source} holds no jiebang lexical index")
+        index = cls()
+        index._vocabulary = {term: i for i, term in enumerate(meta["vocabulary"])}
+        starts = np.concatenate([[0], np.cumsum(arrays["lengths"])])
+        columns, counts = arrays["columns"], arrays["counts"]
+        for i, pid in enumerate(arrays["ids"].tolist()):
+            index._counts[pid] = (
+                columns[starts[i] : starts[i + 1]],
+                counts[starts[i] : starts[i + 1]],
+            )
+        return index
