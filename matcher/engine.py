@@ -1,4 +1,20 @@
-"""The matching engine: organisations' evidence in a vector index, queries ranked against it."""
+"""The matching engine: organisations' evidence in two indexes, queries ranked against it.
+
+The one path a query takes (`match`):
+
+1. `channel_hits`: the dense channel (FAISS over e5 vectors) and the lexical channel
+   (character 1–2-gram TF-IDF) each return their top passages, with raw scores and z-scores
+   over the whole index;
+2. `rank`: `matcher.fusion.fuse` mixes the method's channels into one score per passage, and
+   `matcher.aggregate.aggregate` turns passages into one score per organisation (fusion and
+   aggregation depend on the query's length: `RankingConfig.regime_for`);
+3. `confidences`: `CandidateModel` maps each organisation's evidence features to
+   P(it can contribute);
+4. `Explainer` fills the evidence, channel shares and shared terms of the top candidates.
+
+Everything fitted (weights, aggregation, confidence) comes from one `Calibration`, fitted for
+the embedding model and saved inside the index.
+"""
 
 from __future__ import annotations
 
@@ -7,6 +23,7 @@ import json
 import zipfile
 from collections import defaultdict
 from collections.abc import Iterable, Sequence
+from dataclasses import dataclass
 from pathlib import Path
 
 import numpy as np
@@ -15,42 +32,40 @@ from corpus.errors import JiebangError
 from corpus.models import Organisation, OrgKind, Patent
 from embed.chunk import MAX_PASSAGE_CHARS, split_passages
 from embed.embedder import Embedder
-from embed.sparse_index import SparseIndex
+from embed.lexical_index import LexicalIndex
 from embed.vector_index import VectorIndex, atomic_write
-from matcher.aggregate import Aggregation, aggregate
-from matcher.calibrate import Calibrator, calibration_feature, default_calibrator
+from matcher.aggregate import aggregate
+from matcher.calibration import Calibration, RankingConfig, default_calibration
+from matcher.calibration.store import parse_calibration
 from matcher.evidence import EvidenceDoc, Passage, attach_patents, chunk_docs, organisation_docs
 from matcher.explain import Explainer
-from matcher.fusion import FusionConfig, Method, default_fusion, fuse
+from matcher.fusion import ChannelScores, FusionConfig, Method, fuse
 from matcher.results import Candidate, MatchResult
+from matcher.retrieval import dense_hits, lexical_hits
 
 INDEX_FILE = "jiebang-index.zip"
-FORMAT = "jiebang-index/2"
-# Hits each channel contributes per query before fusion: enough for every plausible organisation.
+FORMAT = "jiebang-index/3"
+# Passages each channel contributes per query before fusion: enough for every plausible
+# organisation.
 CANDIDATE_PASSAGES = 2000
-# A passage BM25 did not retrieve has BM25 score 0, below every retrieved one.
-SPARSE_FLOOR = {"sparse": 0.0}
+CHANNELS = ("dense", "lexical")
 
 
-class ChannelHits(dict[str, dict[int, float]]):
-    """Raw passage scores per channel for one query: {"dense": {pid: cos}, "sparse": {pid: bm25}}.
+@dataclass(frozen=True)
+class Ranking:
+    """One query ranked: organisation scores, fused passage scores, channel contributions."""
 
-    `ranked` names the channels the method ranks by; dense may be present only to calibrate.
-    """
-
-    def __init__(self, ranked: tuple[str, ...]) -> None:
-        super().__init__()
-        self.ranked = ranked
+    scores: dict[str, float]
+    fused: dict[int, float]
+    contributions: dict[str, dict[int, float]]
+    floor: float
 
 
 class MatchEngine:
     """Ranks organisations for a challenge from the passages of their evidence.
 
-    Two channels retrieve passages: dense (FAISS over e5 embeddings) and sparse (BM25 over
-    jieba words and character bigrams). `method` picks dense, bm25 or their fusion (hybrid,
-    the default); fused passage scores are aggregated per organisation. Fusion weights,
-    aggregation and calibration default to the values fitted on the dev sets.
-    `terms` join the sparse channel's segmenter dictionary (the glossary is always in it).
+    `method` picks the channels that rank (dense, lexical, or hybrid: both fused, the default);
+    confidence always uses both. `terms` join the explainer's segmenter dictionary.
     """
 
     def __init__(
@@ -58,21 +73,20 @@ class MatchEngine:
         embedder: Embedder,
         organisations: dict[str, Organisation] | None = None,
         *,
-        aggregation: Aggregation | None = None,
-        calibrator: Calibrator | None = None,
-        fusion: FusionConfig | None = None,
+        calibration: Calibration | None = None,
         method: Method | str = Method.hybrid,
         terms: Iterable[str] = (),
     ) -> None:
         self.embedder = embedder
+        self.calibration = calibration or default_calibration(embedder.model_id)
+        self.calibration.require_model(embedder.model_id)
         self.organisations: dict[str, Organisation] = dict(organisations or {})
         self.passages: dict[int, Passage] = {}
         self.index = VectorIndex(embedder.dim, embedder.model_id)
-        self.sparse = SparseIndex(terms)
-        self.fusion = fusion or default_fusion()
-        self.aggregation = aggregation or self.fusion.aggregation
+        self.lexical = LexicalIndex()
         self.method = Method.from_str(method)
-        self.calibrator = calibrator or default_calibrator()
+        self.terms = tuple(sorted(set(terms)))
+        self.explainer = Explainer(self.passages, self.terms)
         self._by_group: dict[str, list[int]] = defaultdict(list)
         self._next_pid = 0
 
@@ -89,7 +103,7 @@ class MatchEngine:
     ) -> MatchEngine:
         """Index capability statements and patents (attached to each of their applicants).
 
-        `options` go to the constructor (method, fusion, aggregation, calibrator, terms).
+        `options` go to the constructor (calibration, method, terms).
         """
         engine = cls(embedder, {org.id: org for org in organisations}, **options)
         docs = list(organisation_docs(engine.organisations.values()))
@@ -108,7 +122,7 @@ class MatchEngine:
     ) -> MatchEngine:
         """A generic evidence → group engine; a group with no Organisation gets a bare one.
 
-        `options` go to the constructor (method, fusion, aggregation, calibrator, terms).
+        `options` go to the constructor (calibration, method, terms).
         """
         docs = list(docs)
         known = {org.id: org for org in organisations}
@@ -119,14 +133,14 @@ class MatchEngine:
         return engine
 
     def add_documents(self, docs: Sequence[EvidenceDoc], progress: bool = True) -> None:
-        """Chunk, embed, tokenise and index evidence documents."""
+        """Chunk, embed and index evidence documents."""
         passages = chunk_docs(docs, self._next_pid, MAX_PASSAGE_CHARS)
         if not passages:
             return
         texts = [p.text for p in passages]
         pids = np.array([p.pid for p in passages], dtype=np.int64)
         self.index.add(pids, self.embedder.encode_passages(texts, progress=progress))
-        self.sparse.add(pids, texts)
+        self.lexical.add(pids, texts)
         for passage in passages:
             self.passages[passage.pid] = passage
             self._by_group[passage.group].append(passage.pid)
@@ -155,16 +169,12 @@ class MatchEngine:
         if not pids:
             return
         self.index.remove(np.array(pids, dtype=np.int64))
-        self.sparse.remove(pids)
+        self.lexical.remove(pids)
         for pid in pids:
             passage = self.passages.pop(pid)
             self._by_group[passage.group].remove(pid)
 
     # ---- matching -------------------------------------------------------------------------
-
-    def _encode_query(self, text: str) -> np.ndarray:
-        """One vector per query chunk: a long text is chunked like the passages, not cut."""
-        return self.embedder.encode_queries(split_passages(text))
 
     def _allowed_pids(self, kind: OrgKind | str | None, region: str | None) -> np.ndarray | None:
         if kind is None and not region:
@@ -182,50 +192,54 @@ class MatchEngine:
     def channel_hits(
         self,
         text: str,
-        method: Method | str | None = None,
         kind: OrgKind | str | None = None,
         region: str | None = None,
         depth: int = CANDIDATE_PASSAGES,
-    ) -> ChannelHits:
-        """Each channel's top `depth` passages for `text`, with raw scores."""
+    ) -> dict[str, ChannelScores]:
+        """Both channels' top `depth` passages for `text`, raw and z-scored over the index."""
         if not text or not text.strip():
             raise JiebangError("the challenge text is empty")
-        method = self.method if method is None else Method.from_str(method)
-        hits = ChannelHits(method.channels)
-        allowed = self._allowed_pids(kind, region)
-        if allowed is not None and not len(allowed):
-            return hits
         text = text.strip()
-        if "dense" in method.channels or self.calibrator.input != "fused":
-            # A passage scores its best cosine with any chunk of a long query (with 256-char
-            # chunks this beat the mean chunk vector on patents-applicant: 0.294 vs 0.280).
-            scores, ids = self.index.search(self._encode_query(text), depth, allowed)
-            dense: dict[int, float] = {}
-            for score, pid in zip(scores.ravel().tolist(), ids.ravel().tolist(), strict=True):
-                if pid >= 0 and score > dense.get(pid, -2.0):
-                    dense[pid] = score
-            hits["dense"] = dict(sorted(dense.items(), key=lambda item: -item[1])[:depth])
-        if "sparse" in method.channels:
-            ids, scores = self.sparse.search(self.sparse.query_terms(text), depth, allowed)
-            hits["sparse"] = dict(zip(ids.tolist(), scores.tolist(), strict=True))
-        return hits
+        allowed = self._allowed_pids(kind, region)
+        if not len(self.index) or (allowed is not None and not len(allowed)):
+            return dict.fromkeys(CHANNELS, ChannelScores.empty())
+        # A long query is chunked like the passages; a passage scores its best chunk.
+        vectors = self.embedder.encode_queries(split_passages(text))
+        return {
+            "dense": dense_hits(self.index, vectors, depth, allowed),
+            "lexical": lexical_hits(self.lexical, text, depth, allowed),
+        }
 
-    def rank(self, hits: ChannelHits) -> tuple[dict[str, float], dict[int, float], dict]:
-        """(score per organisation, fused score per passage, each channel's contribution)."""
-        weights = {name: self.fusion.weights.get(name, 0.0) for name in hits.ranked}
-        if len(hits.ranked) == 1:  # a single channel counts whole, whatever its fitted weight
-            weights = dict.fromkeys(hits.ranked, 1.0)
-        ranked = {name: hits[name] for name in hits.ranked}
-        fused, contributions = fuse(
-            ranked, weights, self.fusion.mode, self.fusion.rrf_k, floors=SPARSE_FLOOR
+    def rank(
+        self,
+        text: str,
+        hits: dict[str, ChannelScores],
+        method: Method | None = None,
+        ranking: RankingConfig | None = None,
+    ) -> Ranking:
+        """Fuse `method`'s channels and aggregate passages into organisation scores.
+
+        The regime (fusion and aggregation) is the one for `text`'s length; `ranking` overrides
+        the calibration's (the tuner tries alternatives on cached hits).
+        """
+        method = method or self.method
+        regime = (ranking or self.calibration.ranking).regime_for(text)
+        fused, contributions, floor = fuse(
+            {name: hits[name] for name in method.channels},
+            regime.fusion.weights_for(method),
+            regime.fusion.mode,
+            regime.fusion.rrf_k,
         )
+        pids = np.fromiter(fused, dtype=np.int64, count=len(fused))
+        groups = np.array([self.passages[pid].group for pid in pids.tolist()], dtype=object)
         scores = aggregate(
-            ((self.passages[pid].group, score) for pid, score in fused.items()),
-            self.aggregation,
-            docs_per_group={g: len(pids) for g, pids in self._by_group.items()},
-            **self.fusion.aggregation_params,
+            groups,
+            np.fromiter(fused.values(), dtype=np.float64, count=len(fused)),
+            regime.aggregation,
+            floor=floor,
+            docs_per_group={g: len(p) for g, p in self._by_group.items()},
         )
-        return scores, fused, contributions
+        return Ranking(scores, fused, contributions, floor)
 
     def match(
         self,
@@ -241,62 +255,91 @@ class MatchEngine:
     ) -> MatchResult:
         """Rank organisations for `text`; each candidate carries its best evidence passages.
 
-        `method` overrides the engine's (dense, bm25, hybrid); `explain=False` skips highlights
-        and shared terms (faster for bulk evaluation).
+        `method` overrides the engine's (dense, lexical, hybrid); `explain=False` skips
+        highlights and shared terms (faster for bulk evaluation).
         """
         if top < 1:
             raise JiebangError("top must be at least 1")
-        hits = self.channel_hits(text, method, kind, region)
-        if not any(hits.get(name) for name in hits.ranked):
+        method = self.method if method is None else Method.from_str(method)
+        hits = self.channel_hits(text, kind, region)
+        if not any(hits[name].raw for name in method.channels):
             reason = "no organisation is indexed" if not len(self.index) else (
                 f"no organisation matches the filters (kind={kind}, region={region})"
                 if kind is not None or region else "no evidence passage matches the text"
             )  # fmt: skip
-            return MatchResult(query=text, candidates=[], reason=reason)
-        scores, fused, contributions = self.rank(hits)
-        per_group: dict[str, list[int]] = defaultdict(list)
-        for pid in sorted(fused, key=lambda pid: (-fused[pid], pid)):
-            per_group[self.passages[pid].group].append(pid)
-        explainer = Explainer(self, text, hits, fused, contributions) if explain else None
-        confidences = self._confidences(hits, fused, per_group)
+            return MatchResult(
+                query=text, candidates=[], reason=reason, capable=self.capable_confidence
+            )
+        ranking = self.rank(text, hits, method)
+        per_group = self._passages_by_group(ranking.fused)
+        confidences = self.confidences(text, hits)
         candidates = []
-        for group in sorted(scores, key=lambda g: (-scores[g], g)):
-            confidence = confidences[group]
+        for group in sorted(ranking.scores, key=lambda g: (-ranking.scores[g], g)):
+            confidence = confidences.get(group, 0.0)
             if confidence < min_confidence:
                 continue
-            candidate = self._candidate(group, scores[group], confidence)
-            if explainer is not None:
-                explainer.explain(candidate, per_group[group], evidence_per_org)
+            candidate = self._candidate(group, ranking.scores[group], confidence)
+            if explain:
+                self.explainer.explain(
+                    candidate, text, per_group[group][:evidence_per_org], hits, ranking
+                )
             candidates.append(candidate)
             if len(candidates) == top:
                 break
-        reason = None if candidates else (
-            f"no organisation reaches confidence {min_confidence:.2f}"
-        )  # fmt: skip
-        return MatchResult(query=text, candidates=candidates, reason=reason)
+        return MatchResult(
+            query=text,
+            candidates=candidates,
+            reason=self._reason(candidates, min_confidence),
+            capable=self.capable_confidence,
+        )
 
-    def _confidences(
-        self, hits: ChannelHits, fused: dict[int, float], per_group: dict[str, list[int]]
-    ) -> dict[str, float]:
-        """Calibrated P(relevant) of each group in `per_group` (its passages, best fused first).
+    def _reason(self, candidates: list[Candidate], min_confidence: float) -> str | None:
+        if not candidates:
+            return f"no organisation reaches confidence {min_confidence:.2f}"
+        capable = self.capable_confidence
+        best = max(c.confidence for c in candidates)
+        if best < capable:
+            return (
+                f"no candidate reaches the capable level (confidence ≥ {capable:.2f}; the best "
+                f"is {best:.2f}): the evidence suggests nobody indexed works on this yet, so "
+                "read these as leads, not solvers"
+            )
+        return None
 
-        Vectorised over the groups: a query can reach thousands of organisations.
+    def _passages_by_group(self, fused: dict[int, float]) -> dict[str, list[int]]:
+        """Each group's passages, best fused score first."""
+        per_group: dict[str, list[int]] = defaultdict(list)
+        for pid in sorted(fused, key=lambda pid: (-fused[pid], pid)):
+            per_group[self.passages[pid].group].append(pid)
+        return per_group
+
+    def confidences(self, text: str, hits: dict[str, ChannelScores]) -> dict[str, float]:
+        """P(can contribute) of every organisation with a hit, from its hybrid evidence.
+
+        Vectorised over the organisations: a query can reach thousands of them.
         """
-        groups = list(per_group)
-        if self.calibrator.input == "fused":
-            features = np.array([fused[per_group[g][0]] for g in groups], dtype=np.float64)
-        else:
-            dense = hits.get("dense") or {}
-            cosines = np.fromiter(dense.values(), dtype=np.float64, count=len(dense))
-            floor = float(cosines.min()) if len(cosines) else 0.0
-            # The organisation's best cosine among the dense hits; outside them, the weakest.
-            best = np.array(
-                [max((dense[p] for p in self._by_group[g] if p in dense), default=floor)
-                 for g in groups],
-                dtype=np.float64,
-            )  # fmt: skip
-            features = calibration_feature(self.calibrator.input, best, cosines)
-        return dict(zip(groups, self.calibrator.confidence(features).tolist(), strict=True))
+        features = self.candidate_features(hits, self.calibration.ranking.regime_for(text).fusion)
+        if not features:
+            return {}
+        values = self.calibration.candidate.confidence(np.array(list(features.values())))
+        return dict(zip(features, values.tolist(), strict=True))
+
+    def candidate_features(
+        self, hits: dict[str, ChannelScores], fusion: FusionConfig
+    ) -> dict[str, list[float]]:
+        """`CANDIDATE_FEATURES` of every organisation with a hit, under hybrid `fusion`."""
+        fused, _, floor = fuse(hits, fusion.weights_for(Method.hybrid), fusion.mode, fusion.rrf_k)
+        dense, lexical = hits["dense"].raw, hits["lexical"].raw
+        dense_floor = min(dense.values(), default=0.0)
+        features: dict[str, list[float]] = {}
+        for group, pids in self._passages_by_group(fused).items():
+            features[group] = [
+                fused[pids[0]],
+                max(fused[pids[1]], 0.0) if len(pids) > 1 else max(floor, 0.0),
+                max((dense[p] for p in pids if p in dense), default=dense_floor),
+                max((lexical[p] for p in pids if p in lexical), default=0.0),
+            ]
+        return features
 
     def _candidate(self, org_id: str, score: float, confidence: float) -> Candidate:
         org = self.organisations[org_id]
@@ -309,31 +352,31 @@ class MatchEngine:
             confidence=round(confidence, 4),
         )
 
+    @property
+    def capable_confidence(self) -> float:
+        """The confidence from which a candidate counts as capable (the calibration's)."""
+        return self.calibration.candidate.capable
+
     def score_organisations(self, text: str) -> dict[str, float]:
-        """Calibrated confidence of every organisation with evidence retrieved for `text`."""
-        hits = self.channel_hits(text)
-        _, fused, _ = self.rank(hits)
-        per_group: dict[str, list[int]] = defaultdict(list)
-        for pid in sorted(fused, key=lambda pid: (-fused[pid], pid)):
-            per_group[self.passages[pid].group].append(pid)
-        return self._confidences(hits, fused, per_group)
+        """Confidence of every organisation with evidence retrieved for `text`."""
+        return self.confidences(text, self.channel_hits(text))
 
     # ---- persistence ----------------------------------------------------------------------
 
     def save(self, folder: Path) -> Path:
-        """Write the whole engine state as one file, atomically."""
+        """Write the whole engine state, its calibration included, as one file, atomically."""
         buffer = io.BytesIO()
         with zipfile.ZipFile(buffer, "w", compression=zipfile.ZIP_DEFLATED) as archive:
             meta = {
                 "format": FORMAT,
                 "model_id": self.embedder.model_id,
                 "dim": self.embedder.dim,
-                "aggregation": self.aggregation.value,
                 "method": self.method.value,
-                "fusion": self.fusion.model_dump(mode="json"),
+                "terms": list(self.terms),
                 "next_pid": self._next_pid,
             }
-            archive.writestr("meta.json", json.dumps(meta))
+            archive.writestr("meta.json", json.dumps(meta, ensure_ascii=False))
+            archive.writestr("calibration.json", self.calibration.to_json())
             archive.writestr(
                 "organisations.jsonl",
                 "".join(o.model_dump_json() + "\n" for o in self.organisations.values()),
@@ -343,7 +386,7 @@ class MatchEngine:
                 "".join(p.model_dump_json() + "\n" for p in self.passages.values()),
             )
             archive.writestr("vectors.bin", self.index.to_bytes())
-            archive.writestr("sparse.jsonl", self.sparse.to_bytes())
+            archive.writestr("lexical.bin", self.lexical.to_bytes())
         path = folder / INDEX_FILE
         atomic_write(path, buffer.getvalue())
         return path
@@ -353,17 +396,20 @@ class MatchEngine:
         """Load a saved engine; refuses one built with another model or dimension."""
         path = folder / INDEX_FILE
         if not path.exists():
-            raise JiebangError(f"no index at {path}; build one with `jiebang index build`")
+            raise JiebangError(f"no index at {path}; build one first")
         try:
             archive = zipfile.ZipFile(path)
             meta = json.loads(archive.read("meta.json"))
         except (zipfile.BadZipFile, KeyError, ValueError) as error:
             raise JiebangError(f"{path} is not a jiebang index ({error})") from None
         if meta.get("format") != FORMAT:
-            raise JiebangError(f"{path} has unknown format {meta.get('format')!r}; rebuild it")
+            raise JiebangError(
+                f"{path} has format {meta.get('format')!r}, not {FORMAT}; rebuild it"
+            )
         index = VectorIndex.from_bytes(
             archive.read("vectors.bin"), embedder.model_id, embedder.dim, source=str(path)
         )
+        calibration = parse_calibration(archive.read("calibration.json"), f"{path} (calibration)")
         organisations = [
             Organisation.model_validate_json(line)
             for line in archive.read("organisations.jsonl").decode().splitlines()
@@ -371,15 +417,15 @@ class MatchEngine:
         engine = cls(
             embedder,
             {o.id: o for o in organisations},
-            aggregation=Aggregation.from_str(meta["aggregation"]),
-            fusion=FusionConfig.model_validate(meta["fusion"]),
+            calibration=calibration,
             method=meta["method"],
+            terms=meta["terms"],
         )
         engine.index = index
         for line in archive.read("passages.jsonl").decode().splitlines():
             passage = Passage.model_validate_json(line)
             engine.passages[passage.pid] = passage
             engine._by_group[passage.group].append(passage.pid)
-        engine.sparse = SparseIndex.from_bytes(archive.read("sparse.jsonl"), str(path))
+        engine.lexical = LexicalIndex.from_bytes(archive.read("lexical.bin"), str(path))
         engine._next_pid = meta["next_pid"]
         return engine

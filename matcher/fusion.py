@@ -1,41 +1,35 @@
-"""Weighted fusion of the dense and sparse channels' scores for one query.
+"""Weighted fusion of the dense and lexical channels' passage scores for one query.
 
-Raw scores are not comparable across channels (cosine ≈ 0.8–0.9, BM25 0–100+), so each channel
-is first normalised over the candidates it retrieved, then the channels are mixed with weights
-fitted on the dev sets (`matcher/data/fusion.json`, see EVALUATION.md). A candidate one channel
-did not retrieve gets that channel's lowest normalised score (0 for rrf and minmax), so it is
-neither rewarded nor thrown out; for BM25 that floor is a real score, 0.
+Raw scores are not comparable across channels (e5 cosine ≈ 0.8–0.9, TF-IDF cosine 0–1 and
+mostly near 0), so each channel is normalised first. The shipped mode, `zscore`, standardises a
+passage's score by the mean and standard deviation of the query's scores over *every* indexed
+passage (`ChannelScores.mean/std`, exact: see `VectorIndex.score_stats` and `LexicalIndex`), so
+a z of 3 means the same "three deviations above this query's background" in both channels and
+whatever was retrieved. A passage a channel did not retrieve gets that channel's `floor`.
+`minmax` and `rrf` normalise over the retrieved passages only; they are kept for measurement
+(`jiebang eval tune` compares all three; EVALUATION.md records the numbers that chose zscore).
 """
 
 from __future__ import annotations
 
-import json
-from collections.abc import Hashable, Mapping
+from collections.abc import Mapping
+from dataclasses import dataclass
 from enum import StrEnum
-from functools import cache
-from pathlib import Path
-from typing import TypeVar
 
 import numpy as np
 from pydantic import BaseModel, Field
 
-from matcher.aggregate import Aggregation
-
-FUSION_FILE = Path(__file__).parent / "data" / "fusion.json"
-
-K = TypeVar("K", bound=Hashable)
-
 
 class Method(StrEnum):
-    """Which retrieval channels rank: dense only, BM25 only, or both fused."""
+    """Which retrieval channels rank: dense only, lexical only, or both fused (hybrid)."""
 
     dense = "dense"
-    bm25 = "bm25"
+    lexical = "lexical"
     hybrid = "hybrid"
 
     @property
     def channels(self) -> tuple[str, ...]:
-        return {"dense": ("dense",), "bm25": ("sparse",), "hybrid": ("dense", "sparse")}[self]
+        return {"dense": ("dense",), "lexical": ("lexical",), "hybrid": ("dense", "lexical")}[self]
 
     @classmethod
     def from_str(cls, value: str) -> Method:
@@ -49,12 +43,12 @@ class Method(StrEnum):
 class FusionMode(StrEnum):
     """How one channel's scores are normalised before they are mixed."""
 
-    rrf = "rrf"
-    """Reciprocal rank: 1 / (rrf_k + rank); only the order counts (Cormack et al. 2009)."""
     zscore = "zscore"
-    """(score − mean) / standard deviation over the channel's retrieved candidates."""
+    """(score − mean) / std of the query's scores over the whole index."""
     minmax = "minmax"
-    """(score − min) / (max − min) over the channel's retrieved candidates."""
+    """(score − min) / (max − min) over the channel's retrieved passages."""
+    rrf = "rrf"
+    """Reciprocal rank 1 / (rrf_k + rank) (Cormack et al. 2009); only the order counts."""
 
     @classmethod
     def from_str(cls, value: str) -> FusionMode:
@@ -65,77 +59,78 @@ class FusionMode(StrEnum):
             raise ValueError(f"unknown fusion mode '{value}'; choose one of {options}") from None
 
 
-class FusionConfig(BaseModel):
-    """Fusion mode, channel weights and evidence aggregation; shipped values are fitted on dev
-    data (`matcher/data/fusion.json` records the numbers that chose them)."""
+@dataclass(frozen=True)
+class ChannelScores:
+    """One channel's passages for one query.
 
-    mode: FusionMode = FusionMode.zscore
-    weights: dict[str, float] = Field(default_factory=lambda: {"dense": 0.5, "sparse": 0.5})
-    rrf_k: int = 60
-    aggregation: Aggregation = Aggregation.max
-    aggregation_params: dict[str, float] = Field(default_factory=dict)
-    fitted_on: str = ""
-    evidence: dict = Field(default_factory=dict, description="The measurements that decided.")
+    `raw` are the channel's own scores (cosine, TF-IDF cosine: what explanations show), `z` the
+    same standardised over the whole index, `floor_z` the z of a passage it did not retrieve.
+    """
 
+    raw: dict[int, float]
+    z: dict[int, float]
+    floor_z: float
 
-def normalise(scores: np.ndarray, mode: FusionMode, rrf_k: int = 60) -> np.ndarray:
-    """One channel's scores mapped to a comparable scale (higher is better)."""
-    scores = np.asarray(scores, dtype=np.float64)
-    if scores.size == 0:
-        return scores
-    if mode is FusionMode.rrf:
-        ranks = np.empty(scores.size, dtype=np.float64)
-        ranks[np.argsort(-scores, kind="stable")] = np.arange(1, scores.size + 1)
-        return 1.0 / (rrf_k + ranks)
-    if mode is FusionMode.zscore:
-        spread = scores.std()
-        return (scores - scores.mean()) / spread if spread > 0 else np.zeros_like(scores)
-    spread = scores.max() - scores.min()
-    return (scores - scores.min()) / spread if spread > 0 else np.ones_like(scores)
+    @classmethod
+    def empty(cls) -> ChannelScores:
+        return cls({}, {}, 0.0)
 
 
 def fuse(
-    channels: Mapping[str, Mapping[K, float]],
+    channels: Mapping[str, ChannelScores],
     weights: Mapping[str, float],
     mode: FusionMode = FusionMode.zscore,
     rrf_k: int = 60,
-    floors: Mapping[str, float] | None = None,
-) -> tuple[dict[K, float], dict[str, dict[K, float]]]:
-    """Weighted sum of normalised channel scores over the union of the channels' candidates.
+) -> tuple[dict[int, float], dict[str, dict[int, float]], float]:
+    """Weighted sum of normalised channel scores over the union of the channels' passages.
 
-    A candidate a channel did not retrieve is scored as `floors[channel]` (the raw score it
-    would have had: 0 for BM25; default the channel's weakest retrieved score), normalised with
-    the same statistics — so a channel that retrieved a single passage still lifts it above the
-    rest. Returns the fused scores and, per channel, its weighted contributions (what
-    explanations show). Channels missing from `weights` are ignored.
+    Returns the fused score per passage, each channel's weighted contribution per passage
+    (what explanations show), and the fused score of a passage no channel retrieved (the floor
+    aggregation gives an organisation's unretrieved evidence). Channels without weight are
+    ignored.
     """
     used = {name: hits for name, hits in channels.items() if weights.get(name, 0.0)}
-    keys: list[K] = list(dict.fromkeys(key for hits in used.values() for key in hits))
+    keys = list(dict.fromkeys(pid for hits in used.values() for pid in hits.raw))
     fused = dict.fromkeys(keys, 0.0)
-    contributions: dict[str, dict[K, float]] = {}
+    contributions: dict[str, dict[int, float]] = {}
+    floor = 0.0
     for name, hits in used.items():
-        if not hits:  # the channel found nothing: it neither helps nor hurts anyone
-            contributions[name] = dict.fromkeys(keys, 0.0)
-            continue
-        raw = np.fromiter(hits.values(), dtype=np.float64, count=len(hits))
-        missing = 0.0
-        if len(hits) < len(keys):
-            floor = (floors or {}).get(name, float(raw.min()))
-            values = normalise(np.append(raw, floor), mode, rrf_k)
-            normalised = values[:-1]
-            missing = 0.0 if mode is FusionMode.rrf else float(values[-1])
-        else:
-            normalised = normalise(raw, mode, rrf_k)
-        by_key = dict(zip(hits, normalised.tolist(), strict=True))
         weight = weights[name]
-        contribution = {key: weight * by_key.get(key, missing) for key in keys}
-        for key, value in contribution.items():
-            fused[key] += value
+        normalised, missing = _normalise(hits, mode, rrf_k)
+        contribution = {pid: weight * normalised.get(pid, missing) for pid in keys}
+        for pid, value in contribution.items():
+            fused[pid] += value
         contributions[name] = contribution
-    return fused, contributions
+        floor += weight * missing
+    return fused, contributions, floor
 
 
-@cache
-def default_fusion() -> FusionConfig:
-    """The shipped fusion settings, fitted on the dev sets."""
-    return FusionConfig.model_validate(json.loads(FUSION_FILE.read_text()))
+def _normalise(hits: ChannelScores, mode: FusionMode, rrf_k: int) -> tuple[dict[int, float], float]:
+    """Normalised scores of the retrieved passages, and the value of an unretrieved one."""
+    if mode is FusionMode.zscore:
+        return hits.z, hits.floor_z
+    if not hits.raw:
+        return {}, 0.0
+    pids = list(hits.raw)
+    raw = np.fromiter(hits.raw.values(), dtype=np.float64, count=len(pids))
+    if mode is FusionMode.rrf:
+        ranks = np.empty(len(raw))
+        ranks[np.argsort(-raw, kind="stable")] = np.arange(1, len(raw) + 1)
+        return dict(zip(pids, (1.0 / (rrf_k + ranks)).tolist(), strict=True)), 0.0
+    spread = raw.max() - raw.min()
+    values = (raw - raw.min()) / spread if spread > 0 else np.ones_like(raw)
+    return dict(zip(pids, values.tolist(), strict=True)), 0.0
+
+
+class FusionConfig(BaseModel):
+    """Fusion mode and channel weights (fitted per model: see `matcher.calibration`)."""
+
+    mode: FusionMode = FusionMode.zscore
+    weights: dict[str, float] = Field(default_factory=lambda: {"dense": 0.7, "lexical": 0.3})
+    rrf_k: int = 60
+
+    def weights_for(self, method: Method) -> dict[str, float]:
+        """The weights of `method`'s channels; a single channel counts whole."""
+        if len(method.channels) == 1:
+            return {method.channels[0]: 1.0}
+        return {name: self.weights.get(name, 0.0) for name in method.channels}

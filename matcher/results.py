@@ -25,7 +25,12 @@ class Candidate(BaseModel):
     kind: str
     region: str
     score: float = Field(description="Aggregated evidence score; comparable within one query.")
-    confidence: float = Field(ge=0, le=1, description="Calibrated P(relevant), fitted on dev data.")
+    confidence: float = Field(
+        ge=0,
+        le=1,
+        description="P(this organisation can contribute to this challenge), calibrated on real "
+        "published challenges.",
+    )
     evidence: list[EvidenceHit] = Field(default_factory=list)
     channels: dict[str, float] = Field(
         default_factory=dict, description="Each retrieval channel's contribution to the score."
@@ -41,3 +46,6 @@ class MatchResult(BaseModel):
     query: str
     candidates: list[Candidate]
     reason: str | None = None
+    capable: float | None = Field(
+        default=None, description="The confidence from which a candidate counts as capable."
+    )

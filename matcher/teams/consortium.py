@@ -24,7 +24,6 @@ import numpy as np
 from pydantic import BaseModel, Field
 
 from corpus.models import Organisation, OrgKind
-from matcher.calibrate import COVERED_CONFIDENCE
 from matcher.teams.coverage import CoverageMatrix
 from matcher.teams.eligibility import (
     EligibilityReport,
@@ -53,8 +52,12 @@ class ConsortiumOptions(BaseModel):
     require_enterprise: bool = Field(default=True, description="An enterprise lead is required.")
     require_academic: bool = Field(default=True, description="A university/institute is required.")
     prefer_region: bool = Field(default=False, description="Prefer 浙江, then 长三角.")
-    gap_threshold: float = Field(
-        default=COVERED_CONFIDENCE, description="Below this a facet is a gap."
+    gap_threshold: float | None = Field(
+        default=None,
+        ge=0,
+        le=1,
+        description="Below this confidence a facet is a gap; default: the calibration's "
+        "capable level.",
     )
     pool_size: int = Field(default=40, description="Most relevant organisations considered.")
     lead_candidates: int = Field(default=8, description="Enterprises tried as the fixed lead.")
@@ -139,6 +142,8 @@ def propose_consortia(
 ) -> ConsortiumResult:
     """`options.teams` disjoint teams covering `coverage.facets`, best first, with notes."""
     options = options or ConsortiumOptions()
+    if options.gap_threshold is None:
+        options = options.model_copy(update={"gap_threshold": coverage.capable})
     rules = rules or load_rules()
     result = ConsortiumResult(query=query, facets=list(coverage.facets), options=options, teams=[])
     if not coverage.facets:

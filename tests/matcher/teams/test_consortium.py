@@ -6,7 +6,6 @@ import numpy as np
 import pytest
 
 from corpus.models import Organisation, OrgKind
-from matcher.calibrate import COVERED_CONFIDENCE
 from matcher.teams.consortium import (
     ACADEMIC_KINDS,
     ConsortiumOptions,
@@ -79,7 +78,7 @@ def test_random_instances_keep_every_constraint_and_teams_are_disjoint(seed):
         best = coverage.values[[coverage.org_ids.index(i) for i in ids]].max(axis=0)
         assert team.coverage == pytest.approx(best.mean(), abs=1e-4)
         assert team.gaps == [
-            f.id for f, v in zip(coverage.facets, best, strict=True) if v < COVERED_CONFIDENCE
+            f.id for f, v in zip(coverage.facets, best, strict=True) if v < coverage.capable
         ]
     ranked = [team.coverage for team in result.teams]
     assert ranked == sorted(ranked, reverse=True)
@@ -189,3 +188,23 @@ def test_solvers_reward_breadth_over_one_strong_facet():
     assert not result.notes
     narrow = rank_solvers(matrix(orgs[:1], values[:1]), {"o00": orgs[0]})
     assert "没有单一单位覆盖全部3个要点（最多覆盖1个" in narrow.notes[0]
+
+
+def test_a_maker_whose_capability_is_the_facet_is_never_its_gap(demo_engine):
+    from corpus.catalogue import builtin_catalogue
+    from matcher.teams.plan import challenge_facets, find_consortia
+
+    challenge = builtin_catalogue().get("ZJ2021-05-04")  # 光刻胶、大硅片、高纯度电化学品等关键材料
+    facets = challenge_facets(challenge.text, area=challenge.area, engine=demo_engine)
+    result = find_consortia(
+        demo_engine, facets, query=challenge.query_text, options=ConsortiumOptions(size=4, teams=2)
+    )
+    makers = {"光刻胶": "曜光光刻材料有限公司（示例）", "大硅片": "晶汐硅材料股份有限公司（示例）"}
+    checked = 0
+    for team in result.teams:
+        names = {m.name for m in team.members}
+        for cover in team.facets:
+            if makers.get(cover.facet) in names:
+                assert not cover.gap, (cover.facet, cover.coverage)
+                checked += 1
+    assert checked >= 2

@@ -58,7 +58,7 @@ def test_shared_heads_and_labels_become_context_and_queries_are_self_contained()
     facets = decompose(challenge.text, area=challenge.area)
     assert [f.text for f in facets][:2] == ["智能控制", "智能调度"]
     assert all(f.context.startswith("人工智能和大数据技术") for f in facets)
-    assert facets[0].query == "工业大数据：人工智能和大数据技术与工业机理知识相融合的智能控制"
+    assert facets[0].query == "人工智能和大数据技术与工业机理知识相融合的智能控制"
     labelled = builtin_catalogue().get("ZJ2021-09-01")
     first = decompose(labelled.text, area=labelled.area)[0]
     assert first.context.strip() == "质谱分析仪器领域" and "质谱" in first.query
@@ -72,7 +72,7 @@ def test_every_catalogue_challenge_has_facets_with_unique_ids_and_no_stubs():
         for facet in facets:
             assert len(facet.text) >= 2, (challenge.id, facet.text)
             assert facet.text not in {"应用", "研发", "技术", "等"}, challenge.id
-            assert facet.query.startswith(challenge.area)
+            assert facet.text in facet.query, challenge.id
 
 
 def test_a_whole_area_combines_its_challenges_facets_renumbered():
@@ -104,10 +104,10 @@ def test_keyword_facets_are_grouped_by_shared_best_organisations():
 
 
 def test_user_facets_and_blank_text():
-    facets = user_facets(["  光刻胶 ", "", "大硅片"], area="集成电路")
+    facets = user_facets(["  光刻胶 ", "", "大硅片"])
     assert [(f.id, f.text, f.source) for f in facets] == [
         ("F1", "光刻胶", "user"),
         ("F2", "大硅片", "user"),
     ]
-    assert facets[0].query == "集成电路：光刻胶"
+    assert facets[0].query == "光刻胶"
     assert decompose("   ") == []

@@ -1,0 +1,137 @@
+"""The catalogue's challenges as an index grouped by area: bulk matching and area inference.
+
+A text (a patent, a posted challenge) is a query against the challenges through the engine's
+two retrievers (`matcher.retrieval`), fused with the calibration's weights for its length. Per
+area it keeps its best fused challenge and the raw channel scores behind it (`Retrieved`): what
+bulk matching's area decisions and `infer_area` start from.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from dataclasses import dataclass
+
+import numpy as np
+
+from corpus.catalogue import Catalogue
+from corpus.errors import JiebangError
+from corpus.models import Challenge
+from embed.chunk import split_passages
+from embed.embedder import Embedder
+from embed.lexical_index import LexicalIndex
+from embed.vector_index import VectorIndex
+from matcher.calibration import AREA_FEATURES, Calibration, RankingConfig
+from matcher.fusion import Method, fuse
+from matcher.retrieval import dense_hits, lexical_hits
+
+
+@dataclass(frozen=True)
+class Retrieved:
+    """Texts against the challenges' areas: retrieval features, best challenges, raw cosines."""
+
+    features: np.ndarray  # texts × areas × the retrieval part of AREA_FEATURES
+    best_challenge: np.ndarray  # texts × areas: index into the challenges
+    cosine: np.ndarray  # texts × challenges, raw
+    vectors: np.ndarray  # texts × dim: the mean of each text's passage vectors
+
+    @classmethod
+    def concatenate(cls, parts: Sequence[Retrieved]) -> Retrieved:
+        return cls(*(np.concatenate([getattr(p, f) for p in parts]) for f in _RETRIEVED_FIELDS))
+
+
+_RETRIEVED_FIELDS = ("features", "best_challenge", "cosine", "vectors")
+RETRIEVAL_FEATURES = AREA_FEATURES[:3]
+
+
+class ChallengeIndex:
+    """The challenges in both channels, grouped by area; a text retrieves from them as a query.
+
+    Challenges are encoded as queries and texts as passages (the roles measured best on
+    `patent-area`, and a patent already indexed as evidence costs a cache lookup).
+    """
+
+    def __init__(
+        self,
+        embedder: Embedder,
+        challenges: Sequence[Challenge],
+        ranking: RankingConfig,
+        areas: Sequence[int],
+    ) -> None:
+        self.embedder = embedder
+        self.challenges = list(challenges)
+        self.ranking = ranking
+        self.areas = list(areas)
+        unknown = sorted({c.id for c in self.challenges if c.area_no not in self.areas})
+        if unknown:
+            raise JiebangError(
+                f"{len(unknown)} challenge(s) have no catalogue area (e.g. {unknown[0]}); "
+                "bulk matching decides by area: give them one of the catalogue's areas"
+            )
+        ids = np.arange(len(self.challenges), dtype=np.int64)
+        texts = [c.query_text for c in self.challenges]
+        self.vectors = VectorIndex(embedder.dim, embedder.model_id)
+        self.vectors.add(ids, embedder.encode_queries(texts))
+        self.lexical = LexicalIndex()
+        self.lexical.add(ids, texts)
+        self._area_of = np.array([self.areas.index(c.area_no) for c in self.challenges])
+
+    def retrieve(self, texts: Sequence[str]) -> Retrieved:
+        """Each text's best fused challenge per area, with the raw channel scores behind it."""
+        passages, owners = _flatten([split_passages(text) or [text] for text in texts])
+        vectors = self.embedder.encode_passages(passages, progress=False)
+        n, depth = len(texts), len(self.challenges)
+        features = np.zeros((n, len(self.areas), len(RETRIEVAL_FEATURES)))
+        best = np.zeros((n, len(self.areas)), dtype=np.int64)
+        cosine = np.full((n, depth), -1.0)
+        means = np.zeros((n, vectors.shape[1]))
+        for i, text in enumerate(texts):
+            own = vectors[owners == i]
+            means[i] = own.mean(axis=0)
+            hits = {
+                "dense": dense_hits(self.vectors, own, depth),
+                "lexical": lexical_hits(self.lexical, text, depth),
+            }
+            fusion = self.ranking.regime_for(text).fusion
+            fused, _, floor = fuse(hits, fusion.weights_for(Method.hybrid), fusion.mode)
+            row = np.full(depth, floor)
+            row[list(fused)] = list(fused.values())
+            cosine[i, list(hits["dense"].raw)] = list(hits["dense"].raw.values())
+            lexical = np.zeros(depth)
+            lexical[list(hits["lexical"].raw)] = list(hits["lexical"].raw.values())
+            for a in range(len(self.areas)):
+                members = np.flatnonzero(self._area_of == a)
+                if not len(members):
+                    features[i, a] = (floor, -1.0, 0.0)
+                    continue
+                top = members[np.argmax(row[members])]
+                best[i, a] = top
+                features[i, a] = (row[top], cosine[i, members].max(), lexical[members].max())
+        return Retrieved(features, best, cosine, means)
+
+
+def infer_area(index: ChallengeIndex, text: str) -> Challenge:
+    """The catalogue challenge whose area best fits `text` (its best fused challenge's area)."""
+    retrieved = index.retrieve([text])
+    area = int(np.argmax(retrieved.features[0, :, 0]))
+    return index.challenges[int(retrieved.best_challenge[0, area])]
+
+
+def _flatten(groups: list[list[str]]) -> tuple[list[str], np.ndarray]:
+    flat = [item for group in groups for item in group]
+    owners = np.repeat(np.arange(len(groups)), [len(group) for group in groups])
+    return flat, owners
+
+
+class AreaIndex:
+    """Infers the catalogue area of a challenge posted without one."""
+
+    def __init__(self, embedder: Embedder, catalogue: Catalogue, calibration: Calibration) -> None:
+        self.catalogue = catalogue
+        self.index = ChallengeIndex(
+            embedder, catalogue.challenges, calibration.ranking, [a.no for a in catalogue.areas]
+        )
+
+    def infer(self, text: str) -> tuple[int | None, str]:
+        """(area number, area name) of the catalogue area nearest to `text`."""
+        nearest = infer_area(self.index, text)
+        return nearest.area_no, nearest.area
