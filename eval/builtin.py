@@ -11,6 +11,11 @@
   ranking goes evidence → group like the patents set.
 - ``csl-title``: a CSL title is the query; its own abstract is the one relevant document among
   all 2,000 CSL abstracts.
+- ``challenge-org``: the product's real task. 95 real published challenges (揭榜挂帅 榜单
+  items, technology demands; none from Zhejiang) rank the 2,787 BDCI applicants, whose evidence
+  is their 4,097 patents; organisations graded 0/1/2 by pooled judgement (``challenge_org/``).
+  Unjudged organisations count as not relevant: report how many of a run's top 10 are unjudged
+  (`unjudged_at`).
 
 The CSL queries come from one split of ``csl_benchmark.jsonl``: ``dev`` (1,000, the default and
 the only one to tune on), ``test`` (1,000, for the final report) or ``all``.
@@ -23,11 +28,12 @@ from pathlib import Path
 from typing import Any, Literal
 
 from corpus.errors import JiebangError
-from eval.dataset import CorpusDoc, Dataset, Qrels, iter_jsonl
+from eval.dataset import CorpusDoc, Dataset, Qrels, iter_jsonl, load_qrels, load_queries
 
 Split = Literal["dev", "test", "all"]
 
 _PATENTS = Path("bdci2022_patents")
+_CHALLENGES = Path("challenge_org")
 _CSL = Path("csl")
 _FEWCLUE_TRAIN = "train_few"  # FewCLUE's `source` path contains train_few_all.json for train rows
 
@@ -60,7 +66,7 @@ def patents_applicant(data_dir: Path, split: Split = "dev") -> Dataset:
     for row in holdout:
         applicant = row["assignee"]
         query = patents[row["query_patent_id"]]
-        queries[query["id"]] = f"{query['title']}\n{query['abstract']}"
+        queries[query["id"]] = f"{query['title']}。{query['abstract']}"
         qrels[query["id"]] = {applicant: 1}
         corpus.extend(
             CorpusDoc(
@@ -72,6 +78,20 @@ def patents_applicant(data_dir: Path, split: Split = "dev") -> Dataset:
             for pid in row["profile_patent_ids"]
         )
     return Dataset("patents-applicant", corpus, queries, qrels, source=str(data_dir / _PATENTS))
+
+
+def challenge_org(data_dir: Path, split: Split = "dev") -> Dataset:
+    """Real published challenge → the BDCI applicants able to solve it (graded 0/1/2)."""
+    corpus = [
+        CorpusDoc(
+            id=row["id"], title=row["title"], text=row["abstract"], group=row["assignee_norm"]
+        )
+        for row in _records(data_dir / _PATENTS / "patents.jsonl")
+    ]
+    folder = data_dir / _CHALLENGES
+    queries = load_queries(folder / "queries.jsonl")
+    qrels = load_qrels(folder / "qrels.jsonl")
+    return Dataset("challenge-org", corpus, queries, qrels, source=str(folder / "qrels.jsonl"))
 
 
 def csl_discipline(data_dir: Path, split: Split = "dev") -> Dataset:
@@ -122,6 +142,7 @@ def _records(path: Path) -> Iterator[dict[str, Any]]:
 
 
 _BUILDERS: dict[str, Callable[[Path, Split], Dataset]] = {
+    "challenge-org": challenge_org,
     "patents-applicant": patents_applicant,
     "csl-discipline": csl_discipline,
     "csl-discipline-evidence": csl_discipline_evidence,

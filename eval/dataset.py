@@ -39,8 +39,8 @@ class CorpusDoc:
 
     @property
     def full_text(self) -> str:
-        """Title and text together, as the index should see them."""
-        return f"{self.title}\n{self.text}" if self.title else self.text
+        """Title and text together, as the index should see them (as `Patent.text` joins them)."""
+        return f"{self.title}。{self.text}" if self.title else self.text
 
 
 @dataclass(frozen=True)

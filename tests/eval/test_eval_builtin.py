@@ -73,3 +73,46 @@ def _csl_labels(data_dir, split):
     with (data_dir / "csl" / "csl_benchmark.jsonl").open(encoding="utf-8") as lines:
         rows = [json.loads(line) for line in lines]
     return {row["id"]: row["discipline"] for row in rows if row["split"] == split}
+
+
+def test_challenge_org_loads_real_graded_judgements(shared_data):
+    dataset = load_builtin("challenge-org", shared_data)
+    summary = dataset.summary()
+    assert (summary["queries"], summary["judged_queries"]) == (95, 82)
+    assert summary["corpus"] == 4097 and summary["candidates"] == 2787 and summary["grouped"]
+    grades = {r for judged in dataset.qrels.values() for r in judged.values()}
+    assert grades == {0, 1, 2}
+
+
+def test_patent_area_loads_and_joins_the_patents(shared_data):
+    from eval.areas import AREAS, load_patent_area
+
+    labelled = load_patent_area(shared_data)
+    assert len(labelled.patents) == 600 and labelled.gold.shape == (600, len(AREAS))
+    assert int(labelled.gold.any(axis=1).sum()) == 118
+    assert all(p.title and p.abstract for p in labelled.patents)
+
+
+def test_bad_lines_of_the_new_dev_sets_name_their_file_and_line(shared_data, tmp_path):
+    import shutil
+
+    from corpus.errors import DataError
+    from eval.areas import load_patent_area
+
+    data = tmp_path / "data"
+    for name in ("bdci2022_patents", "challenge_org", "patent_area"):
+        shutil.copytree(shared_data / name, data / name)
+    qrels = data / "challenge_org" / "qrels.jsonl"
+    qrels.chmod(0o644)
+    lines = qrels.read_text(encoding="utf-8").splitlines()
+    lines[2] = '{"qid": "R001", "docid": "上海交通大学", "relevance": "high"}'
+    qrels.write_text("\n".join(lines) + "\n", encoding="utf-8")
+    with pytest.raises(DataError, match=r"qrels.jsonl:3: 'relevance' must be"):
+        load_builtin("challenge-org", data)
+    labels = data / "patent_area" / "labels.jsonl"
+    labels.chmod(0o644)
+    rows = labels.read_text(encoding="utf-8").splitlines()
+    rows[4] = '{"id": "no-such-patent", "area_nos": [], "areas": []}'
+    labels.write_text("\n".join(rows) + "\n", encoding="utf-8")
+    with pytest.raises(DataError, match=r"labels.jsonl:5: unknown patent id"):
+        load_patent_area(data)

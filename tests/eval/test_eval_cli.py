@@ -79,6 +79,8 @@ def test_datasets_lists_sizes(shared_data):
     rows = json.loads(result.output)
     sizes = {row["name"]: (row["judged_queries"], row["candidates"]) for row in rows}
     assert sizes == {
+        "challenge-org": (82, 2787),
+        "patent-area": (118, 15),
         "patents-applicant": (212, 212),
         "csl-discipline/dev": (1000, 67),
         "csl-discipline-evidence/dev": (1000, 67),

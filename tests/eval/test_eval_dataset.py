@@ -32,7 +32,7 @@ def test_fixture_set_is_grouped_and_judges_groups():
         "qrels": 7,
     }
     first = dataset.corpus[0]
-    assert first.full_text.startswith("ArF光刻胶树脂\n开发193nm")
+    assert first.full_text.startswith("ArF光刻胶树脂。开发193nm")
     assert dataset.qrels["q5"] == {"虚构·明湖光刻材料": 2, "虚构·澄江质谱仪器": 1}
 
 
