@@ -161,13 +161,30 @@ def load_patents(path: str | Path, *, skip_invalid: bool = False) -> LoadReport[
     return load_records(path, Patent, skip_invalid=skip_invalid)
 
 
-def load_challenges(path: str | Path, *, skip_invalid: bool = False) -> LoadReport[Challenge]:
-    """User challenges (`area`, `text`, optional `id`) from JSONL or CSV, marked source="user".
+AreaInferrer = Callable[[str], tuple[int | None, str]]
+"""text → (catalogue area number, area name): where a challenge without an area belongs."""
+
+
+def load_challenges(
+    path: str | Path, *, skip_invalid: bool = False, infer_area: AreaInferrer | None = None
+) -> LoadReport[Challenge]:
+    """User challenges (`text`, optional `area` and `id`) from JSONL or CSV, source="user".
 
     A missing id is derived from the content: `USER-` + the first 8 hex digits of the SHA-1 of
-    area + "\\n" + text, so the same challenge keeps its id across loads.
+    area + "\\n" + text (area as given, possibly empty), so the same challenge keeps its id
+    across loads. A missing area is asked of `infer_area` and marked `area_inferred`; without an
+    inferrer it is an error.
     """
-    return load_records(path, Challenge, skip_invalid=skip_invalid, prepare=_as_user_challenge)
+
+    def prepare(row: Row) -> Row:
+        row = _as_user_challenge(row)
+        text = str(row.get("text") or "").strip()
+        if not str(row.get("area") or "").strip() and infer_area is not None and text:
+            number, name = infer_area(text)
+            row = {**row, "area": name, "area_no": number, "area_inferred": True}
+        return row
+
+    return load_records(path, Challenge, skip_invalid=skip_invalid, prepare=prepare)
 
 
 def user_challenge_id(area: str, text: str) -> str:

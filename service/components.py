@@ -1,4 +1,4 @@
-"""What both faces (CLI and API) build from the settings: the catalogue and the embedder."""
+"""What both faces (CLI and API) build from the settings: catalogue, embedder, calibration."""
 
 from __future__ import annotations
 
@@ -10,14 +10,28 @@ from service.settings import Settings
 
 if TYPE_CHECKING:
     from embed.embedder import Embedder
+    from matcher.calibration import Calibration
 
 
 def catalogue(settings: Settings) -> Catalogue:
-    """The built-in catalogue plus the configured user challenges file, if any."""
+    """The built-in catalogue plus the configured user challenges file, if any.
+
+    A user challenge without an area gets the nearest catalogue area (`area_inferred`); the
+    model is only loaded when one needs it.
+    """
     base = builtin_catalogue()
     if settings.challenges_file is None:
         return base
-    return base.with_user(load_challenges(settings.challenges_file).records)
+    index: list = []
+
+    def infer(text: str) -> tuple[int | None, str]:
+        from matcher.areas import AreaIndex
+
+        if not index:
+            index.append(AreaIndex(build_embedder(settings), base, build_calibration(settings)))
+        return index[0].infer(text)
+
+    return base.with_user(load_challenges(settings.challenges_file, infer_area=infer).records)
 
 
 def build_embedder(settings: Settings) -> Embedder:
@@ -27,3 +41,12 @@ def build_embedder(settings: Settings) -> Embedder:
     return Embedder(
         settings.model, settings.home, settings.batch_size, models_dir=settings.models_dir
     )
+
+
+def build_calibration(settings: Settings) -> Calibration:
+    """The configured calibration file, or the one shipped for the configured model."""
+    from matcher.calibration import default_calibration, load_calibration
+
+    if settings.calibration is not None:
+        return load_calibration(settings.calibration, settings.model)
+    return default_calibration(settings.model)

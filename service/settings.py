@@ -27,6 +27,11 @@ class Settings(BaseSettings):
     models_dir: Path | None = Field(
         default=None, description="Materialised models; defaults to <home>/models."
     )
+    calibration: Path | None = Field(
+        default=None,
+        description="A calibration file fitted for the configured model (`jiebang eval tune`); "
+        "defaults to the one shipped for the bundled model.",
+    )
     batch_size: int = Field(default=32, ge=1, description="Encoding batch size.")
     challenges_file: Path | None = Field(
         default=None, description="Extra user challenges (JSONL/CSV) beside the built-in catalogue."

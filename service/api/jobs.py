@@ -129,6 +129,7 @@ class JobRunner:
             matcher = BulkMatcher(
                 self.state.embedder,
                 [self.state.challenge(cid) for cid in job.params["challenges"]],
+                calibration=self.state.engine.calibration,
                 top=job.params["top"],
                 min_confidence=job.params["min_confidence"],
             )

@@ -50,7 +50,11 @@ class ChallengeIn(Strict):
     """A challenge to post. Without an id, one is assigned (`U-` + 10 hex digits)."""
 
     id: str | None = Field(default=None, pattern=ID_PATTERN, examples=["U-hydrogen-01"])
-    area: ShortText = Field(examples=["氢能装备"])
+    area: ShortText | None = Field(
+        default=None,
+        examples=["氢能装备"],
+        description="Omit it and the nearest catalogue area is inferred (area_inferred: true).",
+    )
     text: Text = Field(examples=["高压储氢瓶碳纤维缠绕工艺及氢脆防护"])
 
 

@@ -9,6 +9,7 @@ brought in line with it by incremental updates, never a rebuild.
 from __future__ import annotations
 
 import logging
+import threading
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -18,10 +19,11 @@ from corpus.loaders import load_organisations
 from corpus.models import Challenge, Organisation
 from embed.embedder import Embedder
 from embed.segment import Segmenter
+from matcher.areas import AreaIndex
 from matcher.engine import INDEX_FILE, MatchEngine
 from service.api.errors import Conflict, NotFound, NotReady
 from service.api.rwlock import ReadWriteLock
-from service.components import build_embedder, catalogue
+from service.components import build_calibration, build_embedder, catalogue
 from service.db import Database
 from service.settings import Settings
 
@@ -43,7 +45,9 @@ def open_engine(settings: Settings, embedder: Embedder) -> MatchEngine:
         return MatchEngine.load(index_dir, embedder)
     log.info("no index at %s: building the demo index", index_dir)
     organisations = load_organisations(demo_organisations_path()).records
-    engine = MatchEngine.build(organisations, embedder, progress=False)
+    engine = MatchEngine.build(
+        organisations, embedder, progress=False, calibration=build_calibration(settings)
+    )
     engine.save(index_dir)
     return engine
 
@@ -76,6 +80,8 @@ class ServiceState:
         self._engine: MatchEngine | None = None
         self.segmenter = Segmenter()
         self._load_error: str | None = None
+        self._areas: AreaIndex | None = None
+        self._areas_lock = threading.Lock()
 
     # -- loading --------------------------------------------------------------------------
 
@@ -133,6 +139,14 @@ class ServiceState:
         return NotReady("the service is starting: the model and index are still loading")
 
     # -- challenges -----------------------------------------------------------------------
+
+    def infer_area(self, text: str) -> tuple[int | None, str]:
+        """The catalogue area nearest to `text` (built on first use); 503 until loaded."""
+        engine = self.engine
+        with self._areas_lock:
+            if self._areas is None:
+                self._areas = AreaIndex(engine.embedder, self.catalogue, engine.calibration)
+            return self._areas.infer(text)
 
     def challenge(self, challenge_id: str) -> Challenge:
         """A built-in or posted challenge; 404 when unknown."""

@@ -59,8 +59,12 @@ def embedder(config: Settings) -> Embedder:
 
 def open_engine(config: Settings) -> MatchEngine:
     """The engine saved by `jiebang index build`; a clear error when there is none."""
-    from matcher.engine import MatchEngine
+    from matcher.engine import INDEX_FILE, MatchEngine
 
+    if not (config.resolved_index_dir / INDEX_FILE).exists():
+        raise JiebangError(
+            f"no index at {config.resolved_index_dir}; build one with `jiebang index build`"
+        )
     return MatchEngine.load(config.resolved_index_dir, embedder(config))
 
 

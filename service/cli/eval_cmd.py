@@ -5,7 +5,7 @@ from __future__ import annotations
 import json
 from enum import StrEnum
 from pathlib import Path
-from typing import TYPE_CHECKING, Annotated
+from typing import Annotated
 
 import typer
 from rich.table import Table
@@ -15,9 +15,7 @@ from eval.dataset import Dataset, load_dataset, load_qrels
 from eval.runs import load_run
 from matcher.fusion import Method
 from service.cli.common import console, embedder, fail, settings, user_errors
-
-if TYPE_CHECKING:
-    from matcher.evidence import EvidenceDoc
+from service.components import build_calibration
 
 app = typer.Typer(help="Evaluate rankings on labelled sets and compare runs.", no_args_is_help=True)
 
@@ -26,6 +24,8 @@ DEFAULT_DATA_DIR = Path(__file__).resolve().parents[2].parent / "shared" / "data
 
 
 class BuiltinDataset(StrEnum):
+    challenge_org = "challenge-org"
+    patent_area = "patent-area"
     patents_applicant = "patents-applicant"
     csl_discipline = "csl-discipline"
     csl_discipline_evidence = "csl-discipline-evidence"
@@ -68,7 +68,10 @@ def datasets(
     as_json: Annotated[bool, typer.Option("--json", help="Print JSON.")] = False,
 ) -> None:
     """List the built-in dev sets with their sizes."""
+    from eval.areas import load_patent_area
+
     summaries = [load_builtin(name, data_dir, split.value).summary() for name in builtin_names()]
+    summaries.append(load_patent_area(data_dir).summary())
     if as_json:
         console.print_json(json.dumps(summaries, ensure_ascii=False))
         return
@@ -100,7 +103,6 @@ def run(
     method: Annotated[Method, typer.Option(help="Retrieval channel(s) to rank with.")] = (
         Method.hybrid
     ),
-    depth: Annotated[int, typer.Option(min=1, help="Candidates kept per query.")] = 100,
     metric: Annotated[
         list[str] | None, typer.Option("--metric", help="Metric to report (repeatable).")
     ] = None,
@@ -108,29 +110,74 @@ def run(
         Path | None, typer.Option(help="Write the run as JSON {qid: {id: score}}.")
     ] = None,
 ) -> None:
-    """Index a labelled corpus, rank its queries, and print the metrics as JSON."""
+    """Index a labelled corpus, rank its queries, and print the metrics (with the baselines
+    from the same retrieval) as JSON. `--dataset patent-area` judges bulk matching instead."""
     from eval.metrics import DEFAULT_METRICS
     from eval.runner import run_eval
     from eval.runs import save_run as write_run
-    from matcher.engine import MatchEngine
 
     files = (corpus, queries, qrels)
     if dataset is not None and any(files):
         fail("give either --dataset NAME or --corpus/--queries/--qrels files, not both")
     if dataset is None and not all(files):
         fail("give --corpus, --queries and --qrels together, or --dataset NAME")
-    labelled = _builtin(dataset, split, data_dir) if dataset is not None else load_dataset(*files)
     config = settings()
-    model = embedder(config)
+    if dataset is BuiltinDataset.patent_area:
+        from eval.areas import evaluate_shipped
 
-    def build_engine(docs: list[EvidenceDoc], method_name: str) -> MatchEngine:
-        return MatchEngine.from_documents(docs, model, method=Method(method_name))
-
-    result = run_eval(labelled, build_engine, method.value, depth=depth,
-                      metrics=metric or DEFAULT_METRICS)  # fmt: skip
+        report = evaluate_shipped(data_dir, embedder(config), build_calibration(config))
+        console.print_json(json.dumps(report, ensure_ascii=False))
+        return
+    labelled = _builtin(dataset, split, data_dir) if dataset is not None else load_dataset(*files)
+    result = run_eval(
+        labelled,
+        embedder(config),
+        method,
+        calibration=build_calibration(config),
+        metrics=metric or DEFAULT_METRICS,
+    )
     if save_run is not None:
         write_run(result.run, save_run)
     console.print_json(json.dumps(result.to_dict(), ensure_ascii=False))
+
+
+@app.command("tune")
+@user_errors
+def tune(
+    out: Annotated[Path, typer.Option(help="Where to write the fitted calibration (JSON).")],
+    report: Annotated[
+        Path | None, typer.Option(help="Folder for the measurement tables and plots.")
+    ] = None,
+    data_dir: DataDirOption = DEFAULT_DATA_DIR,
+    folds: Annotated[int, typer.Option(min=2, help="Cross-validation folds.")] = 5,
+    seed: Annotated[int, typer.Option(help="Fold assignment seed.")] = 0,
+) -> None:
+    """Fit ranking, confidence and area decisions for the configured model on the dev sets.
+
+    Every figure is cross-validated over queries; the written calibration is fitted on all of
+    them. Point `JIEBANG_CALIBRATION` at the file to use it.
+    """
+    from eval.tune import tune as fit
+    from matcher.calibration import Calibration, CandidateModel
+    from matcher.calibration.logistic import Logistic
+
+    config = settings()
+    model = embedder(config)
+    placeholder = Logistic(features=["best_fused"], coef=[0.0], intercept=0.0)
+    base = Calibration(
+        model_id=model.model_id,
+        fitted_on="(being fitted)",
+        candidate=CandidateModel(logistic=placeholder, capable=0.5),
+    )
+    outcome = fit(data_dir, model, base, report_dir=report, folds=folds, seed=seed)
+    outcome.calibration.save(out)
+    if report is not None:
+        (report / "tables.json").write_text(
+            json.dumps(outcome.tables, ensure_ascii=False, indent=1), encoding="utf-8"
+        )
+    summary = outcome.calibration.measured
+    console.print_json(json.dumps(summary, ensure_ascii=False))
+    console.print(f"wrote {out}", highlight=False)
 
 
 @app.command("compare")

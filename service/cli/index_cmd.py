@@ -10,6 +10,7 @@ import typer
 from corpus.demo import demo_organisations_path
 from corpus.loaders import load_organisations, load_patents
 from service.cli.common import console, embedder, err_console, settings, user_errors
+from service.components import build_calibration
 
 index = typer.Typer(help="Build the organisation index.", no_args_is_help=True)
 
@@ -38,6 +39,7 @@ def build(
         org_report.records if org_report else [],
         embedder(config),
         patent_report.records if patent_report else [],
+        calibration=build_calibration(config),
     )
     path = engine.save(config.resolved_index_dir)
     console.print(

@@ -51,7 +51,7 @@ def print_result(label: str, result: MatchResult) -> None:
     table.add_column("#", justify="right", width=2)
     table.add_column("organisation · best evidence", ratio=1, overflow="fold")
     table.add_column("kind · region", max_width=18)
-    table.add_column("conf.", justify="right", width=5)
+    table.add_column("conf.", justify="right", width=6)
     for rank, c in enumerate(result.candidates, start=1):
         best = c.evidence[0].text if c.evidence else ""
         best = best if len(best) <= 70 else best[:68] + "…"
@@ -59,9 +59,19 @@ def print_result(label: str, result: MatchResult) -> None:
             str(rank),
             f"[bold]{escape(c.name)}[/]\n[dim]{escape(best)}[/]",
             f"{OrgKind(c.kind).label_zh} · {c.region}",
-            f"{c.confidence:.2f}",
+            f"{c.confidence:.2f}" + (" ✓" if capable(c.confidence, result) else ""),
         )
     console.print(table)
+    console.print(
+        "[dim]conf. = P(the organisation can contribute to this challenge), calibrated on real "
+        f"published challenges; ✓ = capable (≥ {result.capable:.2f}).[/]"
+    )
+    if result.reason:
+        console.print(f"[yellow]note:[/] {result.reason}", highlight=False)
+
+
+def capable(confidence: float, result: MatchResult) -> bool:
+    return result.capable is not None and confidence >= result.capable
 
 
 def register(app: typer.Typer) -> None:

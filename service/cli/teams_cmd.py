@@ -12,7 +12,6 @@ from rich.table import Table
 from corpus.catalogue import ID_PREFIX
 from corpus.errors import JiebangError
 from corpus.loaders import load_organisations
-from matcher.calibrate import COVERED_CONFIDENCE
 from matcher.teams.consortium import ConsortiumOptions, ConsortiumResult, Team
 from matcher.teams.coverage import ScoringEngine
 from matcher.teams.eligibility import EligibilityReport, Status, check_lead_unit, load_rules
@@ -34,7 +33,9 @@ _SNIPPET = 60
 
 CHALLENGE_HELP = f"Catalogue id (e.g. {ID_PREFIX}-06-01), a whole area ({ID_PREFIX}-06), or text."
 FACET_HELP = "Give the facets yourself (repeat the option); replaces the automatic decomposition."
-GAP_HELP = "Coverage (calibrated confidence) below which a facet counts as uncovered."
+GAP_HELP = (
+    "Confidence below which a facet counts as uncovered [default: the calibration's capable level]."
+)
 
 
 @user_errors
@@ -42,7 +43,7 @@ def solvers(
     challenge: str = typer.Option(..., "--challenge", "-c", help=CHALLENGE_HELP),
     top: int = typer.Option(10, min=1, help="How many solvers."),
     facet: list[str] = typer.Option([], "--facet", "-f", help=FACET_HELP),
-    gap_threshold: float = typer.Option(COVERED_CONFIDENCE, min=0.0, max=1.0, help=GAP_HELP),
+    gap_threshold: float | None = typer.Option(None, min=0.0, max=1.0, help=GAP_HELP),
     as_json: bool = typer.Option(False, "--json", help="Print JSON instead of tables."),
 ) -> None:
     """揭榜挂帅: single organisations able to take the whole challenge, ranked by breadth."""
@@ -69,7 +70,7 @@ def consortium(
     no_academic: bool = typer.Option(
         False, "--no-academic", help="Do not require a university or institute (产学研)."
     ),
-    gap_threshold: float = typer.Option(COVERED_CONFIDENCE, min=0.0, max=1.0, help=GAP_HELP),
+    gap_threshold: float | None = typer.Option(None, min=0.0, max=1.0, help=GAP_HELP),
     rules: Path | None = typer.Option(None, help="Lead-unit rules (JSON); default: the seed's."),
     as_json: bool = typer.Option(False, "--json", help="Print JSON instead of tables."),
 ) -> None:
@@ -143,7 +144,7 @@ def _target(config: Settings, challenge: str) -> _Target:
 def _facets(target: _Target, given: list[str], engine: ScoringEngine) -> list[Facet]:
     """The user's facets, else each text's decomposition (keyword fallback for free text)."""
     if given:
-        return user_facets(given, area=target.area)
+        return user_facets(given)
     from embed.segment import Segmenter
 
     segmenter = Segmenter()

@@ -67,9 +67,20 @@ def post_challenge(state: State, body: ChallengeIn) -> Challenge:
         challenge_id
     ):
         raise Conflict(f"challenge id '{challenge_id}' is already taken")
-    area_no = next((a.no for a in state.catalogue.areas if a.name == body.area), None)
+    if body.area is None or not body.area.strip():
+        area_no, area = state.infer_area(body.text)
+        inferred = True
+    else:
+        area = body.area.strip()
+        area_no = next((a.no for a in state.catalogue.areas if a.name == area), None)
+        inferred = False
     challenge = Challenge(
-        id=challenge_id, area_no=area_no, area=body.area, text=body.text, source=POSTED
+        id=challenge_id,
+        area_no=area_no,
+        area=area,
+        area_inferred=inferred,
+        text=body.text,
+        source=POSTED,
     )
     state.db.add_challenge(challenge)
     return challenge

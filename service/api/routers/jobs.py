@@ -10,7 +10,6 @@ from fastapi import APIRouter, Depends, File, Form, Query, Request, Response, Up
 from fastapi import Path as PathParam
 from fastapi.responses import FileResponse
 
-from matcher.patents.calibration import DEFAULT_MIN_CONFIDENCE
 from service.api.deps import State
 from service.api.errors import Conflict, ErrorBody, NotFound
 from service.api.routers.challenges import WRITE_ERRORS
@@ -75,8 +74,11 @@ def start_patent_match(
     response: Response,
     state: State,
     file: Annotated[UploadFile, File(description="Patents: .jsonl or .csv, UTF-8")],
-    top: Annotated[int, Form(ge=1, le=20, description="Challenges per patent")] = 3,
-    min_confidence: Annotated[float, Form(ge=0, le=1)] = DEFAULT_MIN_CONFIDENCE,
+    top: Annotated[int, Form(ge=1, le=15, description="Areas per patent")] = 1,
+    min_confidence: Annotated[
+        float | None,
+        Form(ge=0, le=1, description="P(addresses the area) needed; default: the fitted threshold"),
+    ] = None,
     format: Annotated[JobOutputFormat, Form(description="Output format")] = JobOutputFormat.jsonl,
 ) -> JobOut:
     state.require_ready()

@@ -81,7 +81,7 @@ def roadmap(
     ] = None,
 ) -> Roadmap | Response:
     engine = state.engine
-    rules = load_rules(None)
+    rules = load_rules(None, capable=engine.capable_confidence)
     counts = _patent_counts(state, job)
     with state.lock.reading():
         statuses = assess(

@@ -6,7 +6,6 @@ from typing import Annotated
 
 from fastapi import APIRouter, Query
 
-from matcher.calibrate import COVERED_CONFIDENCE
 from matcher.teams.consortium import ConsortiumOptions, ConsortiumResult
 from matcher.teams.eligibility import EligibilityReport, check_lead_unit
 from matcher.teams.facets import Facet
@@ -21,7 +20,13 @@ from service.api.state import ServiceState
 router = APIRouter(tags=["teams"])
 
 GapThreshold = Annotated[
-    float, Query(ge=0, le=1, description="Coverage below which a facet counts as uncovered")
+    float | None,
+    Query(
+        ge=0,
+        le=1,
+        description="Confidence below which a facet counts as uncovered; default: the "
+        "calibration's capable level",
+    ),
 ]
 
 
@@ -43,7 +48,7 @@ def solvers(
     state: State,
     challenge_id: ChallengeId,
     top: Annotated[int, Query(ge=1, le=50)] = 10,
-    gap_threshold: GapThreshold = COVERED_CONFIDENCE,
+    gap_threshold: GapThreshold = None,
 ) -> SolverResult:
     engine = state.engine
     with state.lock.reading():
@@ -68,7 +73,7 @@ def consortium(
     require_academic: Annotated[
         bool, Query(description="Require a university or institute (产学研)")
     ] = True,
-    gap_threshold: GapThreshold = COVERED_CONFIDENCE,
+    gap_threshold: GapThreshold = None,
 ) -> ConsortiumResult:
     options = ConsortiumOptions(
         size=size,

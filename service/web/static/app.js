@@ -140,16 +140,20 @@ function renderChallengeList() {
     !area ? true : area === "posted" ? c.source === "posted" : String(c.area_no) === area);
   for (const challenge of chosen) {
     const item = el("li", { "data-id": challenge.id },
-      el("span", { class: "cid", text: `${challenge.id} · ${challenge.area}` }), challenge.text);
+      el("span", { class: "cid", text: `${challenge.id} · ${areaLabel(challenge)}` }), challenge.text);
     item.addEventListener("click", () => selectChallenge(challenge));
     if (state.current && state.current.id === challenge.id) item.classList.add("active");
     list.append(item);
   }
 }
 
+function areaLabel(challenge) {
+  return challenge.area_inferred ? `${challenge.area}（推断）` : challenge.area;
+}
+
 function selectChallenge(challenge) {
   state.current = { id: challenge.id, text: challenge.text, area: challenge.area };
-  $("challenge-meta").textContent = `${challenge.id} · ${challenge.area}${challenge.source === "posted" ? " · 用户发布" : ""}`;
+  $("challenge-meta").textContent = `${challenge.id} · ${areaLabel(challenge)}${challenge.source === "posted" ? " · 用户发布" : ""}`;
   $("challenge-title").textContent = challenge.text;
   renderChallengeList();
   refresh();
@@ -183,9 +187,10 @@ async function rankCandidates() {
       : await postJSON("/match", matchBody());
     state.lastResult = result;
     tbody.replaceChildren();
-    result.candidates.forEach((c, i) => tbody.append(candidateRow(c, i + 1, result.query)));
+    result.candidates.forEach((c, i) => tbody.append(candidateRow(c, i + 1, result.query, result.capable)));
     note("candidates-note", result.candidates.length
-      ? `共 ${result.candidates.length} 个候选机构（按证据得分排序）`
+      ? [`共 ${result.candidates.length} 个候选机构（按证据得分排序）`, result.reason && `注意：${result.reason}`]
+          .filter(Boolean).join("；")
       : `没有候选机构：${result.reason || "无匹配"}`);
     $("download-xlsx").disabled = $("download-csv").disabled = !result.candidates.length;
   } catch (error) {
@@ -194,7 +199,7 @@ async function rankCandidates() {
   }
 }
 
-function candidateRow(candidate, rank, query) {
+function candidateRow(candidate, rank, query, capable) {
   const evidence = el("td", { class: "evidence" });
   for (const hit of candidate.evidence) {
     evidence.append(el("p", {},
@@ -203,7 +208,7 @@ function candidateRow(candidate, rank, query) {
   }
   const bar = el("div", { class: "bar", title: `置信度 ${percent(candidate.confidence)}` }, el("span"));
   bar.firstChild.style.width = percent(candidate.confidence);
-  return el("tr", { class: "candidate" },
+  return el("tr", { class: candidate.confidence >= capable ? "candidate capable" : "candidate" },
     el("td", { class: "rank", text: rank }),
     el("td", { class: "name" }, candidate.name, el("small", { text: candidate.org_id })),
     el("td", {}, kindBadge(candidate.kind)),
@@ -330,14 +335,16 @@ async function postChallenge(event) {
   event.preventDefault();
   const area = $("post-area").value.trim();
   const text = $("post-text").value.trim();
-  if (!area || !text) {
-    note("post-message", "请填写领域和技术难题。", true);
+  if (!text) {
+    note("post-message", "请填写技术难题。", true);
     return;
   }
   note("post-message", "正在发布…");
   try {
-    const challenge = await postJSON("/challenges", { area, text });
-    note("post-message", `已发布：${challenge.id}`);
+    const challenge = await postJSON("/challenges", area ? { area, text } : { text });
+    note("post-message", challenge.area_inferred
+      ? `已发布：${challenge.id}（领域推断为「${challenge.area}」）`
+      : `已发布：${challenge.id}`);
     await loadCatalogue();
     selectChallenge(challenge);
   } catch (error) {
