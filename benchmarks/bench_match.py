@@ -3,7 +3,7 @@ organisations indexed.
 
 Queries are the 68 catalogue challenges, each matched with `method="hybrid"` and
 `method="dense"` in alternation (same process, same warm engine), `top=10` with explanations,
-as a user's `jiebang match` would. Also measured: the sparse matrices' rebuild after an update
+as a user's `jiebang match` would. Also measured: the lexical matrix's rebuild after an update
 (what `upsert_organisation` costs the next query) and the size of the saved engine.
 
 Run: .venv/bin/python benchmarks/bench_match.py [--home .jiebang/dev-home] [--repeats 3]
@@ -57,7 +57,7 @@ def main() -> None:
     engine = MatchEngine.build(organisations, embedder, load_bdci_patents(), progress=True)
     build_s = time.perf_counter() - started
     queries = [c.query_text for c in builtin_catalogue().challenges]
-    for method in ("hybrid", "dense"):  # warm-up: first query loads jieba, encodes, builds BM25
+    for method in ("hybrid", "dense"):  # warm-up: first query encodes and builds the lexical matrix
         engine.match(queries[0], method=method)
     times: dict[str, list[float]] = {"hybrid": [], "dense": []}
     for _ in range(args.repeats):
@@ -69,7 +69,7 @@ def main() -> None:
     rebuild = []
     for _ in range(args.repeats):
         started = time.perf_counter()
-        engine.sparse.rebuild()
+        engine.lexical.rebuild()
         rebuild.append(time.perf_counter() - started)
     with tempfile.TemporaryDirectory() as folder:
         size_mb = engine.save(Path(folder)).stat().st_size / 1e6
@@ -78,7 +78,7 @@ def main() -> None:
         "passages": len(engine.passages),
         "queries": len(queries) * args.repeats,
         "build_s_cached_embeddings": round(build_s, 1),
-        "sparse_rebuild_s": round(statistics.median(rebuild), 2),
+        "lexical_rebuild_s": round(statistics.median(rebuild), 2),
         "saved_engine_mb": round(size_mb, 1),
     }
     for method, values in times.items():
