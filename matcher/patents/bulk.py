@@ -130,7 +130,12 @@ class BulkMatcher:
         self.area_model = calibration.area
         self.embedder = embedder
         self.calibration = calibration
-        self.challenges = list(challenges)
+        # Decisions are per catalogue area: a challenge outside them (a posted one with an area
+        # of its own) cannot be decided, and is left out and named in `skipped`.
+        self.challenges = [c for c in challenges if c.area_no in self.area_model.areas]
+        self.skipped = [c.id for c in challenges if c.area_no not in self.area_model.areas]
+        if not self.challenges:
+            raise JiebangError("none of the challenges is in a catalogue area")
         self.top = top
         self.min_confidence = (
             self.area_model.threshold if min_confidence is None else min_confidence

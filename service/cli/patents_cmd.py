@@ -79,11 +79,17 @@ def match(
         console.print(f"resumed after {summary.resumed_from} rows")
     console.print(
         f"{summary.rows_done} rows: {summary.patents} patents matched "
-        f"({summary.patents_matched} with ≥1 challenge, {summary.match_rows} matches), "
+        f"({summary.patents_matched} in ≥1 area, {summary.match_rows} matches), "
         f"{summary.rejected} rejected → {summary.rejects}",
         highlight=False,
     )
     console.print(f"wrote {summary.output}" + ("" if summary.complete else " (stopped at --limit)"))
+    if matcher.skipped:
+        console.print(
+            f"[yellow]note:[/] {len(matcher.skipped)} challenge(s) outside the catalogue areas "
+            f"were not matched (bulk matching decides by area): {', '.join(matcher.skipped)}",
+            highlight=False,
+        )
 
 
 @patents_app.command("landscape")

@@ -19,6 +19,8 @@ def test_posting_without_an_area_infers_the_catalogue_area(live_server, api_key:
         assert given["area"] == "机床装备" and given["area_inferred"] is False
         listed = client.get("/challenges", params={"area": "6"}).json()["challenges"]
         assert challenge["id"] in {c["id"] for c in listed}
+        for posted_id in (challenge["id"], given["id"]):  # the server is shared: leave it clean
+            assert client.delete(f"/challenges/{posted_id}").status_code == 204
 
 
 def test_a_challenges_file_row_without_an_area_asks_the_inferrer(tmp_path) -> None:

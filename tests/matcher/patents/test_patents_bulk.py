@@ -222,3 +222,15 @@ def test_resume_after_sigkill_gives_exactly_the_uninterrupted_rows(cli_env, tmp_
     assert changed.wait(timeout=600) == 1
     message = changed.stderr.read().decode()
     assert "cannot resume: top changed" in message and "Traceback" not in message
+
+
+def test_a_challenge_outside_the_catalogue_areas_is_skipped_and_named(embedder, bulk_matcher):
+    from corpus.models import Challenge
+
+    own = Challenge(id="U-1", area="氢能装备", text="高压储氢瓶缠绕工艺", source="posted")
+    matcher = BulkMatcher(
+        embedder, [*bulk_matcher.challenges, own], calibration=bulk_matcher.calibration
+    )
+    assert matcher.skipped == ["U-1"] and "U-1" not in {c.id for c in matcher.challenges}
+    with pytest.raises(JiebangError, match="none of the challenges"):
+        BulkMatcher(embedder, [own], calibration=bulk_matcher.calibration)
