@@ -113,3 +113,19 @@ def test_catalogue_pick_and_teams(page) -> None:
     assert page.locator("#consortium .card").count() == 2  # 赛马制: two disjoint teams
     assert "牵头单位" in page.locator("#consortium").inner_text()
     assert page.console_errors == []
+
+
+def test_posting_without_an_area_shows_the_inferred_one(page, api_key: str, live_server) -> None:
+    page.wait_for_function("document.getElementById('status').textContent.includes('服务就绪')")
+    page.fill("#post-text", "五轴联动数控机床的高速高精插补与热误差补偿")
+    page.fill("#api-key", api_key)
+    page.click("#post-button")
+    page.wait_for_selector("#candidates-table tbody tr.candidate", timeout=120_000)
+    assert "领域推断为「数控机床」" in page.locator("#post-message").inner_text()
+    assert page.locator("#challenge-meta").inner_text().endswith("数控机床（推断） · 用户发布")
+    assert "能为此挑战作出贡献" in page.locator("#candidates-table caption").inner_text()
+    assert page.locator("#candidates-table tbody tr.capable").count() >= 1
+    posted = page.locator("#challenge-meta").inner_text().split(" · ")[0]
+    with live_server.client(api_key) as client:  # the server is shared: leave it clean
+        assert client.delete(f"/challenges/{posted}").status_code == 204
+    assert page.console_errors == []
