@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from pathlib import Path
 from typing import TYPE_CHECKING
 
 from corpus.catalogue import Catalogue, builtin_catalogue
@@ -43,10 +44,17 @@ def build_embedder(settings: Settings) -> Embedder:
     )
 
 
+MODEL_CALIBRATION = "jiebang-calibration.json"
+"""A calibration saved inside a model folder is that model's default."""
+
+
 def build_calibration(settings: Settings) -> Calibration:
     """The configured calibration file, or the one shipped for the configured model."""
     from matcher.calibration import default_calibration, load_calibration
 
     if settings.calibration is not None:
         return load_calibration(settings.calibration, settings.model)
+    beside = Path(settings.model) / MODEL_CALIBRATION
+    if beside.is_file():  # an adapted model folder carries its own (`jiebang model adapt`)
+        return load_calibration(beside, settings.model)
     return default_calibration(settings.model)

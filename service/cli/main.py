@@ -9,6 +9,7 @@ from service.cli import (
     eval_cmd,
     index_cmd,
     match_cmd,
+    model_cmd,
     patents_cmd,
     serve_cmd,
     teams_cmd,
@@ -22,5 +23,15 @@ app = typer.Typer(
     pretty_exceptions_enable=False,
 )
 
-for module in (challenges_cmd, index_cmd, match_cmd, eval_cmd, patents_cmd, teams_cmd, serve_cmd):
+COMMANDS = (
+    challenges_cmd,
+    index_cmd,
+    match_cmd,
+    eval_cmd,
+    patents_cmd,
+    teams_cmd,
+    model_cmd,
+    serve_cmd,
+)
+for module in COMMANDS:
     module.register(app)

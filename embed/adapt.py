@@ -1,0 +1,237 @@
+"""Domain adaptation: fine-tune the encoder on the user's own corpus, without labels.
+
+Training pairs come from the corpus itself (`training_pairs`):
+
+- a patent's title ↔ its abstract: the title is short and names the subject, as a challenge
+  does, and the abstract is what the index holds;
+- a capability statement's first sentence ↔ the rest of it.
+
+The loss is sentence-transformers' `MultipleNegativesRankingLoss`: every other pair in a batch
+is a negative, so no labels are needed. The title is encoded with the model's query prompt and
+the abstract with its passage prompt ("query: " / "passage: " for e5), as the engine encodes
+challenges and evidence.
+
+The loop is plain torch on the CPU (no trainer dependency): it checkpoints every
+`checkpoint_every` steps into `<out>/.adapt-checkpoint` (model, optimiser, step, the shuffled
+order), so a killed run resumes where its last checkpoint left off, and it stops at a time
+budget, saving what it has. The result is an ordinary sentence-transformers folder at `out`:
+`JIEBANG_MODEL=<out>` uses it like any other model.
+"""
+
+from __future__ import annotations
+
+import json
+import os
+import shutil
+import time
+from collections.abc import Callable, Iterable
+from dataclasses import asdict, dataclass
+from pathlib import Path
+
+from corpus.errors import JiebangError
+from corpus.models import Organisation, Patent
+from embed.chunk import sentences
+
+CHECKPOINT = ".adapt-checkpoint"
+STATE = "state.json"
+MIN_PAIRS = 8
+
+
+@dataclass(frozen=True)
+class AdaptConfig:
+    """Training settings; the defaults are the ones measured in EVALUATION.md."""
+
+    epochs: int = 1
+    batch_size: int = 32
+    learning_rate: float = 2e-5
+    warmup_share: float = 0.1
+    max_seq_length: int = 128
+    max_minutes: float | None = None
+    checkpoint_every: int = 25
+    seed: int = 0
+
+
+@dataclass
+class AdaptResult:
+    """What a run did; `complete` is False when the time budget stopped it early."""
+
+    out: str
+    pairs: int
+    steps_done: int
+    total_steps: int
+    resumed_from: int
+    minutes: float
+    complete: bool
+
+
+def training_pairs(
+    patents: Iterable[Patent] = (), organisations: Iterable[Organisation] = ()
+) -> list[tuple[str, str]]:
+    """(anchor, positive) pairs: patent title ↔ abstract, capability lead sentence ↔ rest."""
+    pairs: list[tuple[str, str]] = []
+    seen: set[tuple[str, str]] = set()
+    for patent in patents:
+        pair = (patent.title.strip(), patent.abstract.strip())
+        if all(pair) and pair not in seen:
+            seen.add(pair)
+            pairs.append(pair)
+    for org in organisations:
+        parts = sentences(org.capability)
+        if len(parts) >= 2:
+            pair = (parts[0], "".join(parts[1:]))
+            if pair not in seen:
+                seen.add(pair)
+                pairs.append(pair)
+    return pairs
+
+
+def adapt(
+    base_model: str,
+    pairs: list[tuple[str, str]],
+    out: Path,
+    config: AdaptConfig = AdaptConfig(),
+    on_step: Callable[[int, int], None] | None = None,
+) -> AdaptResult:
+    """Fine-tune `base_model` (a sentence-transformers name or folder) on `pairs` into `out`.
+
+    Resumes from `out`'s checkpoint when one exists for the same pairs and settings.
+    `on_step(done, total)` is called after every optimiser step.
+    """
+    import torch
+    from sentence_transformers import SentenceTransformer
+    from sentence_transformers.losses import MultipleNegativesRankingLoss
+    from transformers.utils import logging as hf_logging
+
+    hf_logging.disable_progress_bar()
+
+    if len(pairs) < MIN_PAIRS:
+        raise JiebangError(
+            f"only {len(pairs)} training pairs; adaptation needs at least {MIN_PAIRS}"
+        )
+    if config.batch_size < 2:
+        raise JiebangError("batch size must be at least 2: the other pairs are the negatives")
+    started = time.monotonic()
+    out = Path(out)
+    checkpoint = out / CHECKPOINT
+    fingerprint = {"base": base_model, "pairs": len(pairs), **asdict(config)}
+    fingerprint.pop("max_minutes")
+    state = _read_state(checkpoint, fingerprint)
+    source = str(checkpoint / "model") if state else base_model
+    torch.manual_seed(config.seed)
+    model = SentenceTransformer(source, device="cpu")
+    encode_length = model.max_seq_length  # restored on save: training truncates, use need not
+    model.max_seq_length = config.max_seq_length
+    query_prompt = model.prompts.get("query", "")
+    passage_prompt = model.prompts.get("passage", "")
+    loss = MultipleNegativesRankingLoss(model)
+    optimiser = torch.optim.AdamW(model.parameters(), lr=config.learning_rate)
+    per_epoch = len(pairs) // config.batch_size
+    total = per_epoch * config.epochs
+    warmup = max(1, int(total * config.warmup_share))
+    schedule = torch.optim.lr_scheduler.LambdaLR(
+        optimiser,
+        lambda step: min((step + 1) / warmup, max(0.0, (total - step) / (total - warmup))),
+    )
+    resumed_from = 0
+    if state:
+        optimiser.load_state_dict(torch.load(checkpoint / "optimiser.pt", weights_only=True))
+        schedule.load_state_dict(torch.load(checkpoint / "schedule.pt", weights_only=True))
+        resumed_from = state["step"]
+    step = resumed_from
+    model.train()
+    budget = None if config.max_minutes is None else config.max_minutes * 60
+    complete = True
+    while step < total:
+        epoch, offset = divmod(step, per_epoch)
+        order = torch.randperm(
+            len(pairs), generator=torch.Generator().manual_seed(config.seed + epoch)
+        )
+        batch = [
+            pairs[i] for i in order[offset * config.batch_size : (offset + 1) * config.batch_size]
+        ]
+        anchors = model.preprocess([query_prompt + a for a, _ in batch])
+        positives = model.preprocess([passage_prompt + p for _, p in batch])
+        value = loss([anchors, positives], None)
+        optimiser.zero_grad()
+        value.backward()
+        torch.nn.utils.clip_grad_norm_(model.parameters(), 1.0)
+        optimiser.step()
+        schedule.step()
+        step += 1
+        if on_step:
+            on_step(step, total)
+        if step % config.checkpoint_every == 0 and step < total:
+            _save_checkpoint(model, optimiser, schedule, checkpoint, fingerprint, step)
+        if budget is not None and time.monotonic() - started > budget and step < total:
+            _save_checkpoint(model, optimiser, schedule, checkpoint, fingerprint, step)
+            complete = False
+            break
+    model.eval()
+    model.max_seq_length = encode_length
+    _save_model(model, out)
+    if complete:
+        shutil.rmtree(checkpoint, ignore_errors=True)
+    return AdaptResult(
+        out=str(out),
+        pairs=len(pairs),
+        steps_done=step,
+        total_steps=total,
+        resumed_from=resumed_from,
+        minutes=round((time.monotonic() - started) / 60, 2),
+        complete=complete,
+    )
+
+
+def _read_state(checkpoint: Path, fingerprint: dict) -> dict | None:
+    old = checkpoint.with_name(checkpoint.name + ".old")
+    if not checkpoint.exists() and (old / STATE).exists():  # killed between the two renames
+        os.replace(old, checkpoint)
+    path = checkpoint / STATE
+    if not path.exists():
+        return None
+    state = json.loads(path.read_text(encoding="utf-8"))
+    if state.get("fingerprint") != fingerprint:
+        raise JiebangError(
+            f"{checkpoint} was written for other training settings or data; delete it to start over"
+        )
+    return state
+
+
+def _save_checkpoint(
+    model, optimiser, schedule, checkpoint: Path, fingerprint: dict, step: int
+) -> None:
+    """Model, optimiser, schedule and step, written beside the old checkpoint then swapped in."""
+    import torch
+
+    staging = checkpoint.with_name(checkpoint.name + ".partial")
+    shutil.rmtree(staging, ignore_errors=True)
+    staging.mkdir(parents=True)
+    model.save(str(staging / "model"))
+    torch.save(optimiser.state_dict(), staging / "optimiser.pt")
+    torch.save(schedule.state_dict(), staging / "schedule.pt")
+    (staging / STATE).write_text(json.dumps({"fingerprint": fingerprint, "step": step}))
+    _swap(staging, checkpoint)
+
+
+def _save_model(model, out: Path) -> None:
+    """The sentence-transformers folder at `out` (the checkpoint folder inside it is kept)."""
+    staging = out.with_name(out.name + ".partial-model")
+    shutil.rmtree(staging, ignore_errors=True)
+    model.save(str(staging))
+    out.mkdir(parents=True, exist_ok=True)
+    for entry in staging.iterdir():
+        target = out / entry.name
+        if target.is_dir():
+            shutil.rmtree(target)
+        os.replace(entry, target)
+    shutil.rmtree(staging, ignore_errors=True)
+
+
+def _swap(staging: Path, target: Path) -> None:
+    """Replace `target` by `staging`: a crash leaves one complete copy (`.old` or new)."""
+    old = target.with_name(target.name + ".old")
+    shutil.rmtree(old, ignore_errors=True)
+    if target.exists():
+        os.replace(target, old)
+    os.replace(staging, target)
+    shutil.rmtree(old, ignore_errors=True)
