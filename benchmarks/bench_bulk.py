@@ -32,9 +32,11 @@ from corpus.catalogue import builtin_catalogue
 from embed.embedder import Embedder
 from embed.model_store import resolve_model
 from matcher.calibration import default_calibration
-from matcher.patents.bulk import BulkMatcher, EvidenceMode, run_bulk
+from matcher.patents.bulk import BulkMatcher, EvidenceMode
+from service.settings import Settings
+from service.usecases.bulk import run_bulk
 
-PATENTS = Path(__file__).resolve().parents[2] / "shared" / "data" / "bdci2022_patents"
+PATENTS = Settings().data_dir / "bdci2022_patents"
 HOME = Path("~/.cache/jiebang").expanduser()
 
 

@@ -19,8 +19,10 @@ import tempfile
 import time
 from pathlib import Path
 
+from service.settings import Settings
+
 REPO = Path(__file__).resolve().parents[1]
-PATENTS = REPO.parent / "shared" / "data" / "bdci2022_patents" / "patents.jsonl"
+PATENTS = Settings().data_dir / "bdci2022_patents" / "patents.jsonl"
 
 
 def load_bdci_patents() -> list:

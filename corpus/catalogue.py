@@ -81,8 +81,9 @@ class Catalogue:
     def by_area(self, area: int | str) -> list[Challenge]:
         """Challenges of an area given by number (6 or "6") or by a substring of its name."""
         key = str(area).strip()
-        if key.isdigit():
-            found = [c for c in self.challenges if c.area_no == int(key)]
+        number = area_number(key)
+        if number is not None:
+            found = [c for c in self.challenges if c.area_no == number]
         else:
             found = [c for c in self.challenges if key and key in c.area]
         if not found:
@@ -100,6 +101,13 @@ class Catalogue:
             taken.add(challenge.id)
             added.append(challenge)
         return Catalogue(self.areas, (*self.challenges, *added))
+
+
+def area_number(text: str) -> int | None:
+    """The area number a text means ("6", " 06 "), or None; only ASCII digits count ("①" is
+    a name fragment, not a number)."""
+    key = text.strip()
+    return int(key) if re.fullmatch(r"[0-9]{1,3}", key) else None
 
 
 @functools.cache

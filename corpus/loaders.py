@@ -97,6 +97,52 @@ def count_rows(path: str | Path) -> int:
     return max(sum(1 for _ in _csv_records(path)) - 1, 0)  # minus the header
 
 
+FIELD_ALIASES: dict[str, dict[str, tuple[str, ...]]] = {
+    "Patent": {
+        "id": ("patent_id", "publication_number", "pub_no", "公开号", "公告号", "申请号", "专利号"),
+        "title": ("name", "标题", "名称", "专利名称", "发明名称"),
+        "abstract": ("摘要", "摘要文本"),
+        "applicants": ("applicant", "assignee", "assignees", "申请人", "专利权人"),
+        "ipc": ("ipc_codes", "分类号", "ipc分类号", "主分类号"),
+        "date": ("application_date", "publication_date", "申请日", "公开日"),
+    },
+    "Organisation": {
+        "id": ("org_id", "机构编号", "单位编号", "编号"),
+        "name": ("机构名称", "单位名称", "名称"),
+        "kind": ("type", "类型", "机构类型", "单位类型"),
+        "capability": ("能力", "技术能力", "简介", "研究方向", "主营业务"),
+        "city": ("城市", "所在城市"),
+        "province": ("省份", "所在省份"),
+    },
+    "Challenge": {
+        "id": ("编号",),
+        "area": ("领域", "重点领域"),
+        "text": ("难题", "技术难题", "技术难点", "内容"),
+    },
+}
+"""Other spellings of each model's fields, English and Chinese, matched case-insensitively."""
+
+
+def canonical_fields(row: Row, model_name: str) -> Row:
+    """`row` with known alias keys renamed to the model's field names (the first one wins)."""
+    aliases = FIELD_ALIASES.get(model_name, {})
+    spelled = {alias: field for field, names in aliases.items() for alias in (field, *names)}
+    out: Row = {}
+    for key, value in row.items():
+        name = spelled.get(str(key).strip().lower(), spelled.get(str(key).strip(), key))
+        if name not in out or out[name] in (None, ""):
+            out[name] = value
+    return out
+
+
+def iter_records(path: str | Path) -> Iterator[tuple[int, Row]]:
+    """`iter_rows`, raising the first bad row's `DataError` (file and line) instead."""
+    for line, row in iter_rows(path):
+        if isinstance(row, DataError):
+            raise row
+        yield line, row
+
+
 def split_list(cell: str) -> list[str]:
     """The items of a list cell separated by ";" or "；", stripped, empty ones dropped."""
     return [text for item in _LIST_SEPARATORS.split(cell) if (text := item.strip())]
@@ -132,6 +178,7 @@ def load_records(
         try:
             if isinstance(row, DataError):
                 raise row
+            row = canonical_fields(row, model.__name__)
             if from_cells:
                 row = _row_from_cells(path, line, row, model)
             record = _validate(path, line, model, prepare(row) if prepare else row)

@@ -22,11 +22,11 @@ import numpy as np
 
 from corpus.catalogue import Catalogue
 from corpus.errors import DataError
+from corpus.loaders import iter_records
 from corpus.models import Patent
 from embed.embedder import Embedder
 from embed.lexical_index import LexicalIndex
 from eval.cv import DEFAULT_FOLDS, DEFAULT_SEED, query_folds
-from eval.dataset import iter_jsonl
 from matcher.areas import ChallengeIndex, Retrieved
 from matcher.calibration import AREA_FEATURES, AreaModel, Calibration
 from matcher.calibration.logistic import fit_logistic
@@ -62,11 +62,11 @@ def load_patent_area(data_dir: str | Path) -> PatentAreaSet:
     """Read the labels and join them to the BDCI patents; a bad line names file and line."""
     data_dir = Path(data_dir)
     by_id = {
-        row["id"]: row for _, row in iter_jsonl(data_dir / "bdci2022_patents" / "patents.jsonl")
+        row["id"]: row for _, row in iter_records(data_dir / "bdci2022_patents" / "patents.jsonl")
     }
     labels = data_dir / "patent_area" / "labels.jsonl"
     patents, gold = [], []
-    for line, row in iter_jsonl(labels):
+    for line, row in iter_records(labels):
         record = by_id.get(row.get("id"))
         if record is None:
             raise DataError(labels, line, f"unknown patent id {row.get('id')!r}")

@@ -28,7 +28,8 @@ from pathlib import Path
 from typing import Any, Literal
 
 from corpus.errors import JiebangError
-from eval.dataset import CorpusDoc, Dataset, Qrels, iter_jsonl, load_qrels, load_queries
+from corpus.loaders import iter_records
+from eval.dataset import CorpusDoc, Dataset, Qrels, load_qrels, load_queries
 
 Split = Literal["dev", "test", "all"]
 
@@ -138,7 +139,7 @@ def _fewclue_train(data_dir: Path) -> list[dict[str, Any]]:
 
 
 def _records(path: Path) -> Iterator[dict[str, Any]]:
-    return (record for _, record in iter_jsonl(path))
+    return (record for _, record in iter_records(path))
 
 
 _BUILDERS: dict[str, Callable[[Path, Split], Dataset]] = {

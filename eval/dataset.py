@@ -14,13 +14,13 @@ Files are read line by line; a bad line is a `DataError` naming the file and lin
 
 from __future__ import annotations
 
-import json
 from collections.abc import Iterable, Iterator
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
 from corpus.errors import DataError, JiebangError
+from corpus.loaders import iter_records
 
 Qrels = dict[str, dict[str, int]]
 """qid → {candidate id → graded relevance}; candidates are groups when the corpus is grouped."""
@@ -142,7 +142,7 @@ def load_dataset(
 def iter_corpus(path: str | Path) -> Iterator[CorpusDoc]:
     """Stream corpus records; duplicate ids and bad lines are errors."""
     seen: set[str] = set()
-    for line, record in iter_jsonl(path):
+    for line, record in iter_records(path):
         doc_id = _identifier(record, ("id", "_id"), path, line)
         if doc_id in seen:
             raise DataError(path, line, f"duplicate id {doc_id!r}")
@@ -162,7 +162,7 @@ def iter_corpus(path: str | Path) -> Iterator[CorpusDoc]:
 def load_queries(path: str | Path) -> dict[str, str]:
     """Read `{id, text}` lines into qid → text; duplicate ids and bad lines are errors."""
     queries: dict[str, str] = {}
-    for line, record in iter_jsonl(path):
+    for line, record in iter_records(path):
         qid = _identifier(record, ("id", "_id"), path, line)
         if qid in queries:
             raise DataError(path, line, f"duplicate id {qid!r}")
@@ -173,7 +173,7 @@ def load_queries(path: str | Path) -> dict[str, str]:
 def load_qrels(path: str | Path) -> Qrels:
     """Read `{qid, docid, relevance}` lines; a repeated (qid, docid) pair is an error."""
     qrels: Qrels = {}
-    for line, record in iter_jsonl(path):
+    for line, record in iter_records(path):
         qid = _identifier(record, ("qid",), path, line)
         docid = _identifier(record, ("docid",), path, line)
         relevance = record.get("relevance")
@@ -186,34 +186,6 @@ def load_qrels(path: str | Path) -> Qrels:
     if not qrels:
         raise DataError(path, None, "no qrels lines")
     return qrels
-
-
-def iter_jsonl(path: str | Path) -> Iterator[tuple[int, dict[str, Any]]]:
-    """Yield (line number, JSON object) for each non-blank line, reading one line at a time.
-
-    UTF-8 with or without a byte-order mark. Decoding is per line so an encoding error names
-    its line.
-    """
-    path = Path(path)
-    if not path.is_file():
-        raise DataError(path, None, "file not found")
-    with path.open("rb") as stream:
-        for number, raw in enumerate(stream, start=1):
-            if number == 1:
-                raw = raw.removeprefix(b"\xef\xbb\xbf")
-            try:
-                text = raw.decode("utf-8")
-            except UnicodeDecodeError:
-                raise DataError(path, number, "not valid UTF-8") from None
-            if not text.strip():
-                continue
-            try:
-                record = json.loads(text)
-            except json.JSONDecodeError as error:
-                raise DataError(path, number, f"invalid JSON ({error.msg})") from None
-            if not isinstance(record, dict):
-                raise DataError(path, number, "expected a JSON object")
-            yield number, record
 
 
 def _identifier(record: dict[str, Any], keys: tuple[str, ...], path: str | Path, line: int) -> str:

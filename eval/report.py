@@ -16,7 +16,7 @@ from dataclasses import dataclass
 from pathlib import Path
 
 import numpy as np
-from matplotlib import font_manager, rc_context
+from matplotlib import rc_context
 from matplotlib.figure import Figure
 
 from corpus.errors import JiebangError
@@ -30,13 +30,10 @@ from eval.metrics import (
     per_query,
 )
 from eval.runs import RunScores
+from service.export.charts import CJK_FONTS, register_cjk_fonts
 
 METRICS_PLOT = "metrics.png"
 DIFF_PLOT = "per_query_diff.png"
-
-# Tried in order; DejaVu Sans last so Latin text still renders when no CJK font is installed.
-_CJK_FONTS = ("WenQuanYi Micro Hei", "WenQuanYi Zen Hei", "Noto Sans CJK SC", "Noto Sans SC")
-_CJK_FONT_FILES = ("/usr/share/fonts/truetype/wqy/*.tt[cf]", "/usr/share/fonts/opentype/noto/*CJK*")
 
 
 @dataclass(frozen=True)
@@ -284,16 +281,5 @@ def plotting() -> Iterator[None]:
 
 def _font_params() -> dict:
     """A CJK-capable sans-serif first when one is installed, so Chinese run names render."""
-    known = {entry.name for entry in font_manager.fontManager.ttflist}
-    if not known.intersection(_CJK_FONTS):
-        _register_installed_cjk_fonts()
-        known = {entry.name for entry in font_manager.fontManager.ttflist}
-    families = [name for name in _CJK_FONTS if name in known]
-    return {"font.family": "sans-serif", "font.sans-serif": [*families, "DejaVu Sans"]}
-
-
-def _register_installed_cjk_fonts() -> None:
-    """Matplotlib's font cache predates fonts installed later; add known CJK files directly."""
-    for pattern in _CJK_FONT_FILES:
-        for file in Path("/").glob(pattern.lstrip("/")):
-            font_manager.fontManager.addfont(str(file))
+    register_cjk_fonts()
+    return {"font.family": "sans-serif", "font.sans-serif": CJK_FONTS}

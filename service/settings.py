@@ -36,6 +36,15 @@ class Settings(BaseSettings):
     challenges_file: Path | None = Field(
         default=None, description="Extra user challenges (JSONL/CSV) beside the built-in catalogue."
     )
+    demo: bool = Field(
+        default=False,
+        description="Build and serve the illustrative demo index when there is no index "
+        "(`jiebang serve --demo`); otherwise a missing index is an error.",
+    )
+    data_dir: Path = Field(
+        default=Path(__file__).resolve().parents[2] / "shared" / "data",
+        description="The shared/data folder the built-in dev sets are read from.",
+    )
     index_dir: Path | None = Field(
         default=None, description="Index folder; defaults to <home>/index."
     )

@@ -11,9 +11,11 @@ from pathlib import Path
 
 import pytest
 
+from service.settings import Settings
+
 REPO = Path(__file__).resolve().parents[1]
 TEST_HOME = REPO / ".jiebang" / "test-home"
-SHARED_DATA = REPO.parent / "shared" / "data"
+SHARED_DATA = Settings().data_dir
 
 
 @pytest.fixture(scope="session")

@@ -10,7 +10,7 @@ from typing import Literal
 from pydantic import BaseModel, Field, ValidationError
 
 from corpus.errors import JiebangError
-from embed.vector_index import atomic_write
+from corpus.files import atomic_write
 from matcher.calibration.area import AreaModel
 from matcher.calibration.candidate import CandidateModel
 from matcher.calibration.ranking import RankingConfig

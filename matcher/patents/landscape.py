@@ -11,7 +11,7 @@ per area:
   one applicant whose region is known (from `known`, else `applicants.infer_province`);
   `region_known` says how many patents that share rests on.
 
-Writes CSV tables, one XLSX workbook and PNG charts into a folder.
+The tables and charts are written by `service.export.landscape`.
 """
 
 from __future__ import annotations
@@ -26,8 +26,6 @@ from pathlib import Path
 from corpus.errors import DataError
 from corpus.models import Challenge, Organisation, OrgKind
 from corpus.names import ZHEJIANG, infer_kind, infer_province
-from matcher.patents.charts import pyplot
-from matcher.spreadsheet import safe_row
 
 TOP_APPLICANTS = 10
 
@@ -199,151 +197,3 @@ def _count(tally: Tally, patent: MatchedPatent, infos: list[ApplicantInfo]) -> N
 
 
 # --- output -------------------------------------------------------------------------------
-
-SUMMARY_COLUMNS = (
-    "key",
-    "area_no",
-    "area",
-    "name",
-    "patents",
-    "zhejiang_share",
-    "region_known",
-    "enterprise",
-    "university",
-    "institute",
-    "other",
-    "top_applicants",
-)
-APPLICANT_COLUMNS = ("scope", "key", "name", "rank", "applicant", "kind", "province", "patents")
-
-
-def summary_rows(table: Mapping[str, Tally], landscape: Landscape) -> list[list[object]]:
-    """One row per tally, most patents first, in `SUMMARY_COLUMNS` order."""
-    rows = []
-    for tally in sorted(table.values(), key=lambda t: (-t.patents, t.area_no or 99, t.key)):
-        share = tally.zhejiang_share
-        top = "；".join(
-            f"{name}({landscape.applicants[name].kind.label_zh},{count})"
-            for name, count in tally.applicants.most_common(5)
-        )
-        rows.append(
-            [
-                tally.key,
-                tally.area_no,
-                tally.area,
-                tally.label,
-                tally.patents,
-                "" if share is None else round(share, 4),
-                tally.region_known,
-                tally.kinds[OrgKind.enterprise],
-                tally.kinds[OrgKind.university],
-                tally.kinds[OrgKind.institute],
-                sum(
-                    n
-                    for kind, n in tally.kinds.items()
-                    if kind not in (OrgKind.enterprise, OrgKind.university, OrgKind.institute)
-                ),
-                top,
-            ]
-        )
-    return rows
-
-
-def applicant_rows(scope: str, table: Mapping[str, Tally], landscape: Landscape) -> list[list]:
-    """The top applicants of every tally, in `APPLICANT_COLUMNS` order."""
-    rows = []
-    for tally in table.values():
-        for rank, (name, count) in enumerate(tally.applicants.most_common(TOP_APPLICANTS), 1):
-            info = landscape.applicants[name]
-            rows.append(
-                [
-                    scope,
-                    tally.key,
-                    tally.label,
-                    rank,
-                    name,
-                    info.kind.label_zh,
-                    info.province or "未知",
-                    count,
-                ]
-            )
-    return rows
-
-
-def write_landscape(landscape: Landscape, out_dir: str | Path) -> list[Path]:
-    """Write CSV tables, `landscape.xlsx` and PNG charts into `out_dir`; return the paths."""
-    from openpyxl import Workbook
-
-    out = Path(out_dir)
-    out.mkdir(parents=True, exist_ok=True)
-    tables = {
-        "challenges": (SUMMARY_COLUMNS, summary_rows(landscape.challenges, landscape)),
-        "areas": (SUMMARY_COLUMNS, summary_rows(landscape.areas, landscape)),
-        "applicants": (
-            APPLICANT_COLUMNS,
-            applicant_rows("challenge", landscape.challenges, landscape)
-            + applicant_rows("area", landscape.areas, landscape),
-        ),
-    }
-    written = []
-    book = Workbook()
-    book.remove(book.active)
-    sheet_names = {"challenges": "按技术难点", "areas": "按领域", "applicants": "主要申请人"}
-    for name, (columns, rows) in tables.items():
-        path = out / f"{name}.csv"
-        with path.open("w", encoding="utf-8-sig", newline="") as handle:
-            writer = csv.writer(handle)
-            writer.writerow(columns)
-            writer.writerows(rows)
-        written.append(path)
-        sheet = book.create_sheet(sheet_names[name])
-        sheet.append(list(columns))
-        for row in rows:
-            sheet.append(safe_row(row))
-    book.save(out / "landscape.xlsx")
-    written.append(out / "landscape.xlsx")
-    written += _charts(landscape, out)
-    return written
-
-
-def _charts(landscape: Landscape, out: Path) -> list[Path]:
-    plt = pyplot()
-    areas = sorted(landscape.areas.values(), key=lambda t: (t.area_no or 99, t.key))
-    labels = [f"{t.area_no or ''} {t.label}".strip() for t in areas]
-
-    figure, axis = plt.subplots(figsize=(9, 0.42 * len(areas) + 1.5))
-    kinds = [OrgKind.enterprise, OrgKind.university, OrgKind.institute]
-    left = [0] * len(areas)
-    for kind in kinds:
-        values = [t.kinds[kind] for t in areas]
-        axis.barh(labels, values, left=left, label=kind.label_zh)
-        left = [a + b for a, b in zip(left, values, strict=True)]
-    others = [t.patents and sum(t.kinds.values()) - sum(t.kinds[k] for k in kinds) for t in areas]
-    axis.barh(labels, others, left=left, label="其他", color="#bbbbbb")
-    for y, tally in enumerate(areas):
-        share = tally.zhejiang_share
-        note = f"{tally.patents} 件" + ("" if share is None else f"，浙江 {share:.0%}")
-        axis.text(max(left[y] + others[y], 0) + 0.2, y, note, va="center", fontsize=8)
-    axis.invert_yaxis()
-    axis.set_xlim(0, max([*left, 1]) * 1.3)  # room for the notes
-    axis.set_xlabel("专利数（按申请人类型；一件专利可计入多类）")
-    axis.set_title("各领域专利与申请人类型（浙江占比：地区已知的专利中）")
-    axis.legend(loc="upper right", fontsize=8)
-    figure.tight_layout()
-    by_area = out / "areas.png"
-    figure.savefig(by_area, dpi=120)
-    plt.close(figure)
-
-    ranked = sorted(landscape.challenges.values(), key=lambda t: -t.patents)[:20]
-    figure, axis = plt.subplots(figsize=(9, 0.38 * max(len(ranked), 1) + 1.5))
-    axis.barh(
-        [f"{t.key} {t.label[:18]}" for t in ranked], [t.patents for t in ranked], color="#4c72b0"
-    )
-    axis.invert_yaxis()
-    axis.set_xlabel("匹配专利数")
-    axis.set_title("专利最多的技术难点（前 20）")
-    figure.tight_layout()
-    by_challenge = out / "challenges.png"
-    figure.savefig(by_challenge, dpi=120)
-    plt.close(figure)
-    return [by_area, by_challenge]

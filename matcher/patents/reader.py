@@ -6,40 +6,31 @@ invalid UTF-8, no text, wrong field count). Rows are numbered by the physical li
 and every non-blank row counts, rejected or not, so a row count is a stable resume position.
 
 Column names are matched case-insensitively against common English and Chinese spellings
-(`FIELD_ALIASES`); a row without an id gets `<file stem>:<line>`.
+(`corpus.loaders.FIELD_ALIASES`, the same for `jiebang index build`); a row without an id gets
+`<file stem>:<line>`.
 """
 
 from __future__ import annotations
 
-from collections.abc import Iterable, Iterator
+from collections.abc import Iterator
 from dataclasses import dataclass
 from pathlib import Path
 
 from pydantic import ValidationError
 
 from corpus.errors import DataError
-from corpus.loaders import FieldCountRow, InvalidJsonRow, NotUtf8Row, iter_rows, split_list
+from corpus.loaders import (
+    FIELD_ALIASES,
+    FieldCountRow,
+    InvalidJsonRow,
+    NotUtf8Row,
+    canonical_fields,
+    iter_rows,
+    split_list,
+)
 from corpus.loaders import count_rows as count_rows  # re-exported: one row per iter_rows item
 from corpus.loaders import detect_format as detect_format  # re-exported for upload checks
 from corpus.models import Patent
-
-FIELD_ALIASES: dict[str, tuple[str, ...]] = {
-    "id": (
-        "id",
-        "patent_id",
-        "publication_number",
-        "pub_no",
-        "公开号",
-        "公告号",
-        "申请号",
-        "专利号",
-    ),
-    "title": ("title", "name", "标题", "名称", "专利名称", "发明名称"),
-    "abstract": ("abstract", "摘要", "摘要文本"),
-    "applicants": ("applicants", "applicant", "assignee", "assignees", "申请人", "专利权人"),
-    "ipc": ("ipc", "ipc_codes", "分类号", "ipc分类号", "主分类号"),
-    "date": ("date", "application_date", "publication_date", "申请日", "公开日"),
-}
 
 
 @dataclass(frozen=True)
@@ -65,8 +56,8 @@ def patent_from_record(record: dict[str, object], default_id: str) -> Patent:
 
     Raises ValueError with a short reason when the row has no usable text.
     """
-    lowered = {str(key).strip().lower(): value for key, value in record.items()}
-    fields = {name: _first(lowered, aliases) for name, aliases in FIELD_ALIASES.items()}
+    named = canonical_fields(record, "Patent")
+    fields = {name: named.get(name) for name in FIELD_ALIASES["Patent"]}
     title = _text(fields["title"])
     abstract = _text(fields["abstract"])
     if not title and not abstract:
@@ -85,13 +76,6 @@ def patent_from_record(record: dict[str, object], default_id: str) -> Patent:
     except ValidationError as error:
         first = error.errors()[0]
         raise ValueError(f"{'.'.join(map(str, first['loc']))}: {first['msg']}") from None
-
-
-def _first(record: dict[str, object], aliases: Iterable[str]) -> object:
-    for alias in aliases:
-        if alias in record and record[alias] not in (None, ""):
-            return record[alias]
-    return None
 
 
 def _text(value: object) -> str:

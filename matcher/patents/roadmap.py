@@ -26,8 +26,6 @@ spreads the challenges over the batches. Put absolute thresholds in a rules file
 
 from __future__ import annotations
 
-import base64
-import html
 import json
 import tomllib
 from collections.abc import Callable, Mapping, Sequence
@@ -36,11 +34,9 @@ from pathlib import Path
 
 from corpus.errors import JiebangError
 from corpus.models import Challenge
-from matcher.patents.charts import pyplot
-from matcher.spreadsheet import safe_row
 
 BATCHES = ("应用替代一批", "应急攻关一批", "前瞻部署一批")
-_MARKS = dict(zip(BATCHES, "替急瞻", strict=True))  # one-character labels in the heatmap
+MARKS = dict(zip(BATCHES, "替急瞻", strict=True))  # one-character labels in the heatmap
 METRICS = (
     "strong_orgs",
     "strong_orgs_percentile",
@@ -155,7 +151,7 @@ class RoadmapRules:
         }
 
 
-def load_rules(path: str | Path | None, *, capable: float) -> RoadmapRules:
+def load_roadmap_rules(path: str | Path | None, *, capable: float) -> RoadmapRules:
     """`DEFAULT_RULES`, overridden by a .json or .toml file when `path` is given.
 
     `capable` is the engine calibration's capable level, the default `strong_confidence`.
@@ -250,157 +246,3 @@ def classify(statuses: list[ChallengeStatus], rules: RoadmapRules) -> list[Chall
 
 def _share_below(values: list[int], value: int) -> float:
     return round(sum(1 for other in values if other < value) / len(values), 4)
-
-
-# --- report ---------------------------------------------------------------------------------
-
-COLUMNS = (
-    ("challenge_id", "编号"),
-    ("area", "领域"),
-    ("text", "技术难点"),
-    ("batch", "批次"),
-    ("strong_orgs", "强匹配单位数"),
-    ("best_confidence", "最佳匹配置信度"),
-    ("best_org", "最佳匹配单位"),
-    ("patents", "相关专利数"),
-    ("coverage", "能力覆盖度"),
-    ("gap", "能力缺口"),
-    ("rule", "命中规则"),
-)
-
-
-def write_report(
-    statuses: Sequence[ChallengeStatus], rules: RoadmapRules, out_dir: str | Path
-) -> list[Path]:
-    """Write heatmap.png, roadmap.html (self-contained), roadmap.md and roadmap.xlsx."""
-    out = Path(out_dir)
-    out.mkdir(parents=True, exist_ok=True)
-    heatmap = _heatmap(statuses, out / "heatmap.png")
-    paths = [heatmap, out / "roadmap.html", out / "roadmap.md", out / "roadmap.xlsx"]
-    paths[1].write_text(_html(statuses, rules, heatmap), encoding="utf-8")
-    paths[2].write_text(_markdown(statuses, rules), encoding="utf-8")
-    _xlsx(statuses, rules, paths[3])
-    return paths
-
-
-def _heatmap(statuses: Sequence[ChallengeStatus], path: Path) -> Path:
-    """Areas (rows) × their challenges (columns): colour = coverage, letter = batch."""
-    plt = pyplot()
-    import numpy as np
-
-    areas: dict[str, list[ChallengeStatus]] = {}
-    for status in sorted(statuses, key=lambda s: (s.area_no or 99, s.challenge_id)):
-        areas.setdefault(f"{status.area_no or ''} {status.area}".strip(), []).append(status)
-    width = max((len(row) for row in areas.values()), default=1)
-    grid = np.full((len(areas), width), np.nan)
-    figure, axis = plt.subplots(figsize=(1.2 + 0.55 * width + 3, 0.45 * len(areas) + 1.6))
-    for y, row in enumerate(areas.values()):
-        for x, status in enumerate(row):
-            grid[y, x] = status.coverage
-            mark = _MARKS.get(status.batch, status.batch[:1])
-            axis.text(x, y, mark, ha="center", va="center", fontsize=9)
-    image = axis.imshow(grid, cmap="RdYlGn", vmin=0, vmax=1, aspect="auto")
-    axis.set_yticks(range(len(areas)), list(areas))
-    axis.set_xticks(range(width), [str(i + 1) for i in range(width)])
-    axis.set_xlabel("领域内技术难点序号（格中字：替=应用替代，急=应急攻关，瞻=前瞻部署）")
-    axis.set_title("技术路线图：各领域技术难点的本地能力覆盖度")
-    figure.colorbar(image, ax=axis, label="能力覆盖度")
-    figure.tight_layout()
-    figure.savefig(path, dpi=110)
-    plt.close(figure)
-    return path
-
-
-def _counts(statuses: Sequence[ChallengeStatus]) -> dict[str, int]:
-    counts = {batch: 0 for batch in BATCHES}
-    for status in statuses:
-        counts[status.batch] = counts.get(status.batch, 0) + 1
-    return counts
-
-
-def _html(statuses: Sequence[ChallengeStatus], rules: RoadmapRules, heatmap: Path) -> str:
-    esc = html.escape
-    image = base64.b64encode(heatmap.read_bytes()).decode()
-    head = "".join(f"<th>{esc(label)}</th>" for _, label in COLUMNS)
-    body = "".join(
-        "<tr>" + "".join(f"<td>{esc(str(getattr(s, key)))}</td>" for key, _ in COLUMNS) + "</tr>"
-        for s in statuses
-    )
-    counts = "".join(f"<li>{esc(b)}：{n} 项</li>" for b, n in _counts(statuses).items())
-    rule_items = "".join(
-        f"<li><b>{esc(r.batch)}</b>：{esc(r.describe())}（{esc(r.why)}）</li>" for r in rules.rules
-    )
-    return f"""<!DOCTYPE html>
-<html lang="zh-CN">
-<head>
-<meta charset="utf-8">
-<meta name="viewport" content="width=device-width, initial-scale=1">
-<title>技术路线图（揭榜挂帅）</title>
-<style>
-body {{ font-family: "WenQuanYi Micro Hei", "Noto Sans CJK SC", sans-serif; margin: 2em; }}
-table {{ border-collapse: collapse; font-size: 13px; }}
-th, td {{ border: 1px solid #ccc; padding: 4px 6px; vertical-align: top; }}
-th {{ background: #f0f0f0; }}
-img {{ max-width: 100%; }}
-</style>
-</head>
-<body>
-<h1>技术路线图</h1>
-<p>共 {len(statuses)} 项技术难点，分三批：</p>
-<ul>{counts}</ul>
-<h2>分批规则（按顺序，先命中者为准）</h2>
-<p>强匹配：置信度 ≥ {rules.strong_confidence:g}；能力覆盖度 = 最佳置信度 ×
-min(1, 强匹配单位数 / {rules.coverage_target})；能力缺口 = 1 − 能力覆盖度。</p>
-<ol>{rule_items}</ol>
-<h2>能力覆盖热力图</h2>
-<img id="heatmap" alt="各领域技术难点能力覆盖热力图" src="data:image/png;base64,{image}">
-<h2>明细</h2>
-<table id="roadmap"><thead><tr>{head}</tr></thead><tbody>{body}</tbody></table>
-</body>
-</html>
-"""
-
-
-def _markdown(statuses: Sequence[ChallengeStatus], rules: RoadmapRules) -> str:
-    def cell(value: object) -> str:
-        return str(value).replace("|", "\\|").replace("\n", " ")
-
-    lines = ["# 技术路线图", "", f"共 {len(statuses)} 项技术难点。", ""]
-    lines += [f"- {batch}：{n} 项" for batch, n in _counts(statuses).items()]
-    lines += [
-        "",
-        "## 分批规则（按顺序，先命中者为准）",
-        "",
-        f"强匹配：置信度 ≥ {rules.strong_confidence:g}；能力覆盖度 = 最佳置信度 × "
-        f"min(1, 强匹配单位数 / {rules.coverage_target})；能力缺口 = 1 − 能力覆盖度。",
-        "",
-    ]
-    lines += [
-        f"{i}. **{r.batch}**：{r.describe()}（{r.why}）" for i, r in enumerate(rules.rules, 1)
-    ]
-    lines += ["", "## 能力覆盖热力图", "", "![能力覆盖热力图](heatmap.png)", "", "## 明细", ""]
-    lines.append("| " + " | ".join(label for _, label in COLUMNS) + " |")
-    lines.append("|" + "---|" * len(COLUMNS))
-    lines += [
-        "| " + " | ".join(cell(getattr(s, key)) for key, _ in COLUMNS) + " |" for s in statuses
-    ]
-    return "\n".join(lines) + "\n"
-
-
-def _xlsx(statuses: Sequence[ChallengeStatus], rules: RoadmapRules, path: Path) -> None:
-    from openpyxl import Workbook
-
-    book = Workbook()
-    sheet = book.active
-    sheet.title = "路线图"
-    sheet.append([label for _, label in COLUMNS])
-    for status in statuses:
-        sheet.append(safe_row(getattr(status, key) for key, _ in COLUMNS))
-    rule_sheet = book.create_sheet("规则")
-    rule_sheet.append(["顺序", "批次", "条件", "说明"])
-    for i, rule in enumerate(rules.rules, 1):
-        rule_sheet.append(safe_row([i, rule.batch, rule.describe(), rule.why]))
-    rule_sheet.append([])
-    rule_sheet.append(["strong_confidence", rules.strong_confidence])
-    rule_sheet.append(["coverage_target", rules.coverage_target])
-    book.save(path)

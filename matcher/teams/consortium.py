@@ -30,10 +30,10 @@ from matcher.teams.eligibility import (
     LeadUnitRules,
     Verdict,
     check_lead_unit,
-    load_rules,
+    load_lead_unit_rules,
 )
 from matcher.teams.facets import Facet
-from matcher.teams.optimise import Method, best_team, team_value
+from matcher.teams.optimise import SearchMethod, best_team, team_value
 
 ACADEMIC_KINDS = frozenset({OrgKind.university, OrgKind.institute, OrgKind.new_rd_institution})
 REGION_TIERS: tuple[tuple[tuple[str, ...], float], ...] = (
@@ -110,7 +110,7 @@ class Team(BaseModel):
     facets: list[FacetCover]
     gaps: list[str]
     lead: LeadUnit | None
-    method: Method
+    method: SearchMethod
     notes: list[str] = []
 
 
@@ -144,7 +144,7 @@ def propose_consortia(
     options = options or ConsortiumOptions()
     if options.gap_threshold is None:
         options = options.model_copy(update={"gap_threshold": coverage.capable})
-    rules = rules or load_rules()
+    rules = rules or load_lead_unit_rules()
     result = ConsortiumResult(query=query, facets=list(coverage.facets), options=options, teams=[])
     if not coverage.facets:
         result.notes.append("挑战文本没有分解出任何技术要点（facet），无法组建联合体")
@@ -264,10 +264,12 @@ class _TeamBuilder:
 
     def _best_with_lead(
         self, size: int, allowed: np.ndarray, requirements: Sequence[np.ndarray]
-    ) -> tuple[list[int], Method, tuple[int, EligibilityReport] | None]:
+    ) -> tuple[list[int], SearchMethod, tuple[int, EligibilityReport] | None]:
         enterprises = [i for i in self.pool if allowed[i] and self.enterprise[i]]
         enterprises.sort(key=lambda i: (-self.alone(i).verdict.rank, -self.relevance[i]))
-        best: tuple[tuple[int, float], list[int], Method, tuple[int, EligibilityReport] | None]
+        best: tuple[
+            tuple[int, float], list[int], SearchMethod, tuple[int, EligibilityReport] | None
+        ]
         best = ((-1, -1.0), [], "greedy", None)
         for lead_row in enterprises[: self.options.lead_candidates]:
             rows, method = best_team(
@@ -302,7 +304,7 @@ class _TeamBuilder:
         self,
         rows: Sequence[int],
         lead: tuple[int, EligibilityReport] | None,
-        method: Method,
+        method: SearchMethod,
         notes: list[str],
     ) -> Team:
         threshold = self.options.gap_threshold

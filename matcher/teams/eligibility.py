@@ -1,8 +1,8 @@
 """The seed's lead-unit (牵头单位) criteria, section 四（一）, checked per organisation.
 
-The criteria are data (`lead_unit_rules.json`, or a user's copy via `load_rules(path)`), so a
-user changes a threshold without touching code. Each criterion is met, not met, or unknown — a
-missing figure is never counted as met.
+The criteria are data (`lead_unit_rules.json`, or a user's copy via
+`load_lead_unit_rules(path)`), so a user changes a threshold without touching code. Each
+criterion is met, not met, or unknown — a missing figure is never counted as met.
 
 Interpretation of the seed, where it needs one:
 
@@ -195,7 +195,7 @@ class EligibilityReport(BaseModel):
     source: str = ""
 
 
-def load_rules(path: str | Path | None = None) -> LeadUnitRules:
+def load_lead_unit_rules(path: str | Path | None = None) -> LeadUnitRules:
     """The rules file at `path`, or the shipped one; a malformed file is a `DataError`."""
     if path is None:
         where: str | Path = RULES_RESOURCE
@@ -224,7 +224,7 @@ def check_lead_unit(
     `partners` (the other members of a proposed team) may satisfy team-satisfiable criteria;
     `None` means "alone", where such a criterion without the organisation's own figure is unknown.
     """
-    rules = rules or load_rules()
+    rules = rules or load_lead_unit_rules()
     if org.kind in rules.lead_kinds:
         if org.strategic_emerging is None:
             regimes = [Regime.general, Regime.strategic_emerging]

@@ -19,7 +19,7 @@ from typing import Literal
 
 import numpy as np
 
-Method = Literal["exhaustive", "greedy+swap", "greedy"]
+SearchMethod = Literal["exhaustive", "greedy+swap", "greedy"]
 
 
 def team_value(cov: np.ndarray, weights: np.ndarray, team: Sequence[int]) -> float:
@@ -146,7 +146,7 @@ def best_team(
     allowed: np.ndarray | None = None,
     requirements: Sequence[np.ndarray] = (),
     exhaustive_limit: int = 200_000,
-) -> tuple[list[int], Method]:
+) -> tuple[list[int], SearchMethod]:
     """Exact by enumeration when C(available, slots) ≤ `exhaustive_limit`, else greedy + swaps."""
     n = cov.shape[0]
     available = int((np.ones(n, dtype=bool) if allowed is None else allowed).sum())

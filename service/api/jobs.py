@@ -16,11 +16,12 @@ from pathlib import Path
 from typing import Any, BinaryIO
 
 from corpus.errors import JiebangError
-from matcher.patents.bulk import BulkMatcher, rejects_path, run_bulk
+from matcher.patents.bulk import BulkMatcher
 from matcher.patents.reader import count_rows, detect_format, iter_patent_rows
 from service.api.errors import InvalidInput, PayloadTooLarge, UnsupportedMediaType
 from service.api.state import ServiceState
 from service.db import JobRow, JobStatus
+from service.usecases.bulk import rejects_path, run_bulk
 
 log = logging.getLogger("jiebang.jobs")
 

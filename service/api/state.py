@@ -14,18 +14,19 @@ from dataclasses import dataclass
 from pathlib import Path
 
 from corpus.catalogue import Catalogue
-from corpus.demo import demo_organisations_path
-from corpus.loaders import load_organisations
+from corpus.errors import JiebangError
 from corpus.models import Challenge, Organisation
 from embed.embedder import Embedder
 from embed.segment import Segmenter
 from matcher.areas import AreaIndex
-from matcher.engine import INDEX_FILE, MatchEngine
+from matcher.engine import MatchEngine
 from service.api.errors import Conflict, NotFound, NotReady
 from service.api.rwlock import ReadWriteLock
-from service.components import build_calibration, build_embedder, catalogue
+from service.components import build_embedder, catalogue
 from service.db import Database
 from service.settings import Settings
+from service.usecases.challenges import ChallengeBook
+from service.usecases.engine import open_engine
 
 log = logging.getLogger("jiebang.api")
 
@@ -36,20 +37,6 @@ class ReconcileReport:
 
     upserted: int
     removed: int
-
-
-def open_engine(settings: Settings, embedder: Embedder) -> MatchEngine:
-    """Load the saved index; when there is none yet, build and save the demo index."""
-    index_dir = settings.resolved_index_dir
-    if (index_dir / INDEX_FILE).exists():
-        return MatchEngine.load(index_dir, embedder)
-    log.info("no index at %s: building the demo index", index_dir)
-    organisations = load_organisations(demo_organisations_path()).records
-    engine = MatchEngine.build(
-        organisations, embedder, progress=False, calibration=build_calibration(settings)
-    )
-    engine.save(index_dir)
-    return engine
 
 
 def reconcile(engine: MatchEngine, db: Database) -> ReconcileReport:
@@ -76,6 +63,7 @@ class ServiceState:
         self.settings = settings
         self.db = db
         self.catalogue: Catalogue = catalogue(settings)
+        self.book = ChallengeBook(self.catalogue, db.list_challenges, db.get_challenge)
         self.lock = ReadWriteLock()
         self._engine: MatchEngine | None = None
         self.segmenter = Segmenter()
@@ -150,16 +138,13 @@ class ServiceState:
 
     def challenge(self, challenge_id: str) -> Challenge:
         """A built-in or posted challenge; 404 when unknown."""
-        for challenge in self.catalogue.challenges:
-            if challenge.id == challenge_id:
-                return challenge
-        posted = self.db.get_challenge(challenge_id)
-        if posted is None:
-            raise NotFound(f"unknown challenge id '{challenge_id}'")
-        return posted
+        try:
+            return self.book.get(challenge_id)
+        except JiebangError as error:
+            raise NotFound(str(error)) from None
 
     def all_challenges(self) -> list[Challenge]:
-        return [*self.catalogue.challenges, *self.db.list_challenges()]
+        return self.book.all()
 
     # -- organisations --------------------------------------------------------------------
 

@@ -7,7 +7,8 @@ import json
 import typer
 from rich.table import Table
 
-from service.cli.common import catalogue, console, settings, user_errors
+from corpus.errors import JiebangError
+from service.cli.common import challenge_book, console, settings, user_errors
 
 challenges = typer.Typer(
     help="The challenge catalogue from the seed's appendix.", no_args_is_help=True
@@ -21,8 +22,11 @@ def list_challenges(
     as_json: bool = typer.Option(False, "--json", help="Print JSON instead of a table."),
 ) -> None:
     """List atomic challenges, optionally of one area."""
-    cat = catalogue(settings())
-    items = cat.by_area(area) if area else list(cat.challenges)
+    book = challenge_book(settings())
+    items = book.by_area(area)
+    if not items:
+        names = "、".join(f"{a.no} {a.name}" for a in book.catalogue.areas)
+        raise JiebangError(f"no challenge in area '{area}'; areas: {names}")
     if as_json:
         rows = [c.model_dump() | {"query_text": c.query_text} for c in items]
         typer.echo(json.dumps(rows, ensure_ascii=False, indent=1))
@@ -35,7 +39,10 @@ def list_challenges(
         table.add_row(c.id, c.area + (" *" if c.area_inferred else ""), c.text)
     console.print(table)
     if any(c.area_inferred for c in items):
-        console.print("* area name inferred: rows 14 and 15 have no name in the source")
+        console.print(
+            "* area inferred: rows 14 and 15 have no name in the source; a challenge posted "
+            "without an area got the nearest catalogue area"
+        )
 
 
 def register(app: typer.Typer) -> None:

@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import functools
-import re
 from collections.abc import Callable
 from typing import TYPE_CHECKING, Any, NoReturn
 
@@ -11,15 +10,13 @@ import typer
 from rich.console import Console
 
 from corpus.errors import JiebangError
-from service.components import build_embedder, catalogue
+from service.components import build_embedder, catalogue, stored_challenges
 from service.settings import Settings
+from service.usecases.challenges import ChallengeBook
 
 if TYPE_CHECKING:
     from embed.embedder import Embedder
     from matcher.engine import MatchEngine
-
-# Catalogue ids (ZJ2021-06-03) and user ids (USER-1a2b3c4d): no spaces, no CJK.
-_ID_PATTERN = re.compile(r"[A-Za-z][A-Za-z0-9_.:-]*-[A-Za-z0-9_.-]+")
 
 console = Console()
 err_console = Console(stderr=True)
@@ -58,25 +55,12 @@ def embedder(config: Settings) -> Embedder:
 
 
 def open_engine(config: Settings) -> MatchEngine:
-    """The engine saved by `jiebang index build`; a clear error when there is none."""
-    from matcher.engine import INDEX_FILE, MatchEngine
+    """The saved index (`service.usecases.engine.open_engine`: a clear error when there is none)."""
+    from service.usecases.engine import open_engine as open_saved
 
-    if not (config.resolved_index_dir / INDEX_FILE).exists():
-        raise JiebangError(
-            f"no index at {config.resolved_index_dir}; build one with `jiebang index build`"
-        )
-    return MatchEngine.load(config.resolved_index_dir, embedder(config))
+    return open_saved(config, embedder(config))
 
 
-def resolve_challenge(config: Settings, challenge: str) -> tuple[str, str]:
-    """A challenge id from the catalogue, or free text: returns (label, query text)."""
-    if challenge.strip() and _looks_like_id(challenge):
-        found = catalogue(config).get(challenge.strip())
-        return found.id, found.query_text
-    if not challenge.strip():
-        raise JiebangError("the challenge text is empty")
-    return "text", challenge.strip()
-
-
-def _looks_like_id(value: str) -> bool:
-    return bool(_ID_PATTERN.fullmatch(value.strip()))
+def challenge_book(config: Settings) -> ChallengeBook:
+    """The catalogue, your challenges file and the challenges posted through the API."""
+    return ChallengeBook(catalogue(config), *stored_challenges(config))

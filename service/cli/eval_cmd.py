@@ -19,9 +19,6 @@ from service.components import build_calibration
 
 app = typer.Typer(help="Evaluate rankings on labelled sets and compare runs.", no_args_is_help=True)
 
-# The built-in dev sets read the shared data beside the repository (never copied into it).
-DEFAULT_DATA_DIR = Path(__file__).resolve().parents[2].parent / "shared" / "data"
-
 
 class BuiltinDataset(StrEnum):
     challenge_org = "challenge-org"
@@ -44,10 +41,11 @@ class StatTest(StrEnum):
 
 
 DataDirOption = Annotated[
-    Path,
+    Path | None,
     typer.Option(
         "--data-dir",
-        help="The shared/data folder the built-in dev sets are built from.",
+        help="The shared/data folder the built-in dev sets are built from "
+        "[default: JIEBANG_DATA_DIR, else ../shared/data beside the checkout].",
     ),
 ]
 SplitOption = Annotated[
@@ -63,13 +61,14 @@ def register(root: typer.Typer) -> None:
 @app.command("datasets")
 @user_errors
 def datasets(
-    data_dir: DataDirOption = DEFAULT_DATA_DIR,
+    data_dir: DataDirOption = None,
     split: SplitOption = Split.dev,
     as_json: Annotated[bool, typer.Option("--json", help="Print JSON.")] = False,
 ) -> None:
     """List the built-in dev sets with their sizes."""
     from eval.areas import load_patent_area
 
+    data_dir = data_dir or settings().data_dir
     summaries = [load_builtin(name, data_dir, split.value).summary() for name in builtin_names()]
     summaries.append(load_patent_area(data_dir).summary())
     if as_json:
@@ -99,7 +98,7 @@ def run(
         BuiltinDataset | None, typer.Option(help="A built-in dev set instead of files.")
     ] = None,
     split: SplitOption = Split.dev,
-    data_dir: DataDirOption = DEFAULT_DATA_DIR,
+    data_dir: DataDirOption = None,
     method: Annotated[Method, typer.Option(help="Retrieval channel(s) to rank with.")] = (
         Method.hybrid
     ),
@@ -122,6 +121,7 @@ def run(
     if dataset is None and not all(files):
         fail("give --corpus, --queries and --qrels together, or --dataset NAME")
     config = settings()
+    data_dir = data_dir or config.data_dir
     if dataset is BuiltinDataset.patent_area:
         from eval.areas import evaluate_shipped
 
@@ -148,7 +148,7 @@ def tune(
     report: Annotated[
         Path | None, typer.Option(help="Folder for the measurement tables and plots.")
     ] = None,
-    data_dir: DataDirOption = DEFAULT_DATA_DIR,
+    data_dir: DataDirOption = None,
     folds: Annotated[int, typer.Option(min=2, help="Cross-validation folds.")] = 5,
     seed: Annotated[int, typer.Option(help="Fold assignment seed.")] = 0,
 ) -> None:
@@ -169,7 +169,9 @@ def tune(
         fitted_on="(being fitted)",
         candidate=CandidateModel(logistic=placeholder, capable=0.5),
     )
-    outcome = fit(data_dir, model, base, report_dir=report, folds=folds, seed=seed)
+    outcome = fit(
+        data_dir or config.data_dir, model, base, report_dir=report, folds=folds, seed=seed
+    )
     outcome.calibration.save(out)
     if report is not None:
         (report / "tables.json").write_text(
@@ -178,6 +180,36 @@ def tune(
     summary = outcome.calibration.measured
     console.print_json(json.dumps(summary, ensure_ascii=False))
     console.print(f"wrote {out}", highlight=False)
+
+
+@app.command("teams")
+@user_errors
+def teams(
+    size: Annotated[int, typer.Option(min=1, help="Members per team.")] = 4,
+    gap: Annotated[
+        float | None,
+        typer.Option(min=0, max=1, help="Coverage threshold [default: the capable level]."),
+    ] = None,
+) -> None:
+    """Teams table (EVALUATION.md): best team against best solver on every catalogue challenge
+    and whole area, over the illustrative demo corpus."""
+    from corpus.catalogue import builtin_catalogue
+    from corpus.demo import demo_organisations_path
+    from corpus.loaders import load_organisations
+    from eval.teams import CachedEngine, targets, teams_rows, to_markdown
+    from matcher.engine import MatchEngine
+
+    config = settings()
+    organisations = load_organisations(demo_organisations_path()).records
+    built = MatchEngine.build(
+        organisations, embedder(config), progress=False, calibration=build_calibration(config)
+    )
+    engine = CachedEngine(built)
+    challenges, areas = targets(builtin_catalogue())
+    options = {"size": size, "gap_threshold": built.capable_confidence if gap is None else gap}
+    rows = teams_rows(engine, challenges, engine.organisations, **options)
+    area_rows = teams_rows(engine, areas, engine.organisations, **options)
+    typer.echo(to_markdown(rows, area_rows, **options))
 
 
 @app.command("compare")
@@ -194,7 +226,7 @@ def compare(
         BuiltinDataset | None, typer.Option(help="Judge against a built-in dev set's qrels.")
     ] = None,
     split: SplitOption = Split.dev,
-    data_dir: DataDirOption = DEFAULT_DATA_DIR,
+    data_dir: DataDirOption = None,
     metric: Annotated[
         list[str] | None, typer.Option("--metric", help="Metric to report (repeatable).")
     ] = None,
@@ -212,7 +244,9 @@ def compare(
     if (qrels is None) == (dataset is None):
         fail("give exactly one of --qrels FILE or --dataset NAME")
     judgements = (
-        load_qrels(qrels) if qrels is not None else _builtin(dataset, split, data_dir).qrels
+        load_qrels(qrels)
+        if qrels is not None
+        else _builtin(dataset, split, data_dir or settings().data_dir).qrels
     )
     loaded = {name: load_run(path) for name, path in _run_names(runs).items()}
     comparison = compare_runs(

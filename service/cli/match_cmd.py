@@ -11,7 +11,7 @@ from rich.table import Table
 from corpus.errors import JiebangError
 from corpus.models import OrgKind
 from matcher.results import MatchResult
-from service.cli.common import console, open_engine, resolve_challenge, settings, user_errors
+from service.cli.common import challenge_book, console, open_engine, settings, user_errors
 
 
 @user_errors
@@ -27,12 +27,12 @@ def match(
     if (text is None) == (challenge is None):
         raise JiebangError("give either TEXT or --challenge ID")
     config = settings()
-    label, query = resolve_challenge(config, challenge if challenge is not None else text or "")
-    result = open_engine(config).match(query, top=top, kind=kind, region=region)
+    target = challenge_book(config).target(challenge if challenge is not None else text or "")
+    result = open_engine(config).match(target.query, top=top, kind=kind, region=region)
     if as_json:
         typer.echo(json.dumps(to_json(result), ensure_ascii=False, indent=1))
     else:
-        print_result(label, result)
+        print_result(target.label, result)
 
 
 def to_json(result: MatchResult) -> list[dict]:

@@ -8,12 +8,11 @@ import typer
 
 from corpus.loaders import load_organisations
 from embed.progress import progress_bar
-from matcher.patents.bulk import OUTPUT_FORMATS, BulkMatcher, EvidenceMode, run_bulk
-from matcher.patents.landscape import build_landscape, read_matches, write_landscape
+from matcher.patents.bulk import BulkMatcher, EvidenceMode
+from matcher.patents.landscape import build_landscape, read_matches
 from matcher.patents.reader import count_rows
-from matcher.patents.roadmap import assess, load_rules, write_report
 from service.cli.common import (
-    catalogue,
+    challenge_book,
     console,
     embedder,
     open_engine,
@@ -21,6 +20,12 @@ from service.cli.common import (
     user_errors,
 )
 from service.components import build_calibration
+from service.export.bulk import OUTPUT_FORMATS
+from service.export.landscape import write_landscape
+from service.export.roadmap import write_report
+from service.usecases.bulk import run_bulk
+from service.usecases.reports import patent_counts
+from service.usecases.reports import roadmap as build_roadmap
 
 patents_app = typer.Typer(
     help="Patents in bulk: match to challenges, then the patent landscape (专利导航).",
@@ -58,7 +63,7 @@ def match(
         total = min(total, limit)
     matcher = BulkMatcher(
         embedder(config),
-        catalogue(config).challenges,
+        challenge_book(config).all(),
         calibration=build_calibration(config),
         top=top,
         min_confidence=min_confidence,
@@ -108,7 +113,7 @@ def landscape(
     config = settings()
     known = {org.name: org for org in load_organisations(orgs).records} if orgs else None
     found = read_matches(matches, min_confidence)
-    result = build_landscape(found, catalogue(config).challenges, known)
+    result = build_landscape(found, challenge_book(config).all(), known)
     paths = write_landscape(result, out)
     console.print(
         f"{result.patents} patents ({result.unmatched} without a challenge) → "
@@ -133,7 +138,7 @@ def roadmap(
     from matcher.engine import MatchEngine
 
     config = settings()
-    challenges = catalogue(config).challenges
+    challenges = challenge_book(config).all()
     if orgs is not None:
         engine = MatchEngine.build(
             load_organisations(orgs).records,
@@ -142,18 +147,8 @@ def roadmap(
         )
     else:
         engine = open_engine(config)
-    chosen_rules = load_rules(rules, capable=engine.capable_confidence)
-    counts = None
-    if patents is not None:
-        tallies = build_landscape(read_matches(patents, min_confidence), challenges).challenges
-        counts = {key: tally.patents for key, tally in tallies.items()}
-    statuses = assess(
-        challenges,
-        chosen_rules,
-        score_organisations=engine.score_organisations,
-        org_names={org_id: org.name for org_id, org in engine.organisations.items()},
-        patent_counts=counts,
-    )
+    counts = None if patents is None else patent_counts(patents, challenges, min_confidence)
+    statuses, chosen_rules = build_roadmap(engine, challenges, rules_file=rules, counts=counts)
     paths = write_report(statuses, chosen_rules, out)
     for batch in sorted({s.batch for s in statuses}):
         console.print(f"{batch}: {sum(1 for s in statuses if s.batch == batch)}")

@@ -17,6 +17,9 @@ KEEP_ALIVE_S = 75
 def serve(
     host: Annotated[str, typer.Option(help="Address to listen on.")] = "127.0.0.1",
     port: Annotated[int, typer.Option(min=1, max=65535, help="Port to listen on.")] = 8000,
+    demo: Annotated[
+        bool, typer.Option(help="With no index yet, build and serve the illustrative demo one.")
+    ] = False,
 ) -> None:
     """Serve the API and the web page; the model and index load once, at start-up."""
     import uvicorn
@@ -25,6 +28,7 @@ def serve(
 
     logging.basicConfig(level=logging.INFO, format="%(levelname)s:     %(name)s: %(message)s")
     config = settings()
+    config.demo = config.demo or demo
     if not config.api_key:
         # Writes always need a key: without a configured one, make one for this run only.
         config.api_key = secrets.token_urlsafe(16)

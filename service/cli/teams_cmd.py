@@ -2,8 +2,6 @@
 
 from __future__ import annotations
 
-import re
-from dataclasses import dataclass
 from pathlib import Path
 
 import typer
@@ -12,46 +10,40 @@ from rich.table import Table
 from corpus.catalogue import ID_PREFIX
 from corpus.errors import JiebangError
 from corpus.loaders import load_organisations
-from matcher.teams.consortium import ConsortiumOptions, ConsortiumResult, Team
-from matcher.teams.coverage import ScoringEngine
-from matcher.teams.eligibility import EligibilityReport, Status, check_lead_unit, load_rules
-from matcher.teams.facets import Facet, combine, user_facets
-from matcher.teams.plan import challenge_facets, find_consortia, find_solvers
-from matcher.teams.solvers import SolverResult
-from service.cli.common import (
-    catalogue,
-    console,
-    open_engine,
-    resolve_challenge,
-    settings,
-    user_errors,
+from embed.segment import Segmenter
+from matcher.teams.consortium import ConsortiumResult, Team
+from matcher.teams.eligibility import (
+    EligibilityReport,
+    Status,
+    check_lead_unit,
+    load_lead_unit_rules,
 )
-from service.settings import Settings
+from matcher.teams.facets import Facet
+from matcher.teams.solvers import SolverResult
+from service.cli.common import challenge_book, console, open_engine, settings, user_errors
+from service.cli.options import request_options
+from service.usecases import teams
+from service.usecases.teams import SolverRequest, TeamRequest
 
-_AREA_ID = re.compile(rf"{ID_PREFIX}-(\d{{1,2}})")
 _SNIPPET = 60
 
 CHALLENGE_HELP = f"Catalogue id (e.g. {ID_PREFIX}-06-01), a whole area ({ID_PREFIX}-06), or text."
 FACET_HELP = "Give the facets yourself (repeat the option); replaces the automatic decomposition."
-GAP_HELP = (
-    "Confidence below which a facet counts as uncovered [default: the calibration's capable level]."
-)
 
 
 @user_errors
+@request_options("request", SolverRequest)
 def solvers(
     challenge: str = typer.Option(..., "--challenge", "-c", help=CHALLENGE_HELP),
-    top: int = typer.Option(10, min=1, help="How many solvers."),
     facet: list[str] = typer.Option([], "--facet", "-f", help=FACET_HELP),
-    gap_threshold: float | None = typer.Option(None, min=0.0, max=1.0, help=GAP_HELP),
     as_json: bool = typer.Option(False, "--json", help="Print JSON instead of tables."),
+    request: SolverRequest = SolverRequest(),
 ) -> None:
     """揭榜挂帅: single organisations able to take the whole challenge, ranked by breadth."""
     config = settings()
-    target = _target(config, challenge)
+    target = challenge_book(config).target(challenge)
     engine = open_engine(config)
-    facets = _facets(target, facet, engine)
-    result = find_solvers(engine, facets, query=target.query, top=top, gap_threshold=gap_threshold)
+    result = teams.solvers(engine, target, request, Segmenter(), facet)
     if as_json:
         typer.echo(result.model_dump_json(indent=1))
     else:
@@ -59,35 +51,20 @@ def solvers(
 
 
 @user_errors
+@request_options("request", TeamRequest)
 def consortium(
     challenge: str = typer.Option(..., "--challenge", "-c", help=CHALLENGE_HELP),
-    size: int = typer.Option(4, min=1, help="Members per team."),
-    teams: int = typer.Option(1, min=1, help="Disjoint teams to propose (赛马制)."),
     facet: list[str] = typer.Option([], "--facet", "-f", help=FACET_HELP),
-    prefer_zhejiang: bool = typer.Option(
-        False, "--prefer-zhejiang", help="Prefer Zhejiang members, then 长三角 (上海/江苏/安徽)."
-    ),
-    no_academic: bool = typer.Option(
-        False, "--no-academic", help="Do not require a university or institute (产学研)."
-    ),
-    gap_threshold: float | None = typer.Option(None, min=0.0, max=1.0, help=GAP_HELP),
     rules: Path | None = typer.Option(None, help="Lead-unit rules (JSON); default: the seed's."),
     as_json: bool = typer.Option(False, "--json", help="Print JSON instead of tables."),
+    request: TeamRequest = TeamRequest(),
 ) -> None:
     """公司+联盟: teams that jointly cover the challenge's facets, with a qualified lead unit."""
     config = settings()
-    lead_rules = load_rules(rules)
-    target = _target(config, challenge)
+    lead_rules = load_lead_unit_rules(rules)
+    target = challenge_book(config).target(challenge)
     engine = open_engine(config)
-    facets = _facets(target, facet, engine)
-    options = ConsortiumOptions(
-        size=size,
-        teams=teams,
-        require_academic=not no_academic,
-        prefer_region=prefer_zhejiang,
-        gap_threshold=gap_threshold,
-    )
-    result = find_consortia(engine, facets, query=target.query, options=options, rules=lead_rules)
+    result = teams.consortia(engine, target, request, Segmenter(), facet, lead_rules)
     if as_json:
         typer.echo(result.model_dump_json(indent=1))
     else:
@@ -102,7 +79,7 @@ def eligibility(
     as_json: bool = typer.Option(False, "--json", help="Print JSON instead of a table."),
 ) -> None:
     """Check an organisation against the seed's 牵头单位 criteria (四（一）)."""
-    lead_rules = load_rules(rules)
+    lead_rules = load_lead_unit_rules(rules)
     if orgs is not None:
         organisations = {o.id: o for o in load_organisations(orgs).records}
     else:
@@ -114,45 +91,6 @@ def eligibility(
         typer.echo(report.model_dump_json(indent=1))
     else:
         _print_eligibility(report)
-
-
-@dataclass(frozen=True)
-class _Target:
-    """What `--challenge` named: a catalogue challenge, a whole area, or free text."""
-
-    label: str
-    query: str
-    area: str | None
-    texts: tuple[str, ...]
-
-
-def _target(config: Settings, challenge: str) -> _Target:
-    """Resolve `--challenge` before the model loads, so a bad one fails fast."""
-    area_match = _AREA_ID.fullmatch(challenge.strip())
-    if area_match:
-        found = catalogue(config).by_area(int(area_match.group(1)))
-        area = found[0].area
-        query = f"{area}（{len(found)}项技术难点）"
-        return _Target(challenge.strip(), query, area, tuple(c.text for c in found))
-    label, query = resolve_challenge(config, challenge)
-    if label == "text":
-        return _Target(label, query, None, (query,))
-    one = catalogue(config).get(label)
-    return _Target(label, query, one.area, (one.text,))
-
-
-def _facets(target: _Target, given: list[str], engine: ScoringEngine) -> list[Facet]:
-    """The user's facets, else each text's decomposition (keyword fallback for free text)."""
-    if given:
-        return user_facets(given)
-    from embed.segment import Segmenter
-
-    segmenter = Segmenter()
-    groups = [
-        challenge_facets(text, area=target.area, segmenter=segmenter, engine=engine)
-        for text in target.texts
-    ]
-    return combine(groups) if len(groups) > 1 else groups[0]
 
 
 def _snip(text: str | None) -> str:

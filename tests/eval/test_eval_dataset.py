@@ -76,7 +76,7 @@ def test_invalid_utf8_names_its_line(tmp_path):
     path = tmp_path / "queries.jsonl"
     good, bad = '{"id": "q1", "text": "好"}\n', '{"id": "q2", "text": "坏"}'
     path.write_bytes(good.encode() + bad.encode("gbk"))
-    with pytest.raises(DataError, match=r"queries.jsonl:2: not valid UTF-8"):
+    with pytest.raises(DataError, match=r"queries.jsonl:2: not UTF-8 text"):
         load_queries(path)
 
 
@@ -95,7 +95,7 @@ def test_repeated_judgement_is_an_error(tmp_path):
 
 
 def test_missing_file_is_a_data_error(tmp_path):
-    with pytest.raises(DataError, match="file not found"):
+    with pytest.raises(DataError, match="cannot read file"):
         load_qrels(tmp_path / "absent.jsonl")
 
 

@@ -101,6 +101,7 @@ def server_env(test_home: Path, data_dir: Path, **extra: str) -> dict[str, str]:
         JIEBANG_JOBS_DIR=str(data_dir / "jobs"),
         JIEBANG_API_KEY=API_KEY,
         JIEBANG_JOB_WINDOW_ROWS="4",
+        JIEBANG_DEMO="true",
         HF_HUB_OFFLINE="1",
     )
     env.update(extra)

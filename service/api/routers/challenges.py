@@ -29,12 +29,7 @@ def list_challenges(
         Query(max_length=100, description="Area number (6) or part of its name (高分子)"),
     ] = None,
 ) -> ChallengeList:
-    challenges = state.all_challenges()
-    if area and area.strip():
-        key = area.strip()
-        challenges = [
-            c for c in challenges if (c.area_no == int(key) if key.isdigit() else key in c.area)
-        ]
+    challenges = state.book.by_area(area)
     counts = Counter(c.area_no for c in state.catalogue.challenges)
     areas = [
         AreaOut(no=a.no, name=a.name, name_inferred=a.name_inferred, challenges=counts[a.no])

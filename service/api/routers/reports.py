@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import tempfile
 import threading
 from enum import StrEnum
 from pathlib import Path
@@ -12,13 +11,17 @@ from fastapi import APIRouter, Query
 from fastapi.responses import HTMLResponse, Response
 from pydantic import BaseModel
 
-from matcher.patents.landscape import build_landscape, read_matches
-from matcher.patents.roadmap import BATCHES, ChallengeStatus, assess, load_rules, write_report
+from matcher.patents.roadmap import BATCHES, ChallengeStatus
 from service.api.deps import State
 from service.api.errors import Conflict, ErrorBody, NotFound
-from service.api.export import MEDIA_TYPES, ExportFormat
+from service.api.export import download
 from service.api.state import ServiceState
 from service.db import JobStatus
+from service.export.roadmap import RoadmapFormat as ReportFormat
+from service.export.roadmap import render
+from service.export.tables import XLSX_MEDIA_TYPE
+from service.usecases.reports import patent_counts
+from service.usecases.reports import roadmap as build_roadmap
 
 router = APIRouter(tags=["reports"])
 
@@ -31,6 +34,7 @@ class RoadmapFormat(StrEnum):
     html = "html"
     md = "md"
     xlsx = "xlsx"
+    png = "png"
 
 
 class Roadmap(BaseModel):
@@ -49,8 +53,7 @@ def _patent_counts(state: ServiceState, job_id: str | None) -> dict[str, int] | 
         raise NotFound(f"unknown job id '{job_id}'")
     if job.status != JobStatus.done or not job.result_path:
         raise Conflict(f"job '{job_id}' is {job.status}; the roadmap needs a finished job")
-    tallies = build_landscape(read_matches(job.result_path), state.all_challenges()).challenges
-    return {key: tally.patents for key, tally in tallies.items()}
+    return patent_counts(Path(job.result_path), state.book.all())
 
 
 @router.get(
@@ -61,9 +64,10 @@ def _patent_counts(state: ServiceState, job_id: str | None) -> dict[str, int] | 
             "content": {
                 "text/html": {},
                 "text/markdown": {},
-                MEDIA_TYPES[ExportFormat.xlsx]: {},
+                XLSX_MEDIA_TYPE: {},
+                "image/png": {},
             },
-            "description": "The roadmap as JSON, or as an HTML, Markdown or XLSX report.",
+            "description": "JSON, or the report in the format asked for",
         },
         404: {"model": ErrorBody},
         409: {"model": ErrorBody},
@@ -72,36 +76,28 @@ def _patent_counts(state: ServiceState, job_id: str | None) -> dict[str, int] | 
 )
 def roadmap(
     state: State,
-    format: Annotated[RoadmapFormat, Query(description="json, html, md or xlsx")] = (
-        RoadmapFormat.json
-    ),
+    format: Annotated[
+        RoadmapFormat, Query(description="json, or a report: html, md, xlsx, png")
+    ] = RoadmapFormat.json,
     job: Annotated[
         str | None,
         Query(max_length=64, description="A finished patents job whose matches count as activity"),
     ] = None,
 ) -> Roadmap | Response:
     engine = state.engine
-    rules = load_rules(None, capable=engine.capable_confidence)
     counts = _patent_counts(state, job)
     with state.lock.reading():
-        statuses = assess(
-            state.all_challenges(),
-            rules,
-            score_organisations=engine.score_organisations,
-            org_names={org_id: org.name for org_id, org in engine.organisations.items()},
-            patent_counts=counts,
-        )
+        statuses, rules = build_roadmap(engine, state.book.all(), counts=counts)
     if format is RoadmapFormat.json:
         tally = {batch: sum(1 for s in statuses if s.batch == batch) for batch in BATCHES}
         return Roadmap(batches=tally, patents_from_job=job, challenges=statuses)
-    with tempfile.TemporaryDirectory() as folder, _RENDER_LOCK:
-        write_report(statuses, rules, folder)
-        content = (Path(folder) / f"roadmap.{format.value}").read_bytes()
+    with _RENDER_LOCK:
+        content = render(statuses, rules, ReportFormat(format.value))
     if format is RoadmapFormat.html:
         return HTMLResponse(content, media_type="text/html; charset=utf-8")
     media_type = {
         RoadmapFormat.md: "text/markdown; charset=utf-8",
-        RoadmapFormat.xlsx: MEDIA_TYPES[ExportFormat.xlsx],
+        RoadmapFormat.xlsx: XLSX_MEDIA_TYPE,
+        RoadmapFormat.png: "image/png",
     }[format]
-    disposition = f'attachment; filename="roadmap.{format.value}"'
-    return Response(content, media_type=media_type, headers={"Content-Disposition": disposition})
+    return download(content, media_type, f"roadmap.{format.value}")

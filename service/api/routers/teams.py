@@ -6,36 +6,23 @@ from typing import Annotated
 
 from fastapi import APIRouter, Query
 
-from matcher.teams.consortium import ConsortiumOptions, ConsortiumResult
+from matcher.teams.consortium import ConsortiumResult
 from matcher.teams.eligibility import EligibilityReport, check_lead_unit
-from matcher.teams.facets import Facet
-from matcher.teams.plan import challenge_facets, find_consortia, find_solvers
 from matcher.teams.solvers import SolverResult
 from service.api.deps import State
 from service.api.errors import ErrorBody
 from service.api.routers.challenges import ChallengeId
 from service.api.routers.organisations import OrgId
 from service.api.state import ServiceState
+from service.usecases import teams
+from service.usecases.challenges import Target
+from service.usecases.teams import SolverRequest, TeamRequest
 
 router = APIRouter(tags=["teams"])
 
-GapThreshold = Annotated[
-    float | None,
-    Query(
-        ge=0,
-        le=1,
-        description="Confidence below which a facet counts as uncovered; default: the "
-        "calibration's capable level",
-    ),
-]
 
-
-def _facets(state: ServiceState, challenge_id: str) -> tuple[str, list[Facet]]:
-    challenge = state.challenge(challenge_id)
-    facets = challenge_facets(
-        challenge.text, area=challenge.area, segmenter=state.segmenter, engine=state.engine
-    )
-    return challenge.query_text, facets
+def _target(state: ServiceState, challenge_id: str) -> Target:
+    return state.book.target(state.challenge(challenge_id).id)
 
 
 @router.get(
@@ -45,15 +32,11 @@ def _facets(state: ServiceState, challenge_id: str) -> tuple[str, list[Facet]]:
     summary="揭榜挂帅: organisations able to take the whole challenge, by breadth over facets",
 )
 def solvers(
-    state: State,
-    challenge_id: ChallengeId,
-    top: Annotated[int, Query(ge=1, le=50)] = 10,
-    gap_threshold: GapThreshold = None,
+    state: State, challenge_id: ChallengeId, request: Annotated[SolverRequest, Query()]
 ) -> SolverResult:
-    engine = state.engine
+    target = _target(state, challenge_id)
     with state.lock.reading():
-        query, facets = _facets(state, challenge_id)
-        return find_solvers(engine, facets, query=query, top=top, gap_threshold=gap_threshold)
+        return teams.solvers(state.engine, target, request, state.segmenter)
 
 
 @router.get(
@@ -63,29 +46,11 @@ def solvers(
     summary="公司+联盟 teams covering the challenge's facets; teams>1 gives disjoint 赛马制 teams",
 )
 def consortium(
-    state: State,
-    challenge_id: ChallengeId,
-    size: Annotated[int, Query(ge=1, le=10, description="Members per team")] = 4,
-    teams: Annotated[int, Query(ge=1, le=5, description="Disjoint teams (赛马制)")] = 1,
-    prefer_zhejiang: Annotated[
-        bool, Query(description="Prefer Zhejiang members, then 长三角")
-    ] = False,
-    require_academic: Annotated[
-        bool, Query(description="Require a university or institute (产学研)")
-    ] = True,
-    gap_threshold: GapThreshold = None,
+    state: State, challenge_id: ChallengeId, request: Annotated[TeamRequest, Query()]
 ) -> ConsortiumResult:
-    options = ConsortiumOptions(
-        size=size,
-        teams=teams,
-        prefer_region=prefer_zhejiang,
-        require_academic=require_academic,
-        gap_threshold=gap_threshold,
-    )
-    engine = state.engine
+    target = _target(state, challenge_id)
     with state.lock.reading():
-        query, facets = _facets(state, challenge_id)
-        return find_consortia(engine, facets, query=query, options=options)
+        return teams.consortia(state.engine, target, request, state.segmenter)
 
 
 @router.get(

@@ -17,16 +17,10 @@ from openpyxl import load_workbook
 
 from corpus.errors import JiebangError
 from embed.chunk import sentences
-from matcher.patents.bulk import (
-    CSV_COLUMNS,
-    BulkMatcher,
-    EvidenceMode,
-    checkpoint_path,
-    csv_records,
-    rejects_path,
-    run_bulk,
-)
+from matcher.patents.bulk import BulkMatcher, EvidenceMode
 from matcher.patents.reader import iter_patent_rows
+from service.export.bulk import CSV_COLUMNS, csv_records
+from service.usecases.bulk import checkpoint_path, rejects_path, run_bulk
 
 from .conftest import BAD_LINES, PATENTS, write_patents
 

@@ -12,8 +12,9 @@ from openpyxl import load_workbook
 from corpus.errors import DataError
 from corpus.models import Organisation, OrgKind, Region
 from corpus.names import infer_kind, infer_province
-from matcher.patents.bulk import CSV_COLUMNS, ChallengeMatch, PatentMatches, csv_records
+from matcher.patents.bulk import ChallengeMatch, PatentMatches
 from matcher.patents.landscape import build_landscape, read_matches, write_landscape
+from service.export.bulk import CSV_COLUMNS, csv_records
 
 ALLOY_1 = (
     "ZJ2021-12-01",

@@ -13,9 +13,9 @@ from matcher.patents.roadmap import (
     RoadmapRules,
     assess,
     classify,
-    load_rules,
-    write_report,
+    load_roadmap_rules,
 )
+from service.export.roadmap import write_report
 
 REPLACE, URGENT, FORWARD = BATCHES
 
@@ -39,7 +39,9 @@ def crafted() -> list[ChallengeStatus]:
 
 
 def test_default_rules_as_documented():
-    statuses = {s.challenge_id: s for s in classify(crafted(), load_rules(None, capable=0.5))}
+    statuses = {
+        s.challenge_id: s for s in classify(crafted(), load_roadmap_rules(None, capable=0.5))
+    }
     assert {k: s.batch for k, s in statuses.items()} == {
         "A": REPLACE,
         "B": URGENT,
@@ -67,7 +69,7 @@ def test_rules_file_overrides(tmp_path):
         '[[rules]]\nbatch = "前瞻部署一批"\n',
         encoding="utf-8",
     )
-    rules = load_rules(path, capable=0.3)
+    rules = load_roadmap_rules(path, capable=0.3)
     assert rules.strong_confidence == 0.5 and rules.coverage_target == 3
     statuses = {s.challenge_id: s.batch for s in classify(crafted(), rules)}
     assert statuses["E"] == REPLACE and statuses["B"] == FORWARD
@@ -88,7 +90,7 @@ def test_invalid_rules_are_user_errors(bad):
 
 
 def test_assess_with_the_real_engine(demo_engine):
-    rules = load_rules(None, capable=0.5)
+    rules = load_roadmap_rules(None, capable=0.5)
     challenges = builtin_catalogue().challenges[:6]
     statuses = assess(
         challenges,
@@ -108,8 +110,8 @@ def test_assess_with_the_real_engine(demo_engine):
 
 
 def test_report_files(tmp_path):
-    statuses = classify(crafted(), load_rules(None, capable=0.5))
-    paths = write_report(statuses, load_rules(None, capable=0.5), tmp_path)
+    statuses = classify(crafted(), load_roadmap_rules(None, capable=0.5))
+    paths = write_report(statuses, load_roadmap_rules(None, capable=0.5), tmp_path)
     assert [p.name for p in paths] == ["heatmap.png", "roadmap.html", "roadmap.md", "roadmap.xlsx"]
     markdown = (tmp_path / "roadmap.md").read_text(encoding="utf-8")
     assert "![能力覆盖热力图](heatmap.png)" in markdown and markdown.count("\n| ") == 1 + 7
@@ -123,8 +125,8 @@ def test_report_files(tmp_path):
 def test_html_report_renders_in_chromium(tmp_path):
     from playwright.sync_api import sync_playwright
 
-    statuses = classify(crafted(), load_rules(None, capable=0.5))
-    write_report(statuses, load_rules(None, capable=0.5), tmp_path)
+    statuses = classify(crafted(), load_roadmap_rules(None, capable=0.5))
+    write_report(statuses, load_roadmap_rules(None, capable=0.5), tmp_path)
     errors: list[str] = []
     with sync_playwright() as p:
         browser = p.chromium.launch(

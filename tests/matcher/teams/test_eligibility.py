@@ -8,7 +8,7 @@ import pytest
 
 from corpus.errors import DataError
 from corpus.models import Organisation
-from matcher.teams.eligibility import Regime, Status, Verdict, check_lead_unit, load_rules
+from matcher.teams.eligibility import Regime, Status, Verdict, check_lead_unit, load_lead_unit_rules
 
 STRONG = dict(
     revenue_yi=10.0,
@@ -34,7 +34,7 @@ def status(report, criterion: str, regime: Regime | None = None):
 
 
 def test_the_shipped_rules_carry_the_seeds_numbers():
-    rules = {c.id: c for c in load_rules().criteria}
+    rules = {c.id: c for c in load_lead_unit_rules().criteria}
     assert rules["revenue"].min == 10 and rules["revenue"].threshold(Regime.strategic_emerging) == 5
     assert rules["rd_spend"].min == 2000 and rules["rd_staff"].min == 150
     assert rules["equipment"].min == 2000 and rules["rd_intensity"].min == 4
@@ -151,11 +151,11 @@ def test_only_enterprises_lead_and_institutes_need_a_partner_with_10_yi_revenue(
 
 
 def test_a_user_rules_file_changes_a_threshold(tmp_path):
-    data = json.loads(load_rules().model_dump_json())
+    data = json.loads(load_lead_unit_rules().model_dump_json())
     next(c for c in data["criteria"] if c["id"] == "rd_staff")["min"] = 300
     path = tmp_path / "rules.json"
     path.write_text(json.dumps(data, ensure_ascii=False), encoding="utf-8")
-    rules = load_rules(path)
+    rules = load_lead_unit_rules(path)
     assert check_lead_unit(enterprise(rd_staff=200), rules).verdict is Verdict.not_eligible
     assert check_lead_unit(enterprise(rd_staff=200)).verdict is Verdict.eligible
 
@@ -180,5 +180,5 @@ def test_a_bad_rules_file_is_a_data_error_naming_it(tmp_path, text, message):
     path = tmp_path / "rules.json"
     path.write_text(text, encoding="utf-8")
     with pytest.raises(DataError, match=message) as error:
-        load_rules(path)
+        load_lead_unit_rules(path)
     assert str(path) in str(error.value)

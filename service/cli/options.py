@@ -1,0 +1,63 @@
+"""Typer options generated from a pydantic request model, so help text is written once."""
+
+from __future__ import annotations
+
+import functools
+import inspect
+import typing
+from collections.abc import Callable
+from typing import Any
+
+import annotated_types
+import typer
+from pydantic import BaseModel
+
+
+def request_options(name: str, model: type[BaseModel]) -> Callable[[Callable], Callable]:
+    """Replace the command parameter `name` (a `model`) by one option per field of the model.
+
+    A bool field becomes `--field/--no-field`; `ge`/`le` bounds become typer's `min`/`max`.
+    """
+
+    def decorate(command: Callable[..., Any]) -> Callable[..., Any]:
+        hints = typing.get_type_hints(command, include_extras=True)
+        signature = inspect.signature(command)
+        kept = [
+            p.replace(annotation=hints.get(p.name, p.annotation))
+            for p in signature.parameters.values()
+            if p.name != name
+        ]
+        generated = [
+            inspect.Parameter(
+                field,
+                inspect.Parameter.KEYWORD_ONLY,
+                default=_option(field, info),
+                annotation=info.annotation,
+            )
+            for field, info in model.model_fields.items()
+        ]
+
+        @functools.wraps(command)
+        def wrapper(**kwargs: Any) -> Any:
+            values = {field: kwargs.pop(field) for field in model.model_fields}
+            return command(**kwargs, **{name: model(**values)})
+
+        del wrapper.__wrapped__  # typer must read the generated signature, not the original
+        wrapper.__signature__ = signature.replace(parameters=kept + generated)  # type: ignore[attr-defined]
+        return wrapper
+
+    return decorate
+
+
+def _option(field: str, info: Any) -> Any:
+    flag = "--" + field.replace("_", "-")
+    if info.annotation is bool:
+        negative = "--no-" + field.replace("_", "-")
+        return typer.Option(info.default, f"{flag}/{negative}", help=info.description)
+    bounds: dict[str, float] = {}
+    for rule in info.metadata:
+        if isinstance(rule, annotated_types.Ge):
+            bounds["min"] = rule.ge
+        if isinstance(rule, annotated_types.Le):
+            bounds["max"] = rule.le
+    return typer.Option(info.default, flag, help=info.description, **bounds)

@@ -1,0 +1,156 @@
+"""The bulk matching output files: JSONL, CSV (UTF-8 with BOM) and XLSX, written as a stream.
+
+JSONL and CSV are appended window by window and fsynced at each checkpoint (`sync` returns the
+durable size the checkpoint records), so a resumed run truncates them back to it and goes on.
+XLSX is one zip written at the end (`checkpointable = False`). CSV and XLSX cells go through
+`cells.safe_cell`: a patent title starting with "=" is text, not a formula.
+"""
+
+from __future__ import annotations
+
+import csv
+import io
+import os
+from pathlib import Path
+from typing import Protocol
+
+from matcher.patents.bulk import PatentMatches
+from service.export.cells import safe_row
+
+OUTPUT_FORMATS = ("jsonl", "csv", "xlsx")
+CSV_COLUMNS = (
+    "line",
+    "patent_id",
+    "title",
+    "applicants",
+    "rank",
+    "challenge_id",
+    "area_no",
+    "area",
+    "challenge",
+    "cosine",
+    "confidence",
+    "sentence",
+)
+
+
+def open_truncated(path: Path, size: int) -> io.BufferedWriter:
+    """Open `path` for appending after cutting it to `size` bytes (0: a new, empty file)."""
+    handle = path.open("r+b" if size and path.exists() else "wb")
+    handle.truncate(size)
+    handle.seek(size)
+    return handle  # type: ignore[return-value]
+
+
+def sync_handle(handle: io.BufferedWriter) -> int:
+    handle.flush()
+    os.fsync(handle.fileno())
+    return handle.tell()
+
+
+class Writer(Protocol):
+    checkpointable: bool
+
+    def write(self, results: list[PatentMatches]) -> None: ...
+
+    def sync(self) -> int: ...
+
+    def close(self) -> None: ...
+
+
+def open_writer(fmt: str, output: Path, size: int) -> Writer:
+    output.parent.mkdir(parents=True, exist_ok=True)
+    if fmt == "jsonl":
+        return _JsonlWriter(open_truncated(output, size))
+    if fmt == "csv":
+        return _CsvWriter(open_truncated(output, size), header=size == 0)
+    return _XlsxWriter(output)
+
+
+class _JsonlWriter:
+    checkpointable = True
+
+    def __init__(self, handle: io.BufferedWriter) -> None:
+        self.handle = handle
+
+    def write(self, results: list[PatentMatches]) -> None:
+        for result in results:
+            self.handle.write((result.model_dump_json() + "\n").encode())
+
+    def sync(self) -> int:
+        return sync_handle(self.handle)
+
+    def close(self) -> None:
+        sync_handle(self.handle)
+        self.handle.close()
+
+
+def csv_records(result: PatentMatches) -> list[list[object]]:
+    """The long-format rows of one patent: one per match, or one with empty match cells."""
+    head = [result.line, result.patent_id, result.title, "；".join(result.applicants)]
+    if not result.matches:
+        return [head + [""] * (len(CSV_COLUMNS) - len(head))]
+    return [
+        [
+            *head,
+            m.rank,
+            m.challenge_id,
+            m.area_no,
+            m.area,
+            m.challenge,
+            m.cosine,
+            m.confidence,
+            m.sentence,
+        ]
+        for m in result.matches
+    ]
+
+
+class _CsvWriter:
+    checkpointable = True
+
+    def __init__(self, handle: io.BufferedWriter, header: bool) -> None:
+        self.handle = handle
+        self.buffer = io.StringIO()
+        self.csv = csv.writer(self.buffer)
+        if header:
+            self.handle.write("\ufeff".encode())  # a BOM, so Excel opens the UTF-8 correctly
+            self.csv.writerow(CSV_COLUMNS)
+
+    def write(self, results: list[PatentMatches]) -> None:
+        for result in results:
+            self.csv.writerows(safe_row(record) for record in csv_records(result))
+        self.handle.write(self.buffer.getvalue().encode())
+        self.buffer.seek(0)
+        self.buffer.truncate()
+
+    def sync(self) -> int:
+        self.write([])
+        return sync_handle(self.handle)
+
+    def close(self) -> None:
+        self.sync()
+        self.handle.close()
+
+
+class _XlsxWriter:
+    checkpointable = False
+
+    def __init__(self, output: Path) -> None:
+        from openpyxl import Workbook
+
+        self.output = output
+        self.book = Workbook(write_only=True)  # rows stream to a temporary file, not memory
+        self.sheet = self.book.create_sheet("matches")
+        self.sheet.append(list(CSV_COLUMNS))
+
+    def write(self, results: list[PatentMatches]) -> None:
+        for result in results:
+            for record in csv_records(result):
+                self.sheet.append(safe_row(record))
+
+    def sync(self) -> int:
+        return 0
+
+    def close(self) -> None:
+        self.book.save(self.output)

@@ -1,0 +1,77 @@
+"""Finding challenges: the catalogue, the user's challenges file and the posted ones, one lookup.
+
+`ChallengeBook` is what both faces ask: the API over its database, the CLI over the same
+database when one exists (so `jiebang match --challenge U-…` sees a challenge posted through the
+API). `target` resolves what a user typed: a challenge id, a whole area (`ZJ2021-06`), or text.
+"""
+
+from __future__ import annotations
+
+import re
+from collections.abc import Callable
+from dataclasses import dataclass
+
+from corpus.catalogue import ID_PREFIX, Catalogue, area_number
+from corpus.errors import JiebangError
+from corpus.models import Challenge
+
+_AREA_ID = re.compile(rf"{ID_PREFIX}-(\d{{1,2}})")
+# Catalogue ids (ZJ2021-06-03), user ids (USER-1a2b3c4d, U-…): no spaces, no CJK.
+_ID_PATTERN = re.compile(r"[A-Za-z][A-Za-z0-9_.:-]*-[A-Za-z0-9_.-]+")
+
+
+@dataclass(frozen=True)
+class Target:
+    """What the user named: `label` to show, the `query` to rank, the `texts` to decompose."""
+
+    label: str
+    query: str
+    area: str | None
+    texts: tuple[str, ...]
+    challenge: Challenge | None = None
+
+
+@dataclass(frozen=True)
+class ChallengeBook:
+    """The catalogue (with the user's file) plus the stored, posted challenges."""
+
+    catalogue: Catalogue
+    stored: Callable[[], list[Challenge]] = list
+    stored_one: Callable[[str], Challenge | None] = lambda _id: None
+
+    def all(self) -> list[Challenge]:
+        return [*self.catalogue.challenges, *self.stored()]
+
+    def get(self, challenge_id: str) -> Challenge:
+        """A challenge by id; an unknown one is a `JiebangError`."""
+        challenge_id = challenge_id.strip()
+        found = next((c for c in self.catalogue.challenges if c.id == challenge_id), None)
+        found = found or self.stored_one(challenge_id)
+        if found is None:
+            raise JiebangError(f"unknown challenge id '{challenge_id}'")
+        return found
+
+    def by_area(self, area: str | None) -> list[Challenge]:
+        """Every challenge, or those of one area (number, or part of its name)."""
+        if area is None or not area.strip():
+            return self.all()
+        key = area.strip()
+        if area_number(key) is not None:
+            return [c for c in self.all() if c.area_no == area_number(key)]
+        return [c for c in self.all() if key in c.area]
+
+    def target(self, ref: str) -> Target:
+        """An id, a whole catalogue area (`ZJ2021-06`), or free text."""
+        ref = ref.strip()
+        if not ref:
+            raise JiebangError("the challenge text is empty")
+        area = _AREA_ID.fullmatch(ref)
+        if area:
+            found = self.catalogue.by_area(int(area.group(1)))
+            name = found[0].area
+            query = f"{name}（{len(found)}项技术难点）"
+            return Target(ref, query, name, tuple(c.text for c in found))
+        if _ID_PATTERN.fullmatch(ref):
+            one = self.get(ref)
+            return Target(one.id, one.query_text, one.area, (one.text,), one)
+        return Target("text", ref, None, (ref,))

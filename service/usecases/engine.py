@@ -1,0 +1,39 @@
+"""Opening the engine: one behaviour for every face.
+
+A missing index is a clear error, everywhere. The illustrative demo index is built only when
+asked for (`jiebang serve --demo`, `JIEBANG_DEMO=true`; `make run` builds it explicitly), so a
+mis-set `JIEBANG_INDEX_DIR` never serves fictional organisations as if they were real.
+"""
+
+from __future__ import annotations
+
+import logging
+
+from corpus.demo import demo_organisations_path
+from corpus.errors import JiebangError
+from corpus.loaders import load_organisations
+from embed.embedder import Embedder
+from matcher.engine import INDEX_FILE, MatchEngine
+from service.components import build_calibration
+from service.settings import Settings
+
+log = logging.getLogger("jiebang")
+
+
+def open_engine(settings: Settings, embedder: Embedder) -> MatchEngine:
+    """The saved index; the demo index when `settings.demo` asks and there is none."""
+    folder = settings.resolved_index_dir
+    if (folder / INDEX_FILE).exists():
+        return MatchEngine.load(folder, embedder)
+    if not settings.demo:
+        raise JiebangError(
+            f"no index at {folder}: build one with `jiebang index build`, or start the service "
+            "on the illustrative demo corpus with `jiebang serve --demo`"
+        )
+    log.info("no index at %s: building the illustrative demo index", folder)
+    organisations = load_organisations(demo_organisations_path()).records
+    engine = MatchEngine.build(
+        organisations, embedder, progress=False, calibration=build_calibration(settings)
+    )
+    engine.save(folder)
+    return engine
