@@ -46,7 +46,9 @@ class LiveServer:
     def base_url(self) -> str:
         return f"http://127.0.0.1:{self.port}"
 
-    def start(self) -> LiveServer:
+    def start(self, *, ready: bool = True) -> LiveServer:
+        """Start and wait for /readyz 200 (or, with `ready=False`, for /healthz: it answers)."""
+        probe = "/readyz" if ready else "/healthz"
         self.port = free_port()
         log = self.log_path.open("ab")
         self.process = subprocess.Popen(
@@ -60,7 +62,7 @@ class LiveServer:
             if self.process.poll() is not None:
                 pytest.fail(f"server exited with {self.process.returncode}:\n{self.log_tail()}")
             try:
-                if httpx.get(f"{self.base_url}/readyz", timeout=5).status_code == 200:
+                if httpx.get(f"{self.base_url}{probe}", timeout=5).status_code == 200:
                     return self
             except httpx.TransportError:
                 pass

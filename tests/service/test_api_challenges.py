@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import time
+
 from corpus.loaders import load_challenges
 
 
@@ -39,3 +41,14 @@ def test_a_challenges_file_row_without_an_area_asks_the_inferrer(tmp_path) -> No
     assert (first.area, first.area_no, first.area_inferred) == ("数控机床", 6, True)
     assert (second.area, second.area_inferred) == ("氢能", False)
     assert asked == ["五轴联动数控机床热误差补偿"]
+
+
+def test_without_an_index_the_service_says_so_and_serves_no_demo(make_server) -> None:
+    server = make_server(JIEBANG_DEMO="false").start(ready=False)
+    with server.client() as client:
+        deadline = time.monotonic() + 120
+        while "no index" not in client.get("/readyz").text and time.monotonic() < deadline:
+            time.sleep(0.5)
+        ready = client.get("/readyz")
+        assert ready.status_code == 503 and "jiebang index build" in ready.text, ready.text
+        assert client.get("/challenges/ZJ2021-06-01/candidates").status_code == 503

@@ -88,3 +88,34 @@ def test_user_challenges_sit_beside_the_catalogue(built_index, tmp_path: Path):
     matched = run(env, "match", "--challenge", "MY-001", "--top", "2", "--json")
     assert matched.returncode == 0, matched.stderr
     assert any("语音" in e["text"] for e in json.loads(matched.stdout)[0]["evidence"])
+
+
+def test_the_cli_sees_challenges_posted_through_the_api(cli_env, tmp_path: Path):
+    from corpus.models import Challenge
+    from service.db import Database
+
+    url = f"sqlite:///{tmp_path / 'jiebang.db'}"
+    database = Database(url)
+    database.upgrade()
+    database.add_challenge(
+        Challenge(
+            id="U-posted-1",
+            area="数控机床",
+            area_no=6,
+            area_inferred=True,
+            text="五轴机床热误差补偿",
+            source="posted",
+        )
+    )
+    env = {**cli_env, "JIEBANG_DATABASE_URL": url}
+    listed = json.loads(run(env, "challenges", "list", "--area", "6", "--json").stdout)
+    posted = [c for c in listed if c["id"] == "U-posted-1"]
+    assert posted and posted[0]["area_inferred"] is True
+    missing = run(env, "match", "--challenge", "U-nowhere")
+    assert missing.returncode == 1 and "unknown challenge id 'U-nowhere'" in missing.stderr
+
+
+def test_an_area_that_is_not_a_number_is_a_name_not_a_crash(cli_env):
+    out = run(cli_env, "challenges", "list", "--area", "①")
+    assert out.returncode == 1 and "no challenge in area '①'" in out.stderr
+    assert "Traceback" not in out.stderr

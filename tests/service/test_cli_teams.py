@@ -128,3 +128,23 @@ def test_bad_input_is_one_line_and_nonzero(env, args, message):
     assert out.returncode == 1
     assert message in out.stderr and "Traceback" not in out.stderr
     assert len(out.stderr.strip().splitlines()) == 1
+
+
+def test_team_options_are_generated_from_one_request_model():
+    from typer.testing import CliRunner
+
+    from service.api.app import create_app
+    from service.cli.main import app
+    from service.usecases.teams import TeamRequest
+
+    shown = CliRunner().invoke(app, ["consortium", "--help"], env={"COLUMNS": "300"}).output
+    for name, field in TeamRequest.model_fields.items():
+        assert "--" + name.replace("_", "-") in shown and field.description[:20] in shown
+    assert "--no-require-academic" in shown
+    from service.settings import Settings
+
+    spec = create_app(Settings(home=__import__("pathlib").Path("/tmp/jiebang-openapi"))).openapi()
+    params = spec["paths"]["/challenges/{challenge_id}/consortium"]["get"]["parameters"]
+    described = {p["name"]: p.get("description", "") for p in params}
+    for name, field in TeamRequest.model_fields.items():
+        assert described[name] == field.description
