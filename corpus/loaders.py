@@ -40,6 +40,8 @@ Row = dict[str, Any]
 JSONL_SUFFIXES = (".jsonl", ".json-lines", ".ndjson", ".json")
 CSV_SUFFIXES = (".csv", ".tsv")
 _LIST_SEPARATORS = re.compile(r"[;；]")
+MAX_CELL_CHARS = 1_000_000
+"""The longest CSV cell read (the csv module's default, 131,072, is below a long abstract)."""
 
 
 class InvalidJsonRow(DataError):
@@ -282,7 +284,9 @@ def _jsonl_rows(path: Path) -> Iterator[tuple[int, Row | DataError]]:
         except json.JSONDecodeError as error:
             yield line, InvalidJsonRow(path, line, f"{error.msg} (column {error.colno})")
             continue
-        if isinstance(value, dict):
+        if isinstance(value, dict) and _has_lone_surrogate(value):
+            yield line, DataError(path, line, "text with an unpaired surrogate (e.g. \\ud800)")
+        elif isinstance(value, dict):
             yield line, value
         else:
             yield line, DataError(path, line, f"expected a JSON object, got {type(value).__name__}")
@@ -291,9 +295,13 @@ def _jsonl_rows(path: Path) -> Iterator[tuple[int, Row | DataError]]:
 def _csv_rows(path: Path) -> Iterator[tuple[int, Row | DataError]]:
     records = _csv_records(path)
     header_line, header = next(records, (1, []))
+    if isinstance(header, DataError):
+        raise header
     bad_header = _undecodable(header)
     for line, cells in records:
-        if bad_header:
+        if isinstance(cells, DataError):
+            yield line, cells
+        elif bad_header:
             yield line, NotUtf8Row(path, line, header_line)
         elif _undecodable(cells):
             yield line, NotUtf8Row(path, line)
@@ -303,17 +311,41 @@ def _csv_rows(path: Path) -> Iterator[tuple[int, Row | DataError]]:
             yield line, dict(zip(header, cells, strict=True))
 
 
-def _csv_records(path: Path) -> Iterator[tuple[int, list[str]]]:
-    """(start line, cells) of each CSV record with a non-blank cell; bad bytes become surrogates."""
+def _csv_records(path: Path) -> Iterator[tuple[int, list[str] | DataError]]:
+    """(start line, cells) of each CSV record with a non-blank cell; bad bytes become surrogates.
+
+    A record the csv module cannot parse (a cell over `MAX_CELL_CHARS`) is a `DataError` for
+    its line; reading goes on with the next record.
+    """
+    csv.field_size_limit(MAX_CELL_CHARS)
     with path.open("r", encoding="utf-8-sig", errors="surrogateescape", newline="") as handle:
         dialect = "excel-tab" if path.suffix.lower() == ".tsv" else "excel"
         reader = csv.reader(handle, dialect=dialect)
         end_of_previous = 0
-        for cells in reader:
+        while True:
+            try:
+                cells = next(reader)
+            except StopIteration:
+                return
+            except csv.Error as error:
+                start, end_of_previous = end_of_previous + 1, reader.line_num
+                yield start, DataError(path, start, f"unreadable CSV record: {error}")
+                continue
             # line_num is where the record ends; a quoted cell may span several lines.
             start, end_of_previous = end_of_previous + 1, reader.line_num
             if any(cell.strip() for cell in cells):
                 yield start, cells
+
+
+def _has_lone_surrogate(value: object) -> bool:
+    """True when a JSON value holds text that cannot be encoded (an unpaired \\ud800 escape)."""
+    if isinstance(value, str):
+        return any("\ud800" <= char <= "\udfff" for char in value)
+    if isinstance(value, dict):
+        return any(_has_lone_surrogate(k) or _has_lone_surrogate(v) for k, v in value.items())
+    if isinstance(value, list):
+        return any(_has_lone_surrogate(item) for item in value)
+    return False
 
 
 def _undecodable(cells: list[str]) -> bool:

@@ -29,7 +29,9 @@ from __future__ import annotations
 
 import html
 import logging
+import os
 import re
+import tempfile
 import threading
 import unicodedata
 from collections import Counter
@@ -113,8 +115,9 @@ class Segmenter:
     not phrases, because a dictionary word hides its parts from the word channel. Only pure-Han
     terms matter: Latin identifiers are kept whole by rule. `stopwords=None` uses the shipped
     list; any iterable replaces it (pass `()` to keep everything). `cache_dir` holds jieba's
-    prefix-dictionary cache (default: the system temp dir). jieba loads on first use (~1 s) and
-    is shared by segmenters with the same terms.
+    prefix-dictionary cache (default: a folder of this user's in the temp dir, mode 0700: jieba
+    `marshal`-loads the cache, so a world-writable location would let another user run code).
+    jieba loads on first use (~1 s) and is shared by segmenters with the same terms.
     """
 
     def __init__(
@@ -236,6 +239,16 @@ class Segmenter:
 _LOAD_LOCK = threading.Lock()
 
 
+def _private_folder(cache_dir: Path | None) -> Path:
+    """`cache_dir`, or `<tmp>/jiebang-<uid>`, refused unless it is ours and closed to others."""
+    folder = cache_dir or Path(tempfile.gettempdir()) / f"jiebang-{os.getuid()}"
+    folder.mkdir(mode=0o700, parents=True, exist_ok=True)
+    info = folder.stat()
+    if info.st_uid != os.getuid() or info.st_mode & 0o022:
+        raise PermissionError(f"{folder} is not private to this user; refusing its jieba cache")
+    return folder
+
+
 @lru_cache(maxsize=4)
 def _load_dictionary(
     terms: tuple[str, ...], cache_dir: Path | None
@@ -246,9 +259,7 @@ def _load_dictionary(
     result, which is never modified after this function returns.
     """
     tokenizer = jieba.Tokenizer()
-    if cache_dir is not None:
-        cache_dir.mkdir(parents=True, exist_ok=True)
-        tokenizer.tmp_dir = str(cache_dir)
+    tokenizer.tmp_dir = str(_private_folder(cache_dir))
     logger = logging.getLogger("jieba")
     level = logger.level
     logger.setLevel(logging.WARNING)  # silence "Building prefix dict …" without muting it for good

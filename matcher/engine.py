@@ -50,6 +50,16 @@ FORMAT = "jiebang-index/3"
 # organisation.
 CANDIDATE_PASSAGES = 2000
 CHANNELS = ("dense", "lexical")
+INDEX_MEMBERS = (
+    "meta.json",
+    "calibration.json",
+    "organisations.jsonl",
+    "passages.jsonl",
+    "vectors.bin",
+    "lexical.bin",
+)
+# No member of a real index comes near this (10⁶ passages: ≈ 2 GB of vectors).
+MAX_MEMBER_BYTES = 8 << 30
 
 
 class MatchEngine:
@@ -125,13 +135,23 @@ class MatchEngine:
 
     def add_documents(self, docs: Sequence[EvidenceDoc], progress: bool = True) -> None:
         """Chunk, embed and index evidence documents."""
+        self._insert(*self._prepare(docs, progress))
+
+    def _prepare(
+        self, docs: Sequence[EvidenceDoc], progress: bool
+    ) -> tuple[list[Passage], np.ndarray]:
+        """Passages and their vectors: the slow, fallible part, done before anything changes."""
         passages = chunk_docs(docs, self._next_pid, MAX_PASSAGE_CHARS)
+        texts = [p.text for p in passages]
+        vectors = self.embedder.encode_passages(texts, progress=progress) if passages else None
+        return passages, vectors
+
+    def _insert(self, passages: list[Passage], vectors: np.ndarray | None) -> None:
         if not passages:
             return
-        texts = [p.text for p in passages]
         pids = np.array([p.pid for p in passages], dtype=np.int64)
-        self.index.add(pids, self.embedder.encode_passages(texts, progress=progress))
-        self.lexical.add(pids, texts)
+        self.index.add(pids, vectors)
+        self.lexical.add(pids, [p.text for p in passages])
         for passage in passages:
             self.passages[passage.pid] = passage
             self._by_group[passage.group].append(passage.pid)
@@ -140,13 +160,29 @@ class MatchEngine:
     def upsert_organisation(self, org: Organisation) -> None:
         """Add or replace an organisation; its capability passages are re-embedded in place.
 
-        Patent evidence already attached to it is kept.
+        The new passages are embedded before anything is replaced, so a failure (the model, a
+        full disk) leaves the organisation as it was. Patent evidence attached to it is kept.
         """
-        old = [pid for pid in self._by_group.get(org.id, []) if self.passages[pid].doc_id
-               == f"{org.id}#capability"]  # fmt: skip
-        self._drop_passages(old)
+        prepared = self._prepare(list(organisation_docs([org])), progress=False)
+        self._drop_passages(self._capability_pids(org.id))
         self.organisations[org.id] = org
-        self.add_documents(list(organisation_docs([org])), progress=False)
+        self._insert(*prepared)
+
+    def _capability_pids(self, org_id: str) -> list[int]:
+        doc_id = f"{org_id}#capability"
+        return [
+            pid for pid in self._by_group.get(org_id, []) if self.passages[pid].doc_id == doc_id
+        ]
+
+    def indexes(self, org: Organisation) -> bool:
+        """True when the index holds `org` as given: its record and its capability passages."""
+        if self.organisations.get(org.id) != org:
+            return False
+        indexed = "".join(self.passages[pid].text for pid in self._capability_pids(org.id))
+        expected = "".join(
+            p.text for p in chunk_docs(organisation_docs([org]), 0, MAX_PASSAGE_CHARS)
+        )
+        return indexed == expected
 
     def remove_organisation(self, org_id: str) -> None:
         """Remove an organisation and all its evidence from the index."""
@@ -384,26 +420,30 @@ class MatchEngine:
 
     @classmethod
     def load(cls, folder: Path, embedder: Embedder) -> MatchEngine:
-        """Load a saved engine; refuses one built with another model or dimension."""
+        """Load a saved engine; refuses one built with another model, or a damaged file."""
         path = folder / INDEX_FILE
         if not path.exists():
             raise JiebangError(f"no index at {path}; build one first")
         try:
-            archive = zipfile.ZipFile(path)
-            meta = json.loads(archive.read("meta.json"))
-        except (zipfile.BadZipFile, KeyError, ValueError) as error:
+            with zipfile.ZipFile(path) as archive:
+                members = {name: _read_member(archive, name, path) for name in INDEX_MEMBERS}
+        except zipfile.BadZipFile as error:
+            raise JiebangError(f"{path} is not a jiebang index ({error})") from None
+        try:
+            meta = json.loads(members["meta.json"])
+        except ValueError as error:
             raise JiebangError(f"{path} is not a jiebang index ({error})") from None
         if meta.get("format") != FORMAT:
             raise JiebangError(
                 f"{path} has format {meta.get('format')!r}, not {FORMAT}; rebuild it"
             )
         index = VectorIndex.from_bytes(
-            archive.read("vectors.bin"), embedder.model_id, embedder.dim, source=str(path)
+            members["vectors.bin"], embedder.model_id, embedder.dim, source=str(path)
         )
-        calibration = parse_calibration(archive.read("calibration.json"), f"{path} (calibration)")
+        calibration = parse_calibration(members["calibration.json"], f"{path} (calibration)")
         organisations = [
             Organisation.model_validate_json(line)
-            for line in archive.read("organisations.jsonl").decode().splitlines()
+            for line in members["organisations.jsonl"].decode().splitlines()
         ]
         engine = cls(
             embedder,
@@ -413,10 +453,23 @@ class MatchEngine:
             terms=meta["terms"],
         )
         engine.index = index
-        for line in archive.read("passages.jsonl").decode().splitlines():
+        for line in members["passages.jsonl"].decode().splitlines():
             passage = Passage.model_validate_json(line)
             engine.passages[passage.pid] = passage
             engine._by_group[passage.group].append(passage.pid)
-        engine.lexical = LexicalIndex.from_bytes(archive.read("lexical.bin"), str(path))
+        engine.lexical = LexicalIndex.from_bytes(members["lexical.bin"], str(path))
         engine._next_pid = meta["next_pid"]
         return engine
+
+
+def _read_member(archive: zipfile.ZipFile, name: str, path: Path) -> bytes:
+    """One member of an index file, refusing a missing or implausibly large one."""
+    try:
+        info = archive.getinfo(name)
+    except KeyError:
+        raise JiebangError(f"{path} is damaged: it has no {name}; rebuild the index") from None
+    if info.file_size > MAX_MEMBER_BYTES:
+        raise JiebangError(
+            f"{path} is damaged or hostile: {name} would unpack to {info.file_size} bytes"
+        )
+    return archive.read(info)

@@ -10,7 +10,7 @@ from __future__ import annotations
 import json
 from collections.abc import Iterator
 from contextlib import contextmanager
-from datetime import UTC, datetime
+from datetime import UTC, datetime, timedelta
 from enum import StrEnum
 from importlib import resources
 from pathlib import Path
@@ -20,6 +20,7 @@ from alembic import command
 from alembic.config import Config
 from sqlalchemy import (
     JSON,
+    BigInteger,
     Boolean,
     DateTime,
     Integer,
@@ -28,7 +29,10 @@ from sqlalchemy import (
     UniqueConstraint,
     create_engine,
     event,
+    func,
+    or_,
     select,
+    update,
 )
 from sqlalchemy.dialects.postgresql import insert as postgresql_insert
 from sqlalchemy.dialects.sqlite import insert as sqlite_insert
@@ -102,6 +106,11 @@ class JobStatus(StrEnum):
     running = "running"
     done = "done"
     failed = "failed"
+    cancelled = "cancelled"
+
+
+UNFINISHED = (JobStatus.queued, JobStatus.running)
+FINISHED = (JobStatus.done, JobStatus.failed, JobStatus.cancelled)
 
 
 class JobRow(Base):
@@ -121,6 +130,10 @@ class JobRow(Base):
     result_path: Mapped[str | None] = mapped_column(Text, nullable=True)
     created_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
     updated_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
+    owner: Mapped[str | None] = mapped_column(String(120), nullable=True)
+    lease_expires: Mapped[datetime | None] = mapped_column(UTCDateTime, nullable=True)
+    key_hash: Mapped[str | None] = mapped_column(String(64), nullable=True)
+    input_bytes: Mapped[int | None] = mapped_column(BigInteger, nullable=True)
 
 
 class MatchResultRow(Base):
@@ -304,8 +317,104 @@ class Database:
         with self.session() as session:
             return list(
                 session.scalars(
-                    select(JobRow)
-                    .where(JobRow.status.in_([JobStatus.queued, JobStatus.running]))
+                    select(JobRow).where(JobRow.status.in_(UNFINISHED)).order_by(JobRow.created_at)
+                )
+            )
+
+    # A lease says which process runs a job, until when. Claiming is one conditional UPDATE, so
+    # of two processes racing for a job exactly one wins; a lease not renewed expires and the
+    # job is taken over.
+
+    def claim_job(self, job_id: str, owner: str, seconds: float) -> bool:
+        """Take the job's lease if it is unfinished and free (or expired, or already ours)."""
+        now = utcnow()
+        with self.session() as session:
+            taken = session.execute(
+                update(JobRow)
+                .where(
+                    JobRow.id == job_id,
+                    JobRow.status.in_(UNFINISHED),
+                    or_(
+                        JobRow.owner.is_(None),
+                        JobRow.owner == owner,
+                        JobRow.lease_expires < now,
+                    ),
+                )
+                .values(
+                    owner=owner,
+                    lease_expires=now + timedelta(seconds=seconds),
+                    status=JobStatus.running,
+                    updated_at=now,
+                )
+            )
+            return taken.rowcount == 1
+
+    def renew_lease(self, job_id: str, owner: str, seconds: float) -> bool:
+        """Extend our lease; False when it is no longer ours (taken over, or the job ended)."""
+        now = utcnow()
+        with self.session() as session:
+            renewed = session.execute(
+                update(JobRow)
+                .where(JobRow.id == job_id, JobRow.owner == owner, JobRow.status.in_(UNFINISHED))
+                .values(lease_expires=now + timedelta(seconds=seconds))
+            )
+            return renewed.rowcount == 1
+
+    def release_job(self, job_id: str, owner: str, **fields: Any) -> None:
+        """Give the lease up (setting `fields`, e.g. the final status), if it is still ours."""
+        with self.session() as session:
+            session.execute(
+                update(JobRow)
+                .where(JobRow.id == job_id, JobRow.owner == owner)
+                .values(owner=None, lease_expires=None, updated_at=utcnow(), **fields)
+            )
+
+    def claimable_jobs(self) -> list[str]:
+        """Unfinished jobs nobody holds a live lease on, oldest first."""
+        now = utcnow()
+        with self.session() as session:
+            return list(
+                session.scalars(
+                    select(JobRow.id)
+                    .where(
+                        JobRow.status.in_(UNFINISHED),
+                        or_(JobRow.owner.is_(None), JobRow.lease_expires < now),
+                    )
                     .order_by(JobRow.created_at)
                 )
             )
+
+    def cancel_job(self, job_id: str) -> bool:
+        """Mark an unfinished job cancelled (its runner stops at the next window)."""
+        with self.session() as session:
+            done = session.execute(
+                update(JobRow)
+                .where(JobRow.id == job_id, JobRow.status.in_(UNFINISHED))
+                .values(status=JobStatus.cancelled, updated_at=utcnow())
+            )
+            return done.rowcount == 1
+
+    def expired_jobs(self, before: datetime) -> list[JobRow]:
+        """Finished jobs last updated before `before` (retention)."""
+        with self.session() as session:
+            return list(
+                session.scalars(
+                    select(JobRow).where(JobRow.status.in_(FINISHED), JobRow.updated_at < before)
+                )
+            )
+
+    def delete_job(self, job_id: str) -> None:
+        with self.session() as session:
+            row = session.get(JobRow, job_id)
+            if row is not None:
+                session.delete(row)
+
+    def key_usage(self, key_hash: str) -> tuple[int, int]:
+        """(unfinished jobs, their upload bytes) submitted with this key."""
+        with self.session() as session:
+            count, size = session.execute(
+                select(func.count(JobRow.id), func.coalesce(func.sum(JobRow.input_bytes), 0)).where(
+                    JobRow.key_hash == key_hash, JobRow.status.in_(UNFINISHED)
+                )
+            ).one()
+            return int(count), int(size)

@@ -62,9 +62,25 @@ class Settings(BaseSettings):
         description="Uploaded files and outputs of bulk jobs; defaults to <home>/jobs.",
     )
     job_window_rows: int = Field(
-        default=64,
+        default=32,
         ge=1,
-        description="Rows a bulk job encodes per batch; progress is saved after each.",
+        description="Rows a bulk job encodes per batch; progress is saved after each, and a "
+        "shutdown waits for at most one.",
+    )
+    job_lease_seconds: float = Field(
+        default=60,
+        gt=0,
+        description="How long a job's lease lasts unless renewed; another process takes over "
+        "a job whose lease expired.",
+    )
+    job_retention_hours: float = Field(
+        default=168, gt=0, description="Finished jobs and their files are deleted after this."
+    )
+    max_jobs_per_key: int = Field(
+        default=5, ge=1, description="Unfinished jobs one API key may have at a time."
+    )
+    max_job_bytes_per_key: int = Field(
+        default=500_000_000, ge=1, description="Upload bytes of one key's unfinished jobs."
     )
 
     @property

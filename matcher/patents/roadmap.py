@@ -123,6 +123,10 @@ class RoadmapRules:
         unknown = set(data) - set(DEFAULT_RULES)
         if unknown:
             raise JiebangError(f"unknown roadmap setting(s): {', '.join(sorted(unknown))}")
+        if not isinstance(merged["rules"], list) or not all(
+            isinstance(r, dict) for r in merged["rules"]
+        ):
+            raise JiebangError("invalid roadmap rules: 'rules' must be a list of objects")
         try:
             rules = tuple(_rule(r) for r in merged["rules"])  # type: ignore[union-attr]
             strong = float(merged["strong_confidence"])  # type: ignore[arg-type]

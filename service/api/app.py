@@ -56,7 +56,7 @@ def create_app(settings: Settings) -> FastAPI:
     def load() -> None:
         state.load()
         if state.ready:
-            jobs.resume_unfinished()
+            jobs.start()
 
     @asynccontextmanager
     async def lifespan(_app: FastAPI) -> AsyncIterator[None]:

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import logging
+import re
 from typing import Any
 
 from fastapi import FastAPI, Request
@@ -46,12 +47,25 @@ class Forbidden(ApiError):
     status_code = 403
 
 
+_PATH = re.compile(r"(?<![\w.])/(?:[\w.@+-]+/)*[\w.@+-]+")
+
+
+def redact_paths(text: str) -> str:
+    """`text` with absolute file paths replaced by their last part: the server's layout stays
+    private (readiness, job errors)."""
+    return _PATH.sub(lambda m: "…/" + m[0].rsplit("/", 1)[-1], text)
+
+
 class PayloadTooLarge(ApiError):
     status_code = 413
 
 
 class UnsupportedMediaType(ApiError):
     status_code = 415
+
+
+class TooManyRequests(ApiError):
+    status_code = 429
 
 
 class NotReady(ApiError):

@@ -1,26 +1,38 @@
-"""Background jobs: bulk patent matching of an uploaded file, one job at a time.
+"""Background jobs: bulk patent matching of an uploaded file, with leases, cancel and retention.
 
-A job's row in the database holds its status and progress; its files live in
-`<home>/jobs/<id>/`. The bulk matcher checkpoints, so jobs left unfinished by a stopped server are
-resumed at the next start-up rather than restarted.
+A job's row in the database holds its status, progress and lease; its files live in
+`<home>/jobs/<id>/`. Several processes may share one database: a job runs in the process that
+holds its lease (`Database.claim_job`, one conditional UPDATE), renewed by a heartbeat while it
+runs; a lease left to expire (a killed process) is taken over by the next process that looks
+(`poll`, at start-up and every few seconds). Bulk matching checkpoints every window, so a job
+taken over, or resumed after a shutdown, continues where its checkpoint is.
+
+Shutdown (SIGTERM) asks the running job to stop after its current window: it checkpoints,
+releases its lease (the job stays queued) and the next start resumes it.
 """
 
 from __future__ import annotations
 
+import hashlib
 import logging
+import os
 import shutil
+import socket
+import threading
 import uuid
 from concurrent.futures import ThreadPoolExecutor
 from dataclasses import asdict
+from datetime import timedelta
 from pathlib import Path
 from typing import Any, BinaryIO
 
 from corpus.errors import JiebangError
+from corpus.files import sync_folder
 from matcher.patents.bulk import BulkMatcher
 from matcher.patents.reader import count_rows, detect_format, iter_patent_rows
-from service.api.errors import InvalidInput, PayloadTooLarge, UnsupportedMediaType
+from service.api.errors import InvalidInput, PayloadTooLarge, TooManyRequests, UnsupportedMediaType
 from service.api.state import ServiceState
-from service.db import JobRow, JobStatus
+from service.db import JobRow, JobStatus, utcnow
 from service.usecases.bulk import rejects_path, run_bulk
 
 log = logging.getLogger("jiebang.jobs")
@@ -28,23 +40,83 @@ log = logging.getLogger("jiebang.jobs")
 PATENT_MATCH = "patents.match"
 CHUNK_BYTES = 1 << 20
 PREFLIGHT_ROWS = 20
+POLL_SECONDS = 5.0
+
+
+def key_hash(key: str | None) -> str:
+    """What a job records of the key that submitted it (quotas count per key)."""
+    return hashlib.sha256((key or "").encode()).hexdigest()
 
 
 class JobRunner:
-    """Runs jobs on one worker thread and records their progress in the database."""
+    """Runs this process's jobs on one worker thread; a poller takes over abandoned ones."""
 
     def __init__(self, state: ServiceState) -> None:
         self.state = state
+        self.settings = state.settings
         self.root = state.settings.resolved_jobs_dir
+        self.owner = f"{socket.gethostname()}:{os.getpid()}:{uuid.uuid4().hex[:6]}"
         self._pool = ThreadPoolExecutor(max_workers=1, thread_name_prefix="jiebang-job")
+        self._queued: set[str] = set()
+        self._lock = threading.Lock()
+        self._stopping = threading.Event()
+        self._poller: threading.Thread | None = None
 
-    def shutdown(self) -> None:
+    # -- lifecycle ------------------------------------------------------------------------
+
+    def start(self) -> None:
+        """Clean expired jobs, claim what is left unfinished, then keep polling for more."""
+        self.poll()
+        self._poller = threading.Thread(target=self._poll_loop, name="jiebang-jobs", daemon=True)
+        self._poller.start()
+
+    def shutdown(self, timeout: float = 20.0) -> None:
+        """Stop after the running window (checkpointed, lease released) and wait for it."""
+        self._stopping.set()
         self._pool.shutdown(wait=False, cancel_futures=True)
+        with self._lock:
+            waiting = list(self._queued)
+        for job_id in waiting:  # queued here but never started: give their leases back
+            self.state.db.release_job(job_id, self.owner, status=JobStatus.queued)
+        self._pool.shutdown(wait=True, cancel_futures=True)
+        if self._poller is not None:
+            self._poller.join(timeout=timeout)
+
+    def _poll_loop(self) -> None:
+        while not self._stopping.wait(POLL_SECONDS):
+            try:
+                self.poll()
+            except Exception:  # the poller must outlive a database hiccup
+                log.exception("polling for jobs failed")
+
+    def poll(self) -> None:
+        """Delete jobs past retention; claim unfinished jobs nobody holds a live lease on."""
+        self._expire()
+        for job_id in self.state.db.claimable_jobs():
+            self._submit(job_id)
+
+    def _submit(self, job_id: str) -> None:
+        with self._lock:
+            if job_id in self._queued or self._stopping.is_set():
+                return
+            if not self.state.db.claim_job(job_id, self.owner, self.settings.job_lease_seconds):
+                return
+            self._queued.add(job_id)
+        self._pool.submit(self._run, job_id)
+
+    def _expire(self) -> None:
+        before = utcnow() - timedelta(hours=self.settings.job_retention_hours)
+        for job in self.state.db.expired_jobs(before):
+            shutil.rmtree(self.root / job.id, ignore_errors=True)
+            self.state.db.delete_job(job.id)
+            log.info("job %s deleted (past retention)", job.id)
+
+    # -- creating ---------------------------------------------------------------------------
 
     def create_patent_match(
-        self, upload: BinaryIO, filename: str, params: dict[str, Any]
+        self, upload: BinaryIO, filename: str, params: dict[str, Any], key: str | None = None
     ) -> JobRow:
-        """Store the upload, check it has patent rows, queue the job; 4xx errors for bad files."""
+        """Store the upload (durably), check it has patent rows, queue the job; 4xx if bad."""
         suffix = Path(filename or "").suffix.lower()
         try:
             detect_format(Path(f"upload{suffix}"))
@@ -52,14 +124,20 @@ class JobRunner:
             raise UnsupportedMediaType(
                 f"unsupported file type {suffix or '(none)'!r}: upload .jsonl or .csv patents"
             ) from None
+        owner_key = key_hash(key)
+        jobs, used = self.state.db.key_usage(owner_key)
+        if jobs >= self.settings.max_jobs_per_key:
+            raise TooManyRequests(
+                f"{jobs} unfinished jobs already: at most {self.settings.max_jobs_per_key} per key"
+            )
         job_id = uuid.uuid4().hex
         folder = self.root / job_id
         folder.mkdir(parents=True)
         source = folder / f"input{suffix}"
         try:
-            self._store(upload, source)
+            size = self._store(upload, source, self.settings.max_job_bytes_per_key - used)
             total = self._preflight(source)
-        except JiebangError:
+        except BaseException:
             shutil.rmtree(folder, ignore_errors=True)
             raise
         output = folder / f"result.{params['format']}"
@@ -74,28 +152,38 @@ class JobRunner:
             params=params,
             input_path=str(source),
             result_path=str(output),
+            key_hash=owner_key,
+            input_bytes=size,
         )
         self.state.db.add_job(job)
-        self._pool.submit(self._run, job_id)
+        self._submit(job_id)
         return job
 
-    def resume_unfinished(self) -> None:
-        """Queue again the jobs a previous server left queued or running."""
-        for job in self.state.db.unfinished_jobs():
-            log.info("resuming job %s (%d of %s rows done)", job.id, job.progress, job.total)
-            self._pool.submit(self._run, job.id)
+    def cancel(self, job_id: str) -> bool:
+        """Cancel an unfinished job; its runner (in any process) stops at the next window."""
+        return self.state.db.cancel_job(job_id)
 
-    def _store(self, upload: BinaryIO, target: Path) -> None:
-        limit = self.state.settings.max_upload_bytes
+    def _store(self, upload: BinaryIO, target: Path, quota: int) -> int:
+        """Copy the upload to `target`, fsynced before the job is acknowledged."""
+        limit = min(self.settings.max_upload_bytes, max(quota, 0))
         written = 0
         with target.open("wb") as out:
             while chunk := upload.read(CHUNK_BYTES):
                 written += len(chunk)
                 if written > limit:
+                    if limit < self.settings.max_upload_bytes:
+                        raise TooManyRequests(
+                            "this key's unfinished jobs would exceed their upload quota "
+                            f"({self.settings.max_job_bytes_per_key} bytes)"
+                        )
                     raise PayloadTooLarge(f"upload larger than {limit} bytes")
                 out.write(chunk)
+            out.flush()
+            os.fsync(out.fileno())
+        sync_folder(target.parent)
         if not written:
             raise InvalidInput("the uploaded file is empty")
+        return written
 
     def _preflight(self, source: Path) -> int:
         """The row count; 422 when the first rows hold no readable patent at all."""
@@ -113,19 +201,35 @@ class JobRunner:
             detail=reasons[:5],
         )
 
+    # -- running ----------------------------------------------------------------------------
+
     def _run(self, job_id: str) -> None:
         db = self.state.db
-        job = db.get_job(job_id)
-        if job is None or job.status in (JobStatus.done, JobStatus.failed):
-            return
-        db.update_job(job_id, status=JobStatus.running, progress=0, error=None)
-        done = 0
+        try:
+            job = db.get_job(job_id)
+            if job is None or job.status not in (JobStatus.queued, JobStatus.running):
+                return
+            self._execute(job)
+        finally:
+            with self._lock:
+                self._queued.discard(job_id)
 
-        def progressed(rows: int) -> None:
-            nonlocal done
-            done += rows
-            db.update_job(job_id, progress=done)
+    def _execute(self, job: JobRow) -> None:
+        db, lease = self.state.db, self.settings.job_lease_seconds
+        heartbeat = _Heartbeat(lambda: db.renew_lease(job.id, self.owner, lease), lease / 3)
 
+        def stop() -> bool:
+            current = db.get_job(job.id)
+            lost = heartbeat.lost or current is None or current.owner != self.owner
+            return self._stopping.is_set() or lost or current.status == JobStatus.cancelled
+
+        done = {"rows": 0}
+
+        def advance(rows: int) -> None:
+            done["rows"] += rows
+            db.update_job(job.id, progress=done["rows"])
+
+        heartbeat.start()
         try:
             matcher = BulkMatcher(
                 self.state.embedder,
@@ -140,19 +244,64 @@ class JobRunner:
                 matcher,
                 fmt=job.params["format"],
                 resume=True,
-                window=self.state.settings.job_window_rows,
-                on_progress=progressed,
+                window=self.settings.job_window_rows,
+                on_progress=advance,
+                should_stop=stop,
             )
         except JiebangError as error:
-            db.update_job(job_id, status=JobStatus.failed, error=str(error))
+            db.release_job(job.id, self.owner, status=JobStatus.failed, error=str(error))
             return
         except Exception as error:  # a job must end in a state the user can read
-            log.exception("job %s failed", job_id)
-            db.update_job(job_id, status=JobStatus.failed, error=f"internal error: {error}")
+            log.exception("job %s failed", job.id)
+            db.release_job(
+                job.id,
+                self.owner,
+                status=JobStatus.failed,
+                error=f"internal error: {type(error).__name__}",
+            )
+            return
+        finally:
+            heartbeat.stop()
+        current = db.get_job(job.id)
+        if current is not None and current.status == JobStatus.cancelled:
+            db.release_job(job.id, self.owner)
+            shutil.rmtree(self.root / job.id, ignore_errors=True)
+            return
+        if summary.stopped:  # shutdown or lease lost: the checkpoint holds; someone resumes it
+            db.release_job(job.id, self.owner, status=JobStatus.queued)
             return
         totals = {k: v for k, v in asdict(summary).items() if k not in ("output", "rejects")}
-        db.update_job(job_id, status=JobStatus.done, progress=summary.rows_done, totals=totals)
+        db.release_job(
+            job.id, self.owner, status=JobStatus.done, progress=summary.rows_done, totals=totals
+        )
 
     @staticmethod
     def rejects_file(job: JobRow) -> Path:
         return rejects_path(Path(job.result_path or ""))
+
+
+class _Heartbeat:
+    """Calls `renew()` every `every` seconds on a thread; `lost` once renewal fails."""
+
+    def __init__(self, renew, every: float) -> None:
+        self._renew = renew
+        self._every = every
+        self._done = threading.Event()
+        self._thread = threading.Thread(target=self._loop, name="jiebang-lease", daemon=True)
+        self.lost = False
+
+    def start(self) -> None:
+        self._thread.start()
+
+    def stop(self) -> None:
+        self._done.set()
+        self._thread.join(timeout=5)
+
+    def _loop(self) -> None:
+        while not self._done.wait(self._every):
+            try:
+                if not self._renew():
+                    self.lost = True
+                    return
+            except Exception:
+                log.exception("renewing a job lease failed")

@@ -10,7 +10,6 @@ from __future__ import annotations
 
 import logging
 import threading
-from dataclasses import dataclass
 from pathlib import Path
 
 from corpus.catalogue import Catalogue
@@ -27,33 +26,9 @@ from service.db import Database
 from service.settings import Settings
 from service.usecases.challenges import ChallengeBook
 from service.usecases.engine import open_engine
+from service.usecases.health import reconcile
 
 log = logging.getLogger("jiebang.api")
-
-
-@dataclass(frozen=True)
-class ReconcileReport:
-    """How many index updates it took to bring the index in line with the database."""
-
-    upserted: int
-    removed: int
-
-
-def reconcile(engine: MatchEngine, db: Database) -> ReconcileReport:
-    """Apply the database's organisations (live and deleted) to the engine, incrementally."""
-    upserted = removed = 0
-    for row in db.organisation_rows():
-        present = engine.organisations.get(row.id)
-        if row.deleted:
-            if present is not None:
-                engine.remove_organisation(row.id)
-                removed += 1
-            continue
-        wanted = row.to_model()
-        if present != wanted:
-            engine.upsert_organisation(wanted)
-            upserted += 1
-    return ReconcileReport(upserted, removed)
 
 
 class ServiceState:

@@ -6,6 +6,7 @@ import typer
 
 from service.cli import (
     challenges_cmd,
+    doctor_cmd,
     eval_cmd,
     index_cmd,
     match_cmd,
@@ -31,6 +32,7 @@ COMMANDS = (
     patents_cmd,
     teams_cmd,
     model_cmd,
+    doctor_cmd,
     serve_cmd,
 )
 for module in COMMANDS:

@@ -58,6 +58,8 @@ def match(
         raise typer.BadParameter(f"use one of {', '.join(OUTPUT_FORMATS)}", param_hint="--format")
     config = settings()
     out = out or Path(f"{source.stem}.matches.{fmt}")
+    if out.resolve() == source.resolve():
+        raise typer.BadParameter("the output would overwrite the input", param_hint="--out")
     total = count_rows(source)
     if limit is not None:
         total = min(total, limit)
@@ -82,6 +84,8 @@ def match(
         )
     if summary.resumed_from:
         console.print(f"resumed after {summary.resumed_from} rows")
+    if summary.started_over:
+        console.print("nothing to resume (no checkpoint): started from the beginning")
     console.print(
         f"{summary.rows_done} rows: {summary.patents} patents matched "
         f"({summary.patents_matched} in ≥1 area, {summary.match_rows} matches), "

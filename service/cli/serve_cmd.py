@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import logging
+import os
 import secrets
 from typing import Annotated
 
@@ -30,9 +31,15 @@ def serve(
     config = settings()
     config.demo = config.demo or demo
     if not config.api_key:
-        # Writes always need a key: without a configured one, make one for this run only.
+        # Writes always need a key: without a configured one, make one for this run only, in a
+        # file only this user can read (not on the console, where logs would keep it).
         config.api_key = secrets.token_urlsafe(16)
-        console.print(f"JIEBANG_API_KEY is not set; the API key for this run is: {config.api_key}")
+        key_file = config.home / "api-key"
+        config.home.mkdir(parents=True, exist_ok=True)
+        descriptor = os.open(key_file, os.O_WRONLY | os.O_CREAT | os.O_TRUNC, 0o600)
+        with os.fdopen(descriptor, "w") as handle:
+            handle.write(config.api_key + "\n")
+        console.print(f"JIEBANG_API_KEY is not set; this run's key is in {key_file} (mode 0600)")
     app = create_app(config)
     console.print(
         f"jiebang serving at http://{host}:{port}/  (API docs: http://{host}:{port}/docs)"

@@ -39,6 +39,8 @@ class BulkSummary:
     match_rows: int = 0
     rejected: int = 0
     resumed_from: int = 0
+    started_over: bool = False
+    stopped: bool = False
     complete: bool = False
     seconds: float = 0.0
 
@@ -73,12 +75,16 @@ def run_bulk(
     window: int = 256,
     limit: int | None = None,
     on_progress: Callable[[int], None] | None = None,
+    should_stop: Callable[[], bool] | None = None,
 ) -> BulkSummary:
     """Match every row of `source` and write `output` (and its rejects file), streaming.
 
     `limit` stops after that many input rows (the checkpoint stays open, so `resume` continues).
     `on_progress(n)` is called with the number of input rows finished by each window, and once
-    with the rows already done when resuming.
+    with the rows already done when resuming. `should_stop()` is asked after each window: when
+    it says so the run stops there, checkpointed, and `resume` continues it (a service's
+    shutdown). `resume` with nothing to resume starts from the beginning
+    (`BulkSummary.started_over`).
     """
     source, output = Path(source), Path(output)
     if fmt not in OUTPUT_FORMATS:
@@ -93,8 +99,9 @@ def run_bulk(
     fingerprint = {"input": str(source.resolve()), "format": fmt, **matcher.settings()}
     stat = source.stat()
     fingerprint |= {"input_bytes": stat.st_size, "input_mtime_ns": stat.st_mtime_ns}
-    checkpoint = _open_checkpoint(output, fingerprint, resume)
+    checkpoint, started_over = _open_checkpoint(output, fingerprint, resume)
     summary = BulkSummary(
+        started_over=started_over,
         output=str(output),
         rejects=str(rejects_path(output)),
         resumed_from=checkpoint.rows_done,
@@ -109,6 +116,9 @@ def run_bulk(
 
     writer = open_writer(fmt, output, checkpoint.output_bytes)
     rejects = open_truncated(rejects_path(output), checkpoint.rejects_bytes)
+    if writer.checkpointable and not checkpoint.rows_done:
+        # Before the first byte: a crash in the first window still leaves a checkpoint.
+        _save_checkpoint(checkpoint_path(output), checkpoint)
     try:
         remaining = None if limit is None else max(limit - checkpoint.rows_done, 0)
         for batch in _windows(rows, skip=checkpoint.rows_done, size=window, limit=remaining):
@@ -117,7 +127,7 @@ def run_bulk(
             writer.write(results)
             for row in batch:
                 if row.patent is None:
-                    record = {"line": row.line, "file": str(source), "reason": row.reason}
+                    record = {"line": row.line, "file": source.name, "reason": row.reason}
                     rejects.write((json.dumps(record, ensure_ascii=False) + "\n").encode())
             summary.rows_done += len(batch)
             summary.patents += len(results)
@@ -132,7 +142,10 @@ def run_bulk(
                 _save_checkpoint(checkpoint_path(output), checkpoint)
             if on_progress:
                 on_progress(len(batch))
-        summary.complete = limit is None or summary.rows_done < limit
+            if should_stop is not None and should_stop() and writer.checkpointable:
+                summary.stopped = True
+                break
+        summary.complete = not summary.stopped and (limit is None or summary.rows_done < limit)
         writer.close()
         sync_handle(rejects)
         if writer.checkpointable:
@@ -166,22 +179,20 @@ def _windows(
         yield batch
 
 
-def _open_checkpoint(output: Path, fingerprint: dict[str, object], resume: bool) -> _Checkpoint:
+def _open_checkpoint(
+    output: Path, fingerprint: dict[str, object], resume: bool
+) -> tuple[_Checkpoint, bool]:
+    """The checkpoint to continue from, and whether a resume found nothing and starts over."""
     path = checkpoint_path(output)
     if not resume:
         path.unlink(missing_ok=True)
-        return _Checkpoint(fingerprint)
+        return _Checkpoint(fingerprint), False
     if not path.exists():
-        if output.exists() and output.stat().st_size:
-            raise JiebangError(
-                f"cannot resume: {output} exists but has no checkpoint ({path.name}); "
-                "rerun without --resume to start over"
-            )
-        return _Checkpoint(fingerprint)
+        return _Checkpoint(fingerprint), True
     try:
         saved = _Checkpoint(**json.loads(path.read_text(encoding="utf-8")))
     except (ValueError, TypeError) as error:
-        raise JiebangError(f"cannot resume: unreadable checkpoint {path}: {error}") from None
+        raise JiebangError(f"cannot resume: unreadable checkpoint {path.name}: {error}") from None
     changed = sorted(
         k
         for k in fingerprint.keys() | saved.fingerprint.keys()
@@ -190,12 +201,12 @@ def _open_checkpoint(output: Path, fingerprint: dict[str, object], resume: bool)
     if changed:
         raise JiebangError(
             f"cannot resume: {', '.join(changed)} changed since the checkpoint was written; "
-            "rerun without --resume to start over"
+            "start over without resuming"
         )
     for name, size in ((output, saved.output_bytes), (rejects_path(output), saved.rejects_bytes)):
         if (name.stat().st_size if name.exists() else 0) < size:
-            raise JiebangError(f"cannot resume: {name} is shorter than its checkpoint says")
-    return saved
+            raise JiebangError(f"cannot resume: {name.name} is shorter than its checkpoint says")
+    return saved, False
 
 
 def _save_checkpoint(path: Path, checkpoint: _Checkpoint) -> None:

@@ -18,6 +18,9 @@ from service.api.state import ServiceState
 
 router = APIRouter(tags=["candidates"])
 
+DEFAULT_TOP = 10
+DEFAULT_PARAMS = f"top={DEFAULT_TOP}&kind=&region="
+
 Top = Annotated[int, Query(ge=1, le=MAX_TOP, description="How many candidates")]
 Kind = Annotated[OrgKind | None, Query(description="Only organisations of this kind")]
 RegionQ = Annotated[
@@ -43,8 +46,9 @@ def _challenge_ranking(
 ) -> MatchResult:
     challenge = state.challenge(challenge_id)
     result = _match(state, challenge.query_text, top, kind, region)
-    params = f"top={top}&kind={kind.value if kind else ''}&region={region or ''}"
-    state.db.save_result(challenge_id, params, result.model_dump(mode="json"))
+    # Only the default ranking is stored: one row per challenge, whatever clients ask for.
+    if (top, kind, region) == (DEFAULT_TOP, None, None):
+        state.db.save_result(challenge_id, DEFAULT_PARAMS, result.model_dump(mode="json"))
     return result
 
 
@@ -57,7 +61,7 @@ def _challenge_ranking(
 def candidates(
     state: State,
     challenge_id: ChallengeId,
-    top: Top = 10,
+    top: Top = DEFAULT_TOP,
     kind: Kind = None,
     region: RegionQ = None,
 ) -> MatchResult:
@@ -74,7 +78,7 @@ def export_candidates(
     state: State,
     challenge_id: ChallengeId,
     format: Format = ExportFormat.xlsx,
-    top: Top = 10,
+    top: Top = DEFAULT_TOP,
     kind: Kind = None,
     region: RegionQ = None,
 ) -> Response:

@@ -6,6 +6,7 @@ from fastapi import APIRouter
 from fastapi.responses import JSONResponse
 
 from service.api.deps import State
+from service.api.errors import redact_paths
 from service.api.schemas import Health, Readiness
 
 router = APIRouter(tags=["health"])
@@ -23,16 +24,15 @@ def healthz() -> Health:
     responses={503: {"model": Readiness, "description": "Still loading, or loading failed."}},
 )
 def readyz(state: State) -> Readiness | JSONResponse:
+    # No lock: readiness must answer while a long read and a queued write hold the engine.
     if not state.ready:
-        detail = state.load_error or "loading the model and index"
+        detail = redact_paths(state.load_error or "loading the model and index")
         body = Readiness(ready=False, detail=detail)
         return JSONResponse(body.model_dump(mode="json"), status_code=503)
-    with state.lock.reading():
-        organisations = len(state.engine.organisations)
     return Readiness(
         ready=True,
         detail="ok",
-        organisations=organisations,
+        organisations=len(state.engine.organisations),
         challenges=len(state.all_challenges()),
         model=state.settings.model,
     )

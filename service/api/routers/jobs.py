@@ -11,7 +11,7 @@ from fastapi import Path as PathParam
 from fastapi.responses import FileResponse
 
 from service.api.deps import State
-from service.api.errors import Conflict, ErrorBody, NotFound
+from service.api.errors import Conflict, ErrorBody, NotFound, redact_paths
 from service.api.routers.challenges import WRITE_ERRORS
 from service.api.schemas import JobOut
 from service.api.security import require_write_key
@@ -42,7 +42,7 @@ def _job_out(request: Request, job: JobRow) -> JobOut:
         progress=job.progress,
         total=job.total,
         totals=job.totals,
-        error=job.error,
+        error=redact_paths(job.error) if job.error else None,
         created_at=job.created_at,
         updated_at=job.updated_at,
         result_url=request.url_for("job_result", job_id=job.id).path if done else None,
@@ -66,6 +66,7 @@ def _job(state: State, job_id: str) -> JobRow:
         413: {"model": ErrorBody, "description": "The upload is too large."},
         415: {"model": ErrorBody, "description": "Not a .jsonl or .csv file."},
         422: {"model": ErrorBody, "description": "Empty, or no readable patent rows."},
+        429: {"model": ErrorBody, "description": "This key's job or upload quota is used up."},
     },
     summary="Upload patents (.jsonl or .csv) to match against every challenge, as a job",
 )
@@ -86,6 +87,7 @@ def start_patent_match(
         file.file,
         file.filename or "",
         {"top": top, "min_confidence": min_confidence, "format": format.value},
+        key=request.headers.get("X-API-Key"),
     )
     response.headers["Location"] = request.url_for("get_job", job_id=job.id).path
     return _job_out(request, job)
@@ -118,8 +120,8 @@ def job_result(
     part: Annotated[ResultPart, Query()] = ResultPart.result,
 ) -> FileResponse:
     job = _job(state, job_id)
-    if job.status == JobStatus.failed:
-        raise Conflict(f"job '{job_id}' failed: {job.error}")
+    if job.status in (JobStatus.failed, JobStatus.cancelled):
+        raise Conflict(f"job '{job_id}' {job.status}: {redact_paths(job.error or 'no output')}")
     if job.status != JobStatus.done:
         raise Conflict(f"job '{job_id}' is {job.status}: {job.progress} of {job.total} rows done")
     fmt = job.params["format"]
@@ -134,3 +136,17 @@ def job_result(
     if not path.is_file():
         raise NotFound(f"the {part} file of job '{job_id}' is gone from the server")
     return FileResponse(path, media_type=media_type, filename=name)
+
+
+@router.delete(
+    "/jobs/{job_id}",
+    status_code=204,
+    dependencies=[Depends(require_write_key)],
+    responses={**WRITE_ERRORS, 404: {"model": ErrorBody}, 409: {"model": ErrorBody}},
+    summary="Cancel an unfinished job (it stops after its current window; its files go)",
+)
+def cancel_job(request: Request, state: State, job_id: JobId) -> Response:
+    job = _job(state, job_id)
+    if not request.app.state.jobs.cancel(job_id):
+        raise Conflict(f"job '{job_id}' is {job.status}: only a queued or running job is cancelled")
+    return Response(status_code=204)
