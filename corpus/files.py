@@ -6,6 +6,8 @@ import os
 import tempfile
 from pathlib import Path
 
+from corpus.faults import point
+
 
 def atomic_write(path: str | Path, data: bytes | str) -> Path:
     """Write `data` (text is UTF-8) to `path` atomically and durably; returns the path.
@@ -23,6 +25,7 @@ def atomic_write(path: str | Path, data: bytes | str) -> Path:
             out.write(payload)
             out.flush()
             os.fsync(out.fileno())
+        point(f"atomic-write:{path.name}")
         os.replace(tmp, path)
     except BaseException:
         Path(tmp).unlink(missing_ok=True)

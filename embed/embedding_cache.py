@@ -19,6 +19,8 @@ from pathlib import Path
 
 import numpy as np
 
+from corpus.faults import point
+
 log = logging.getLogger("jiebang.cache")
 
 DEFAULT_MAX_ROWS = 2_000_000  # ≈ 3.3 GB of 384-d float32 vectors
@@ -80,6 +82,7 @@ class EmbeddingCache:
                         for key, vector in zip(keys, vectors, strict=True)
                     ],
                 )
+                point("cache-put")  # inside the transaction: a crash here must lose nothing
             self._since_check += len(keys)
             if self._since_check >= _CHECK_EVERY:
                 self._since_check = 0

@@ -2,9 +2,9 @@
 
 A job's row in the database holds its status, progress and lease; its files live in
 `<home>/jobs/<id>/`. Several processes may share one database: a job runs in the process that
-holds its lease (`Database.claim_job`, one conditional UPDATE), renewed by a heartbeat while it
-runs; a lease left to expire (a killed process) is taken over by the next process that looks
-(`poll`, at start-up and every few seconds). Bulk matching checkpoints every window, so a job
+holds its lease (`Database.claim_job`, one conditional UPDATE, taken when its worker reaches
+it), renewed by a heartbeat while it runs; a lease left to expire (a killed process) is taken
+over by the next process that looks (`poll`, at start-up and every few seconds). Bulk matching checkpoints every window, so a job
 taken over, or resumed after a shutdown, continues where its checkpoint is.
 
 Shutdown (SIGTERM) asks the running job to stop after its current window: it checkpoints,
@@ -74,10 +74,6 @@ class JobRunner:
         """Stop after the running window (checkpointed, lease released) and wait for it."""
         self._stopping.set()
         self._pool.shutdown(wait=False, cancel_futures=True)
-        with self._lock:
-            waiting = list(self._queued)
-        for job_id in waiting:  # queued here but never started: give their leases back
-            self.state.db.release_job(job_id, self.owner, status=JobStatus.queued)
         self._pool.shutdown(wait=True, cancel_futures=True)
         if self._poller is not None:
             self._poller.join(timeout=timeout)
@@ -96,10 +92,9 @@ class JobRunner:
             self._submit(job_id)
 
     def _submit(self, job_id: str) -> None:
+        """Queue a job here; it is claimed (leased) only when the worker reaches it."""
         with self._lock:
             if job_id in self._queued or self._stopping.is_set():
-                return
-            if not self.state.db.claim_job(job_id, self.owner, self.settings.job_lease_seconds):
                 return
             self._queued.add(job_id)
         self._pool.submit(self._run, job_id)
@@ -206,10 +201,13 @@ class JobRunner:
     def _run(self, job_id: str) -> None:
         db = self.state.db
         try:
-            job = db.get_job(job_id)
-            if job is None or job.status not in (JobStatus.queued, JobStatus.running):
+            if self._stopping.is_set():
                 return
-            self._execute(job)
+            if not db.claim_job(job_id, self.owner, self.settings.job_lease_seconds):
+                return  # finished, cancelled, or another process holds it
+            job = db.get_job(job_id)
+            if job is not None:
+                self._execute(job)
         finally:
             with self._lock:
                 self._queued.discard(job_id)

@@ -14,6 +14,7 @@ from pathlib import Path
 
 from corpus.catalogue import Catalogue
 from corpus.errors import JiebangError
+from corpus.faults import point
 from corpus.models import Challenge, Organisation
 from embed.embedder import Embedder
 from embed.segment import Segmenter
@@ -145,6 +146,7 @@ class ServiceState:
                     "post with ?replace=true to update it"
                 )
             self.db.put_organisation(organisation)
+            point("organisation-after-db")
             engine.upsert_organisation(organisation)
             engine.save(self.index_dir)
         return not exists

@@ -21,6 +21,7 @@ from dataclasses import asdict, dataclass, field
 from pathlib import Path
 
 from corpus.errors import JiebangError
+from corpus.faults import point
 from corpus.files import atomic_write
 from matcher.patents.bulk import BulkMatcher
 from matcher.patents.reader import PatentRow, iter_patent_rows
@@ -125,6 +126,7 @@ def run_bulk(
             patents = [(row.line, row.patent) for row in batch if row.patent is not None]
             results = matcher.match(patents)
             writer.write(results)
+            point("bulk-window")
             for row in batch:
                 if row.patent is None:
                     record = {"line": row.line, "file": source.name, "reason": row.reason}
