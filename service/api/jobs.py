@@ -4,8 +4,9 @@ A job's row in the database holds its status, progress and lease; its files live
 `<home>/jobs/<id>/`. Several processes may share one database: a job runs in the process that
 holds its lease (`Database.claim_job`, one conditional UPDATE, taken when its worker reaches
 it), renewed by a heartbeat while it runs; a lease left to expire (a killed process) is taken
-over by the next process that looks (`poll`, at start-up and every few seconds). Bulk matching checkpoints every window, so a job
-taken over, or resumed after a shutdown, continues where its checkpoint is.
+over by the next process that looks (`poll`, at start-up and every few seconds). Bulk matching
+checkpoints every window, so a job taken over, or resumed after a shutdown, continues where its
+checkpoint is.
 
 Shutdown (SIGTERM) asks the running job to stop after its current window: it checkpoints,
 releases its lease (the job stays queued) and the next start resumes it.
