@@ -56,7 +56,7 @@ def get_challenge(state: State, challenge_id: ChallengeId) -> Challenge:
     responses={**WRITE_ERRORS, 409: {"model": ErrorBody}, 415: {"model": ErrorBody}},
     summary="Post a challenge",
 )
-def post_challenge(state: State, body: ChallengeIn) -> Challenge:
+def post_challenge(state: State, body: ChallengeIn, response: Response) -> Challenge:
     challenge_id = body.id or f"U-{uuid.uuid4().hex[:10]}"
     if any(c.id == challenge_id for c in state.catalogue.challenges) or state.db.get_challenge(
         challenge_id
@@ -78,6 +78,7 @@ def post_challenge(state: State, body: ChallengeIn) -> Challenge:
         source=POSTED,
     )
     state.db.add_challenge(challenge)
+    response.headers["Location"] = f"/challenges/{challenge.id}"
     return challenge
 
 

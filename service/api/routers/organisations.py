@@ -85,6 +85,7 @@ def post_organisation(
         raise InvalidInput("organisation fields must not contain control characters")
     if not state.put_organisation(organisation, replace=replace):
         response.status_code = 200
+    response.headers["Location"] = f"/organisations/{organisation.id}"
     return organisation
 
 

@@ -1,0 +1,53 @@
+"""Stateful fuzzing over the OpenAPI document: chains of create → read → update → delete.
+
+Schemathesis infers the links between operations (response ids, path parameters, the
+Location headers POST answers carry) and drives random sequences of calls against a real
+server. Every response must conform to the schema, and none may be a 5xx. A bounded run here;
+`benchmarks/fuzz_api.py` runs the long one.
+"""
+
+from __future__ import annotations
+
+import os
+
+import pytest
+
+pytestmark = pytest.mark.slow
+
+STEPS = int(os.environ.get("JIEBANG_FUZZ_CASES", "300"))
+
+
+def run_stateful(base_url: str, api_key: str, cases: int) -> int:
+    """Run about `cases` stateful calls; returns how many were made (raises on a failure)."""
+    import schemathesis
+    from hypothesis import HealthCheck, Phase, settings
+
+    schema = schemathesis.openapi.from_url(f"{base_url}/openapi.json")
+    # Expensive operations are left to the stateless fuzz test (tests/service/test_api_fuzz.py).
+    schema = schema.exclude(path_regex="^/(roadmap|patents/match)")
+    calls = {"n": 0}
+
+    class Workflow(schema.as_state_machine()):  # type: ignore[misc]
+        def get_call_kwargs(self, case):
+            calls["n"] += 1
+            return {"headers": {"X-API-Key": api_key}, "timeout": 120}
+
+    steps = 6
+    Workflow.run(
+        settings=settings(
+            max_examples=max(cases // steps, 1),
+            stateful_step_count=steps,
+            deadline=None,
+            phases=[Phase.generate],
+            suppress_health_check=list(HealthCheck),
+            database=None,
+            derandomize=True,
+        )
+    )
+    return calls["n"]
+
+
+def test_stateful_sequences_never_fail_or_violate_the_schema(make_server, api_key: str) -> None:
+    server = make_server().start()
+    made = run_stateful(server.base_url, api_key, STEPS)
+    assert made >= STEPS // 2, f"only {made} calls were made"
