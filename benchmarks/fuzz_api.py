@@ -30,9 +30,8 @@ def main() -> None:
         cwd=REPO,
         env=env,
     )
-    print(
-        f"fuzzing with {args.cases} cases per test: {'passed' if result.returncode == 0 else 'FAILED'}"
-    )
+    verdict = "passed" if result.returncode == 0 else "FAILED"
+    print(f"fuzzing with {args.cases} cases per test: {verdict}")
     raise SystemExit(result.returncode)
 
 
