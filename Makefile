@@ -24,10 +24,13 @@ $(STAMP): pyproject.toml | $(BIN)/python
 
 install: $(STAMP)
 
-# Chromium (browser tests) and a CJK font (charts); Debian packages, installed once.
+# Chromium (browser tests), a CJK font (charts) and PostgreSQL (the service suite runs on it
+# too); Debian packages, installed once.
 $(SYSTEM_STAMP):
-	@if [ ! -x /usr/bin/chromium ] || ! fc-list 2>/dev/null | grep -qi "WenQuanYi Micro Hei"; then \
-		apt-get update -qq && apt-get install -y -qq chromium fonts-wqy-microhei >/dev/null; \
+	@if [ ! -x /usr/bin/chromium ] || ! fc-list 2>/dev/null | grep -qi "WenQuanYi Micro Hei" \
+		|| ! ls /usr/lib/postgresql/*/bin/initdb >/dev/null 2>&1; then \
+		apt-get update -qq && \
+		apt-get install -y -qq chromium fonts-wqy-microhei postgresql >/dev/null; \
 	fi
 	@mkdir -p $(dir $@) && touch $@
 
@@ -42,8 +45,10 @@ lint: $(STAMP)
 	$(BIN)/ruff check .
 	$(BIN)/ruff format --check .
 
+# Everything on SQLite, then the service suite again on PostgreSQL.
 test: $(STAMP) $(SYSTEM_STAMP) lint
 	$(BIN)/pytest
+	JIEBANG_TEST_DB=postgresql $(BIN)/pytest tests/service
 
 clean:
 	rm -rf $(VENV) .jiebang

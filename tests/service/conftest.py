@@ -3,12 +3,16 @@ index and jobs folders; the model and the embedding cache come from the shared t
 
 from __future__ import annotations
 
+import glob
 import os
+import shutil
 import socket
 import subprocess
 import sys
+import tempfile
 import time
-from collections.abc import Iterator
+import uuid
+from collections.abc import Callable, Iterator
 from pathlib import Path
 
 import httpx
@@ -93,13 +97,13 @@ class LiveServer:
         return self.log_path.read_text(encoding="utf-8", errors="replace")[-chars:]
 
 
-def server_env(test_home: Path, data_dir: Path, **extra: str) -> dict[str, str]:
+def server_env(test_home: Path, data_dir: Path, database_url: str, **extra: str) -> dict[str, str]:
     """The shared test home (model, embedding cache) with private db/index/jobs in `data_dir`."""
     env = dict(os.environ)
     env.update(
         JIEBANG_HOME=str(test_home),
         JIEBANG_INDEX_DIR=str(data_dir / "index"),
-        JIEBANG_DATABASE_URL=f"sqlite:///{data_dir / 'jiebang.db'}",
+        JIEBANG_DATABASE_URL=database_url,
         JIEBANG_JOBS_DIR=str(data_dir / "jobs"),
         JIEBANG_API_KEY=API_KEY,
         JIEBANG_JOB_WINDOW_ROWS="4",
@@ -110,22 +114,54 @@ def server_env(test_home: Path, data_dir: Path, **extra: str) -> dict[str, str]:
     return env
 
 
+BACKEND = os.environ.get("JIEBANG_TEST_DB", "sqlite")
+"""The database the service tests run on: `sqlite` (default) or `postgresql` (`make test` runs
+the service suite on both)."""
+
+
 @pytest.fixture(scope="session")
-def live_server(test_home: Path, tmp_path_factory: pytest.TempPathFactory) -> Iterator[LiveServer]:
+def new_database(request) -> Callable[[Path], str]:
+    """A fresh, empty database URL for each call: SQLite in the folder, or a new PostgreSQL db."""
+    if BACKEND != "postgresql":
+        return lambda folder: f"sqlite:///{folder / 'jiebang.db'}"
+    server = request.getfixturevalue("postgres_url")
+    made: dict[Path, str] = {}
+
+    def create(folder: Path) -> str:
+        if folder not in made:
+            from sqlalchemy import create_engine
+
+            name = f"jiebang_{uuid.uuid4().hex[:12]}"
+            engine = create_engine(server, isolation_level="AUTOCOMMIT")
+            with engine.connect() as connection:
+                connection.exec_driver_sql(f"CREATE DATABASE {name}")
+            engine.dispose()
+            made[folder] = server.rsplit("/", 1)[0] + f"/{name}"
+        return made[folder]
+
+    return create
+
+
+@pytest.fixture(scope="session")
+def live_server(
+    test_home: Path, tmp_path_factory: pytest.TempPathFactory, new_database
+) -> Iterator[LiveServer]:
     """One server shared by the tests that do not restart it."""
     data_dir = tmp_path_factory.mktemp("live-server")
-    server = LiveServer(server_env(test_home, data_dir), data_dir / "server.log").start()
+    env = server_env(test_home, data_dir, new_database(data_dir))
+    server = LiveServer(env, data_dir / "server.log").start()
     yield server
     server.stop()
 
 
 @pytest.fixture
-def make_server(test_home: Path, tmp_path: Path) -> Iterator:
-    """Build servers with their own data folder (for restarts and special settings)."""
+def make_server(test_home: Path, tmp_path: Path, new_database) -> Iterator:
+    """Build servers with their own data folder (for restarts and special settings); servers
+    made in one test share that folder and database."""
     servers: list[LiveServer] = []
 
     def make(*, cli: bool = False, **extra: str) -> LiveServer:
-        env = server_env(test_home, tmp_path, **extra)
+        env = server_env(test_home, tmp_path, new_database(tmp_path), **extra)
         server = LiveServer(env, tmp_path / "server.log", cli=cli)
         servers.append(server)
         return server
@@ -138,3 +174,42 @@ def make_server(test_home: Path, tmp_path: Path) -> Iterator:
 @pytest.fixture(scope="session")
 def api_key() -> str:
     return API_KEY
+
+
+def _postgres_bin(name: str) -> str | None:
+    found = shutil.which(name) or sorted(glob.glob(f"/usr/lib/postgresql/*/bin/{name}"))
+    return found if isinstance(found, str) else (found[-1] if found else None)
+
+
+@pytest.fixture(scope="session")
+def postgres_url() -> Iterator[str]:
+    """JIEBANG_TEST_POSTGRES_URL, or a throwaway PostgreSQL server started on loopback."""
+    if url := os.environ.get("JIEBANG_TEST_POSTGRES_URL"):
+        yield url
+        return
+    initdb, pg_ctl = _postgres_bin("initdb"), _postgres_bin("pg_ctl")
+    if not (initdb and pg_ctl):
+        pytest.skip("no PostgreSQL server binaries (Debian: postgresql) and no test URL")
+    # PostgreSQL refuses to run as root; as root, run it as the `postgres` system user.
+    as_user = ["runuser", "-u", "postgres", "--"] if os.geteuid() == 0 else []
+    data = Path(tempfile.mkdtemp(prefix="jiebang-pg-"))
+    data.chmod(0o755)
+    if as_user:
+        shutil.chown(data, "postgres")
+    with socket.socket() as probe:
+        probe.bind(("127.0.0.1", 0))
+        port = probe.getsockname()[1]
+    run = {"check": True, "capture_output": True}
+    subprocess.run(
+        [*as_user, initdb, "-D", str(data / "db"), "-A", "trust", "-U", "jiebang"], **run
+    )
+    options = f"-p {port} -k {data} -h 127.0.0.1"
+    subprocess.run(
+        [*as_user, pg_ctl, "-D", str(data / "db"), "-o", options, "-l", str(data / "log"), "-w",
+         "start"], **run,
+    )  # fmt: skip
+    try:
+        yield f"postgresql+psycopg://jiebang@127.0.0.1:{port}/postgres"
+    finally:
+        subprocess.run([*as_user, pg_ctl, "-D", str(data / "db"), "-m", "fast", "stop"], **run)
+        shutil.rmtree(data, ignore_errors=True)

@@ -2,13 +2,6 @@
 
 from __future__ import annotations
 
-import glob
-import os
-import shutil
-import socket
-import subprocess
-import tempfile
-from collections.abc import Iterator
 from pathlib import Path
 
 import pytest
@@ -18,45 +11,6 @@ from sqlalchemy import inspect
 
 from corpus.models import Challenge, Organisation
 from service.db import Base, Database, JobRow, JobStatus
-
-
-def _postgres_bin(name: str) -> str | None:
-    found = shutil.which(name) or sorted(glob.glob(f"/usr/lib/postgresql/*/bin/{name}"))
-    return found if isinstance(found, str) else (found[-1] if found else None)
-
-
-@pytest.fixture(scope="session")
-def postgres_url() -> Iterator[str]:
-    """JIEBANG_TEST_POSTGRES_URL, or a throwaway PostgreSQL server started on loopback."""
-    if url := os.environ.get("JIEBANG_TEST_POSTGRES_URL"):
-        yield url
-        return
-    initdb, pg_ctl = _postgres_bin("initdb"), _postgres_bin("pg_ctl")
-    if not (initdb and pg_ctl):
-        pytest.skip("no PostgreSQL server binaries (Debian: postgresql) and no test URL")
-    # PostgreSQL refuses to run as root; as root, run it as the `postgres` system user.
-    as_user = ["runuser", "-u", "postgres", "--"] if os.geteuid() == 0 else []
-    data = Path(tempfile.mkdtemp(prefix="jiebang-pg-"))
-    data.chmod(0o755)
-    if as_user:
-        shutil.chown(data, "postgres")
-    with socket.socket() as probe:
-        probe.bind(("127.0.0.1", 0))
-        port = probe.getsockname()[1]
-    run = {"check": True, "capture_output": True}
-    subprocess.run(
-        [*as_user, initdb, "-D", str(data / "db"), "-A", "trust", "-U", "jiebang"], **run
-    )
-    options = f"-p {port} -k {data} -h 127.0.0.1"
-    subprocess.run(
-        [*as_user, pg_ctl, "-D", str(data / "db"), "-o", options, "-l", str(data / "log"), "-w",
-         "start"], **run,
-    )  # fmt: skip
-    try:
-        yield f"postgresql+psycopg://jiebang@127.0.0.1:{port}/postgres"
-    finally:
-        subprocess.run([*as_user, pg_ctl, "-D", str(data / "db"), "-m", "fast", "stop"], **run)
-        shutil.rmtree(data, ignore_errors=True)
 
 
 @pytest.fixture(params=["sqlite", "postgresql"])
