@@ -1,8 +1,26 @@
-"""A FAISS inner-product index with stable int64 ids, incremental updates and atomic saves."""
+"""A FAISS inner-product index with stable int64 ids, incremental updates and atomic saves.
+
+The index type follows the number of vectors (`IndexKind.auto`):
+
+- **flat** (exact) up to `FLAT_MAX` vectors: at 10⁵ passages a query costs a few milliseconds;
+- **IVF-Flat** beyond: the vectors are clustered into `nlist ≈ 4·√n` lists and a query scans
+  `nprobe` of them. Scores are exact inner products of the vectors scanned, so recall is the only
+  approximation (≥ 0.95 at 10⁶ with the default `nprobe`; BENCHMARKS.md). Deletes stay possible
+  (IVF removes by id; a hashtable direct map reconstructs a vector by id).
+
+A flat index that grows past `FLAT_MAX` is rebuilt as IVF once, at that add. The kind can be
+forced (`flat`, `ivf`) by configuration.
+
+The index also keeps the first two moments of its vectors (their sum and Gram matrix), so
+`score_stats` gives the mean and standard deviation of a query's cosine over *every* stored
+vector exactly, without scoring them all: fusion z-scores a query's hits with them.
+"""
 
 from __future__ import annotations
 
 import json
+import math
+from enum import StrEnum
 from pathlib import Path
 
 import faiss
@@ -11,29 +29,45 @@ import numpy as np
 from corpus.errors import JiebangError
 from corpus.files import atomic_write
 
-FORMAT = "jiebang-vectors/2"
+FORMAT = "jiebang-vectors/3"
+FLAT_MAX = 200_000
+DEFAULT_NPROBE = 48
+TRAIN_SAMPLE = 100_000
+
+
+class IndexKind(StrEnum):
+    """Exact search, inverted lists, or the choice by size."""
+
+    auto = "auto"
+    flat = "flat"
+    ivf = "ivf"
 
 
 class VectorIndex:
-    """Exact inner-product search over L2-normalised vectors (cosine), keyed by int64 ids.
+    """Inner-product search over L2-normalised vectors (cosine), keyed by int64 ids."""
 
-    Exact search is the right default at the scale of a programme's organisations and patents
-    (≈10⁴–10⁵ passages: a few milliseconds per query on 2 cores).
-
-    The index also keeps the first two moments of its vectors (their sum and Gram matrix), so
-    `score_stats` gives the mean and standard deviation of a query's cosine over *every* stored
-    vector exactly, without scoring them all: fusion z-scores a query's hits with them.
-    """
-
-    def __init__(self, dim: int, model_id: str) -> None:
+    def __init__(
+        self,
+        dim: int,
+        model_id: str,
+        kind: IndexKind | str = IndexKind.auto,
+        nprobe: int = DEFAULT_NPROBE,
+    ) -> None:
         self.dim = dim
         self.model_id = model_id
-        self._index = faiss.IndexIDMap2(faiss.IndexFlatIP(dim))
+        self.kind = IndexKind(kind)
+        self.nprobe = nprobe
+        self._index: faiss.Index = faiss.IndexIDMap2(faiss.IndexFlatIP(dim))
+        self._ids: set[int] = set()
         self._sum = np.zeros(dim, dtype=np.float64)
         self._gram = np.zeros((dim, dim), dtype=np.float64)
 
     def __len__(self) -> int:
         return int(self._index.ntotal)
+
+    @property
+    def is_ivf(self) -> bool:
+        return isinstance(self._index, faiss.IndexIVF)
 
     def add(self, ids: np.ndarray, vectors: np.ndarray) -> None:
         """Add vectors under ids; an id already present is replaced."""
@@ -43,22 +77,52 @@ class VectorIndex:
             raise ValueError(f"expected vectors of shape (n, {self.dim}), got {vectors.shape}")
         if len(ids) != len(vectors):
             raise ValueError("ids and vectors differ in length")
-        if len(ids):
-            self.remove(ids)
+        if not len(ids):
+            return
+        self.remove(ids)
+        if self._wants_ivf(len(self) + len(ids)) and not self.is_ivf:
+            self._to_ivf(np.concatenate([self.ids(), ids]), self._stack(self.ids(), vectors))
+        else:
             self._index.add_with_ids(vectors, ids)
-            self._update_moments(vectors, +1)
+        self._ids.update(ids.tolist())
+        self._update_moments(vectors, +1)
+
+    def _wants_ivf(self, size: int) -> bool:
+        return self.kind is IndexKind.ivf or (self.kind is IndexKind.auto and size > FLAT_MAX)
+
+    def _stack(self, old_ids: np.ndarray, new: np.ndarray) -> np.ndarray:
+        old = self._index.reconstruct_batch(old_ids) if len(old_ids) else np.zeros((0, self.dim))
+        return np.vstack([old, new]).astype(np.float32)
+
+    def _to_ivf(self, ids: np.ndarray, vectors: np.ndarray) -> None:
+        """Rebuild as IVF-Flat trained on (a sample of) these vectors, then hold all of them."""
+        nlist = max(1, min(int(4 * math.sqrt(len(vectors))), len(vectors) // 39 or 1))
+        quantiser = faiss.IndexFlatIP(self.dim)
+        index = faiss.IndexIVFFlat(quantiser, self.dim, nlist, faiss.METRIC_INNER_PRODUCT)
+        sample = vectors
+        if len(vectors) > TRAIN_SAMPLE:
+            rows = np.random.default_rng(0).choice(len(vectors), TRAIN_SAMPLE, replace=False)
+            sample = vectors[np.sort(rows)]
+        index.train(sample)
+        index.set_direct_map_type(faiss.DirectMap.Hashtable)
+        index.add_with_ids(vectors, ids)
+        index.nprobe = self.nprobe
+        index.own_fields = True
+        quantiser.this.disown()
+        self._index = index
 
     def remove(self, ids: np.ndarray) -> int:
         """Remove ids (absent ones are ignored); returns how many were removed."""
         ids = np.asarray(ids, dtype=np.int64)
-        if not len(ids) or not len(self):
-            return 0
-        present = ids[np.isin(ids, self.ids())]
+        present = np.array([pid for pid in ids.tolist() if pid in self._ids], dtype=np.int64)
         if not len(present):
             return 0
-        gone = np.stack([self._index.reconstruct(int(pid)) for pid in present])
+        gone = self._index.reconstruct_batch(present)
         self._update_moments(gone, -1)
-        return int(self._index.remove_ids(faiss.IDSelectorBatch(present)))
+        self._ids.difference_update(present.tolist())
+        # The hashtable direct map of IVF removes only through an IDSelectorArray.
+        selector = faiss.IDSelectorArray(len(present), faiss.swig_ptr(present))
+        return int(self._index.remove_ids(selector))
 
     def _update_moments(self, vectors: np.ndarray, sign: int) -> None:
         as64 = vectors.astype(np.float64)
@@ -83,27 +147,39 @@ class VectorIndex:
         `allowed` restricts the search to those ids (filters by kind or region).
         """
         queries = np.ascontiguousarray(np.atleast_2d(queries), dtype=np.float32)
-        k = max(1, min(k, len(self))) if len(self) else 1
-        params = None
-        if allowed is not None:
-            params = faiss.SearchParameters(
-                sel=faiss.IDSelectorBatch(np.asarray(allowed, dtype=np.int64))
-            )
         if not len(self):
             empty = np.full((len(queries), 1), -1, dtype=np.int64)
             return np.zeros((len(queries), 1), dtype=np.float32), empty
+        k = max(1, min(k, len(self)))
+        selector = None
+        if allowed is not None:
+            selector = faiss.IDSelectorBatch(np.asarray(allowed, dtype=np.int64))
+        if self.is_ivf:
+            # A filter may keep passages in lists the query would not probe: scan every list,
+            # cheap because the selector skips the rest before scoring.
+            nprobe = self._index.nlist if selector is not None else self.nprobe
+            params = faiss.SearchParametersIVF(sel=selector, nprobe=nprobe)
+        else:
+            params = faiss.SearchParameters(sel=selector) if selector is not None else None
         return self._index.search(queries, k, params=params)
 
     def ids(self) -> np.ndarray:
-        """All stored ids."""
-        return faiss.vector_to_array(self._index.id_map).astype(np.int64)
+        """All stored ids, ascending."""
+        return np.array(sorted(self._ids), dtype=np.int64)
 
     def to_bytes(self) -> bytes:
-        """Serialise index and metadata into one blob (header line + FAISS bytes)."""
+        """Serialise index and metadata into one blob (header line + FAISS bytes + moments)."""
         body = faiss.serialize_index(self._index).tobytes()
         moments = np.concatenate([self._sum, self._gram.ravel()]).tobytes()
         header = json.dumps(
-            {"format": FORMAT, "model_id": self.model_id, "dim": self.dim, "index_bytes": len(body)}
+            {
+                "format": FORMAT,
+                "model_id": self.model_id,
+                "dim": self.dim,
+                "kind": self.kind.value,
+                "nprobe": self.nprobe,
+                "index_bytes": len(body),
+            }
         )
         return header.encode() + b"\n" + body + moments
 
@@ -116,18 +192,23 @@ class VectorIndex:
         except ValueError:
             meta = {}
         if meta.get("format") != FORMAT:
-            raise JiebangError(f"{source} is not a jiebang vector index")
+            raise JiebangError(f"{source} is not a jiebang vector index (format {FORMAT})")
         if meta["model_id"] != model_id or meta["dim"] != dim:
             raise JiebangError(
                 f"{source} was built with model '{meta['model_id']}' (dim {meta['dim']}) but "
-                f"the configured model is '{model_id}' (dim {dim}); rebuild it with "
-                "`jiebang index build`"
+                f"the configured model is '{model_id}' (dim {dim}); rebuild the index"
             )
-        index = cls(dim, model_id)
+        index = cls(dim, model_id, meta["kind"], meta["nprobe"])
         size = meta["index_bytes"]
         index._index = faiss.deserialize_index(np.frombuffer(body[:size], dtype=np.uint8))
         moments = np.frombuffer(body[size:], dtype=np.float64)
         index._sum, index._gram = moments[:dim].copy(), moments[dim:].reshape(dim, dim).copy()
+        if index.is_ivf:
+            index._index.nprobe = index.nprobe
+            ids = _ivf_ids(index._index)
+        else:
+            ids = faiss.vector_to_array(index._index.id_map)
+        index._ids = set(ids.astype(np.int64).tolist())
         return index
 
     def save(self, path: Path) -> None:
@@ -137,5 +218,16 @@ class VectorIndex:
     @classmethod
     def load(cls, path: Path, model_id: str, dim: int) -> VectorIndex:
         if not path.exists():
-            raise JiebangError(f"no index at {path}; build one with `jiebang index build`")
+            raise JiebangError(f"no vector index at {path}")
         return cls.from_bytes(path.read_bytes(), model_id, dim, source=str(path))
+
+
+def _ivf_ids(index: faiss.IndexIVF) -> np.ndarray:
+    """Every id held in an IVF index's inverted lists."""
+    lists = index.invlists
+    parts = [
+        faiss.rev_swig_ptr(lists.get_ids(i), lists.list_size(i)).copy()
+        for i in range(index.nlist)
+        if lists.list_size(i)
+    ]
+    return np.concatenate(parts) if parts else np.zeros(0, dtype=np.int64)

@@ -66,7 +66,7 @@ def test_other_model_or_dimension_is_refused(tmp_path):
 
 
 def test_missing_index_is_a_clear_error(tmp_path):
-    with pytest.raises(JiebangError, match="jiebang index build"):
+    with pytest.raises(JiebangError, match="no vector index at"):
         VectorIndex.load(tmp_path / "nope.bin", "m", 8)
 
 
@@ -112,3 +112,29 @@ def test_score_stats_are_the_exact_mean_and_std_over_every_stored_vector():
     cosines = queries @ stored.T
     np.testing.assert_allclose(mean, cosines.mean(axis=1), atol=1e-9)
     np.testing.assert_allclose(std, cosines.std(axis=1), atol=1e-9)
+
+
+def test_a_flat_index_past_its_size_limit_becomes_ivf_and_keeps_its_contract(monkeypatch):
+    import embed.vector_index as vector_index
+
+    monkeypatch.setattr(vector_index, "FLAT_MAX", 2000)
+    rng = np.random.default_rng(3)
+    vectors = _unit(rng, 8000, dim=16)
+    index = VectorIndex(16, "m")
+    index.add(np.arange(1500), vectors[:1500])
+    assert not index.is_ivf
+    index.add(np.arange(1500, 8000), vectors[1500:])
+    assert index.is_ivf and len(index) == 8000
+    _, ids = index.search(vectors[:100], k=1)
+    assert (ids[:, 0] == np.arange(100)).mean() >= 0.95
+    assert index.remove(np.array([5, 6, 99999])) == 2
+    _, ids = index.search(vectors[5], k=5)
+    assert 5 not in ids[0]
+    _, ids = index.search(vectors[40], k=3, allowed=np.array([40, 41, 7000]))
+    assert sorted(ids[0].tolist()) == [40, 41, 7000]  # a filter reaches every list
+    loaded = VectorIndex.from_bytes(index.to_bytes(), "m", 16)
+    assert loaded.is_ivf and len(loaded) == 7998 and 5 not in loaded.ids()
+    mean, std = loaded.score_stats(vectors[10])
+    cosines = np.delete(vectors, [5, 6], axis=0) @ vectors[10]
+    assert mean[0] == pytest.approx(cosines.mean(), abs=1e-6)
+    assert std[0] == pytest.approx(cosines.std(), abs=1e-6)
