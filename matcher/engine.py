@@ -30,6 +30,7 @@ import numpy as np
 from corpus.errors import JiebangError
 from corpus.files import atomic_write
 from corpus.models import Organisation, OrgKind, Patent
+from embed.backends import Backend
 from embed.chunk import MAX_PASSAGE_CHARS, split_passages
 from embed.embedder import Embedder
 from embed.lexical_index import LexicalIndex
@@ -398,6 +399,7 @@ class MatchEngine:
                 "format": FORMAT,
                 "model_id": self.embedder.model_id,
                 "dim": self.embedder.dim,
+                "backend": self.embedder.backend.value,
                 "method": self.method.value,
                 "terms": list(self.terms),
                 "next_pid": self._next_pid,
@@ -436,6 +438,12 @@ class MatchEngine:
         if meta.get("format") != FORMAT:
             raise JiebangError(
                 f"{path} has format {meta.get('format')!r}, not {FORMAT}; rebuild it"
+            )
+        built_with = Backend.from_str(meta.get("backend", Backend.torch.value))
+        if not built_with.compatible_with(embedder.backend):
+            raise JiebangError(
+                f"{path} was built with the '{built_with}' backend, whose vectors do not mix "
+                f"with '{embedder.backend}'; set JIEBANG_BACKEND={built_with} or rebuild it"
             )
         index = VectorIndex.from_bytes(
             members["vectors.bin"], embedder.model_id, embedder.dim, source=str(path)

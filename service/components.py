@@ -42,7 +42,11 @@ def build_embedder(settings: Settings) -> Embedder:
     from embed.embedder import Embedder
 
     return Embedder(
-        settings.model, settings.home, settings.batch_size, models_dir=settings.models_dir
+        settings.model,
+        settings.home,
+        settings.batch_size,
+        models_dir=settings.models_dir,
+        backend=settings.backend,
     )
 
 

@@ -42,8 +42,11 @@ def request_options(name: str, model: type[BaseModel]) -> Callable[[Callable], C
             values = {field: kwargs.pop(field) for field in model.model_fields}
             return command(**kwargs, **{name: model(**values)})
 
-        del wrapper.__wrapped__  # typer must read the generated signature, not the original
+        # typer must read the generated signature, with its annotations already resolved (the
+        # command's string annotations would be evaluated in this module's namespace).
+        del wrapper.__wrapped__
         wrapper.__signature__ = signature.replace(parameters=kept + generated)  # type: ignore[attr-defined]
+        wrapper.__annotations__ = {p.name: p.annotation for p in kept + generated}
         return wrapper
 
     return decorate

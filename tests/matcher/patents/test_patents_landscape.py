@@ -13,8 +13,9 @@ from corpus.errors import DataError
 from corpus.models import Organisation, OrgKind, Region
 from corpus.names import infer_kind, infer_province
 from matcher.patents.bulk import ChallengeMatch, PatentMatches
-from matcher.patents.landscape import build_landscape, read_matches, write_landscape
+from matcher.patents.landscape import build_landscape, read_matches
 from service.export.bulk import CSV_COLUMNS, csv_records
+from service.export.landscape import write_landscape
 
 ALLOY_1 = (
     "ZJ2021-12-01",

@@ -1,0 +1,155 @@
+"""Encoding backends: the same sentence-transformers model, run by torch or by OpenVINO.
+
+`torch` runs the model as sentence-transformers loads it (fp32). `openvino` runs it through
+Intel's OpenVINO runtime (`pip install openvino`): the transformer is converted once, on first
+use, into an IR beside the materialised models (`<models_dir>/openvino/<model>-<fingerprint>/`,
+locked, staged, renamed; a retrained model folder gets a new fingerprint), and mean pooling and
+L2 normalisation are done here, as the model's own modules do. On these CPUs
+OpenVINO's default precision hint is bf16; its vectors agree with torch fp32 at cosine ≥ 0.999
+(the quality gate, `tests/embed/test_backends.py`, BENCHMARKS.md), so the two are *compatible*:
+an index built with one loads with the other, and they share the calibration.
+
+`Backend.default()` is the fastest backend that passes the gate here: OpenVINO when it is
+installed, else torch.
+"""
+
+from __future__ import annotations
+
+import fcntl
+import hashlib
+import os
+import re
+import shutil
+import sys
+import warnings
+from enum import StrEnum
+from pathlib import Path
+from typing import Any
+
+import numpy as np
+
+OPENVINO_FOLDER = "openvino"
+OPENVINO_XML = "model.xml"
+
+
+class Backend(StrEnum):
+    torch = "torch"
+    openvino = "openvino"
+
+    @classmethod
+    def default(cls) -> Backend:
+        """The fastest backend that passes the quality gate on this machine."""
+        try:
+            import openvino  # noqa: F401
+        except ImportError:
+            return cls.torch
+        return cls.openvino
+
+    @classmethod
+    def from_str(cls, value: str | None) -> Backend:
+        if value is None or not value.strip() or value.strip().lower() == "auto":
+            return cls.default()
+        try:
+            return cls(value.strip().lower())
+        except ValueError:
+            options = ", ".join(["auto", *(b.value for b in cls)])
+            raise ValueError(f"unknown backend '{value}'; choose one of {options}") from None
+
+    @property
+    def vectors(self) -> str:
+        """The kind of vectors this backend produces; backends of one kind are compatible.
+
+        Both backends run the float model (OpenVINO in bf16, within cosine 0.999 of torch), so
+        an index or a calibration made with one serves the other; a quantised backend would be
+        a kind of its own.
+        """
+        return "float"
+
+    def compatible_with(self, other: Backend) -> bool:
+        """Whether vectors from `other` may be mixed with this backend's (index, calibration)."""
+        return self.vectors == other.vectors
+
+
+class OpenVinoEncoder:
+    """The transformer of a sentence-transformers model, compiled by OpenVINO, with its pooling.
+
+    `encode(texts)` takes texts with their prompts already prefixed, like `SentenceTransformer`.
+    """
+
+    def __init__(self, model: Any, folder: Path) -> None:
+        import openvino
+
+        self._tokenizer = model[0].tokenizer
+        self.max_seq_length = int(model.max_seq_length or 512)
+        xml = convert_to_openvino(model, folder)
+        core = openvino.Core()
+        self._compiled = core.compile_model(str(xml), "CPU")
+        self._names = {port.any_name for port in self._compiled.inputs}
+
+    def encode(self, texts: list[str], batch_size: int = 32) -> np.ndarray:
+        out = []
+        for start in range(0, len(texts), batch_size):
+            batch = texts[start : start + batch_size]
+            tokens = self._tokenizer(
+                batch,
+                padding=True,
+                truncation=True,
+                max_length=self.max_seq_length,
+                return_tensors="np",
+            )
+            feeds = {name: tokens[name] for name in self._names if name in tokens}
+            if "token_type_ids" in self._names and "token_type_ids" not in tokens:
+                feeds["token_type_ids"] = np.zeros_like(tokens["input_ids"])
+            hidden = self._compiled(feeds)[0]
+            mask = tokens["attention_mask"][..., None].astype(np.float32)
+            pooled = (hidden * mask).sum(axis=1) / np.maximum(mask.sum(axis=1), 1e-9)
+            out.append(pooled / np.linalg.norm(pooled, axis=1, keepdims=True))
+        return np.vstack(out).astype(np.float32) if out else np.zeros((0, 0), np.float32)
+
+
+def ir_folder(model_path: str, models_dir: Path) -> Path:
+    """Where the OpenVINO IR of `model_path` (a folder or a hub name) lives.
+
+    The name carries a fingerprint of the weights (size and mtime of each weight file), so a
+    model folder retrained in place is converted again instead of serving stale vectors.
+    """
+    source = Path(model_path)
+    parts = [str(source.resolve()) if source.is_dir() else model_path]
+    if source.is_dir():
+        for weights in sorted(source.rglob("*")):
+            if any(part.startswith(".") for part in weights.relative_to(source).parts):
+                continue  # e.g. an unfinished adaptation's checkpoint
+            if weights.suffix in {".safetensors", ".bin"} or weights.name == "config.json":
+                stat = weights.stat()
+                parts.append(f"{weights.relative_to(source)}:{stat.st_size}:{stat.st_mtime_ns}")
+    digest = hashlib.sha256("\n".join(parts).encode()).hexdigest()[:12]
+    name = re.sub(r"[^A-Za-z0-9._-]+", "_", source.name or model_path)[-60:]
+    return models_dir / OPENVINO_FOLDER / f"{name}-{digest}"
+
+
+def convert_to_openvino(model: Any, folder: Path) -> Path:
+    """The IR of `model`'s transformer in `folder`, converted once (locked, staged, renamed)."""
+    import openvino
+    import torch
+
+    xml = folder / OPENVINO_XML
+    if xml.exists():
+        return xml
+    folder.parent.mkdir(parents=True, exist_ok=True)
+    with open(folder.parent / f".{folder.name}.lock", "w") as lock:
+        fcntl.flock(lock, fcntl.LOCK_EX)
+        if xml.exists():
+            return xml
+        print(f"converting the model for OpenVINO (once, ~30 s) → {folder}", file=sys.stderr)
+        staging = folder.with_name(f".{folder.name}.{os.getpid()}.partial")
+        shutil.rmtree(staging, ignore_errors=True)
+        staging.mkdir()
+        transformer = model[0].auto_model.eval()
+        example = model[0].tokenizer(["query: 示例文本"], return_tensors="pt")
+        example = {k: v for k, v in example.items() if k in ("input_ids", "attention_mask")}
+        with torch.no_grad(), warnings.catch_warnings():
+            warnings.simplefilter("ignore")  # tracing warnings about shapes; inputs are dynamic
+            converted = openvino.convert_model(transformer, example_input=example)
+        openvino.save_model(converted, str(staging / OPENVINO_XML), compress_to_fp16=False)
+        os.replace(staging, folder)
+    return xml
