@@ -19,7 +19,7 @@ $(BIN)/python:
 # torch first, pinned to the CPU build on disk, so nothing pulls a multi-GB CUDA build.
 $(STAMP): pyproject.toml | $(BIN)/python
 	$(BIN)/pip install -qq torch==2.13.0
-	$(BIN)/pip install -qq -e '.[dev]'
+	$(BIN)/pip install -qq -e '.[dev,ray]'
 	touch $(STAMP)
 
 install: $(STAMP)

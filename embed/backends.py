@@ -82,8 +82,10 @@ class OpenVinoEncoder:
         self._tokenizer = model[0].tokenizer
         self.max_seq_length = int(model.max_seq_length or 512)
         xml = convert_to_openvino(model, folder)
-        core = openvino.Core()
-        self._compiled = core.compile_model(str(xml), "CPU")
+        # Respect a thread budget set for this process (Ray gives an actor OMP_NUM_THREADS).
+        threads = os.environ.get("OMP_NUM_THREADS", "")
+        config = {"INFERENCE_NUM_THREADS": int(threads)} if threads.isdigit() else {}
+        self._compiled = openvino.Core().compile_model(str(xml), "CPU", config)
         self._names = {port.any_name for port in self._compiled.inputs}
 
     def encode(self, texts: list[str], batch_size: int = 32) -> np.ndarray:

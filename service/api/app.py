@@ -14,7 +14,7 @@ from contextlib import asynccontextmanager
 from fastapi import Depends, FastAPI
 from fastapi.staticfiles import StaticFiles
 
-from service.api.errors import install_error_handlers
+from service.api.errors import ErrorBody, install_error_handlers
 from service.api.jobs import JobRunner
 from service.api.limits import BodySizeLimit
 from service.api.routers import (
@@ -97,7 +97,32 @@ def create_app(settings: Settings) -> FastAPI:
         app.include_router(router, dependencies=read_dependencies)
     app.include_router(web.router)
     app.mount("/static", StaticFiles(directory=str(WEB_DIR / "static")), name="static")
+    app.openapi = lambda: _openapi_with_our_errors(app)  # type: ignore[method-assign]
     return app
+
+
+def _openapi_with_our_errors(app: FastAPI) -> dict:
+    """The schema, with 422 responses described as they are sent: `ErrorBody`, not FastAPI's
+    default `HTTPValidationError` (our handler rewrites validation errors)."""
+    if app.openapi_schema is None:
+        from fastapi.openapi.utils import get_openapi
+
+        schema = get_openapi(
+            title=app.title, version=app.version, description=app.description, routes=app.routes
+        )
+        components = schema.setdefault("components", {}).setdefault("schemas", {})
+        components.setdefault("ErrorBody", ErrorBody.model_json_schema())
+        for operations in schema.get("paths", {}).values():
+            for operation in operations.values():
+                invalid = operation.get("responses", {}).get("422")
+                if invalid is not None:
+                    invalid["content"] = {
+                        "application/json": {"schema": {"$ref": "#/components/schemas/ErrorBody"}}
+                    }
+        components.pop("HTTPValidationError", None)
+        components.pop("ValidationError", None)
+        app.openapi_schema = schema
+    return app.openapi_schema
 
 
 def app_from_environment() -> FastAPI:

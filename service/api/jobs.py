@@ -268,6 +268,7 @@ class JobRunner:
             return
         if summary.stopped:  # shutdown or lease lost: the checkpoint holds; someone resumes it
             db.release_job(job.id, self.owner, status=JobStatus.queued)
+            log.warning("job %s stopped after %d rows, checkpointed", job.id, summary.rows_done)
             return
         totals = {k: v for k, v in asdict(summary).items() if k not in ("output", "rejects")}
         db.release_job(

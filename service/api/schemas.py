@@ -20,14 +20,14 @@ MAX_TOP = 200
 ID_PATTERN = r"^[A-Za-z0-9][A-Za-z0-9._\-]{0,63}$"
 
 
-# C0 control characters other than tab and newlines: no text needs them, and spreadsheets and
-# reports cannot hold them.
-CONTROL_CHARACTERS = re.compile(r"[\x00-\x08\x0b\x0c\x0e-\x1f\x7f]")
+# C0 control characters other than tab and newlines, and unpaired surrogates (JSON can escape
+# them, UTF-8 cannot encode them): no text needs them, and files and databases cannot hold them.
+CONTROL_CHARACTERS = re.compile(r"[\x00-\x08\x0b\x0c\x0e-\x1f\x7f\ud800-\udfff]")
 
 
 def check_printable(value: str) -> str:
     if CONTROL_CHARACTERS.search(value):
-        raise ValueError("must not contain control characters")
+        raise ValueError("must not contain control characters or unpaired surrogates")
     return value
 
 

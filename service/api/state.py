@@ -53,6 +53,12 @@ class ServiceState:
         """Open the engine and reconcile it with the database (run once, in a thread)."""
         try:
             embedder = build_embedder(self.settings)
+            if self.settings.ray_address:  # bulk jobs' (and big upserts') batches go to Ray
+                from service.usecases.scale_out import use_ray
+
+                config = self.settings
+                use_ray(embedder, config, config.ray_address, config.ray_workers)
+                log.info("encoding batches on Ray at %s", config.ray_address)
             engine = open_engine(self.settings, embedder)
             report = reconcile(engine, self.db)
             if report.upserted or report.removed:

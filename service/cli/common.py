@@ -13,6 +13,7 @@ from corpus.errors import JiebangError
 from service.components import build_embedder, catalogue, stored_challenges
 from service.settings import Settings
 from service.usecases.challenges import ChallengeBook
+from service.usecases.scale_out import ExecutionEngine, use_ray
 
 if TYPE_CHECKING:
     from embed.embedder import Embedder
@@ -48,10 +49,26 @@ def user_errors(command: Callable[..., Any]) -> Callable[..., Any]:
     return wrapper
 
 
-def embedder(config: Settings) -> Embedder:
-    """The configured embedding model, with a spinner while it loads."""
+ENGINE_HELP = "Encode here (local) or on a Ray cluster (ray; pip install -e '.[ray]')."
+ADDRESS_HELP = (
+    "Ray cluster (auto, ray://HOST:10001) [default: JIEBANG_RAY_ADDRESS, else a local one]."
+)
+WORKERS_HELP = "Ray encoding actors, one CPU each [default: JIEBANG_RAY_WORKERS]."
+
+
+def embedder(
+    config: Settings,
+    engine: ExecutionEngine = ExecutionEngine.local,
+    address: str | None = None,
+    workers: int | None = None,
+) -> Embedder:
+    """The configured embedding model, with a spinner while it loads; `ray` distributes it."""
     with err_console.status("loading the embedding model…"):
-        return build_embedder(config)
+        model = build_embedder(config)
+    if engine is ExecutionEngine.ray:
+        with err_console.status("starting the Ray encoding actors…"):
+            use_ray(model, config, address or config.ray_address, workers or config.ray_workers)
+    return model
 
 
 def open_engine(config: Settings) -> MatchEngine:

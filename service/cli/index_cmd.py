@@ -9,8 +9,18 @@ import typer
 
 from corpus.demo import demo_organisations_path
 from corpus.loaders import load_organisations, load_patents
-from service.cli.common import console, embedder, err_console, settings, user_errors
+from service.cli.common import (
+    ADDRESS_HELP,
+    ENGINE_HELP,
+    WORKERS_HELP,
+    console,
+    embedder,
+    err_console,
+    settings,
+    user_errors,
+)
 from service.components import build_calibration
+from service.usecases.scale_out import ExecutionEngine
 
 index = typer.Typer(help="Build the organisation index.", no_args_is_help=True)
 
@@ -21,6 +31,9 @@ def build(
     orgs: Path | None = typer.Option(None, help="Organisations (JSONL/CSV). Default: demo data."),
     patents: Path | None = typer.Option(None, help="Patents (JSONL/CSV) as applicants' evidence."),
     skip_invalid: bool = typer.Option(False, help="Skip bad rows, reporting each one."),
+    engine: ExecutionEngine = typer.Option(ExecutionEngine.local, help=ENGINE_HELP),
+    address: str | None = typer.Option(None, help=ADDRESS_HELP),
+    workers: int | None = typer.Option(None, min=1, help=WORKERS_HELP),
 ) -> None:
     """Index organisations and patents; with no files, the illustrative demo corpus."""
     from matcher.engine import MatchEngine
@@ -35,15 +48,15 @@ def build(
         for reject in report.rejects if report else []:
             err_console.print(f"[yellow]skipped[/] {reject}", highlight=False)
     started = time.perf_counter()
-    engine = MatchEngine.build(
+    built = MatchEngine.build(
         org_report.records if org_report else [],
-        embedder(config),
+        embedder(config, engine, address, workers),
         patent_report.records if patent_report else [],
         calibration=build_calibration(config),
     )
-    path = engine.save(config.resolved_index_dir)
+    path = built.save(config.resolved_index_dir)
     console.print(
-        f"indexed {len(engine.organisations)} organisations, {len(engine.passages)} passages "
+        f"indexed {len(built.organisations)} organisations, {len(built.passages)} passages "
         f"in {time.perf_counter() - started:.1f} s → {path}"
     )
 

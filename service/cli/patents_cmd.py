@@ -12,6 +12,9 @@ from matcher.patents.bulk import BulkMatcher, EvidenceMode
 from matcher.patents.landscape import build_landscape, read_matches
 from matcher.patents.reader import count_rows
 from service.cli.common import (
+    ADDRESS_HELP,
+    ENGINE_HELP,
+    WORKERS_HELP,
     challenge_book,
     console,
     embedder,
@@ -26,6 +29,7 @@ from service.export.roadmap import write_report
 from service.usecases.bulk import run_bulk
 from service.usecases.reports import patent_counts
 from service.usecases.reports import roadmap as build_roadmap
+from service.usecases.scale_out import ExecutionEngine
 
 patents_app = typer.Typer(
     help="Patents in bulk: match to challenges, then the patent landscape (专利导航).",
@@ -52,6 +56,9 @@ def match(
     resume: bool = typer.Option(False, help="Continue a killed run from its checkpoint."),
     limit: int | None = typer.Option(None, min=1, help="Stop after this many input rows."),
     window: int = typer.Option(256, min=1, help="Rows encoded together (and per checkpoint)."),
+    engine: ExecutionEngine = typer.Option(ExecutionEngine.local, help=ENGINE_HELP),
+    address: str | None = typer.Option(None, help=ADDRESS_HELP),
+    workers: int | None = typer.Option(None, min=1, help=WORKERS_HELP),
 ) -> None:
     """Match every patent (title + abstract) to the catalogue challenges, streaming."""
     if fmt not in OUTPUT_FORMATS:
@@ -64,7 +71,7 @@ def match(
     if limit is not None:
         total = min(total, limit)
     matcher = BulkMatcher(
-        embedder(config),
+        embedder(config, engine, address, workers),
         challenge_book(config).all(),
         calibration=build_calibration(config),
         top=top,

@@ -33,10 +33,13 @@ def test_posted_challenge_is_ranked_and_survives_restart(make_server, api_key: s
         assert posted.status_code == 201, posted.text
         assert posted.json()["source"] == "posted"
         assert client.post("/challenges", json=HYDROGEN).status_code == 409
-        ranking = client.get(f"/challenges/{HYDROGEN['id']}/candidates", params={"top": 5})
+        # Default parameters: the only rankings stored (a bounded set, issue 13).
+        ranking = client.get(f"/challenges/{HYDROGEN['id']}/candidates")
         assert ranking.status_code == 200
         candidates = ranking.json()["candidates"]
-        assert len(candidates) == 5
+        assert len(candidates) == 10
+        narrower = client.get(f"/challenges/{HYDROGEN['id']}/candidates", params={"top": 5})
+        assert narrower.json()["candidates"] == candidates[:5]
         assert all(c["evidence"] for c in candidates)
         scores = [c["score"] for c in candidates]
         assert scores == sorted(scores, reverse=True)

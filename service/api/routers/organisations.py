@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from typing import Annotated
+from urllib.parse import quote
 
 from fastapi import APIRouter, Depends, Path, Query, Response
 
@@ -82,10 +83,12 @@ def post_organisation(
     ]
     texts += [organisation.region.city or "", organisation.region.province or ""]
     if any(CONTROL_CHARACTERS.search(text) for text in texts):
-        raise InvalidInput("organisation fields must not contain control characters")
+        raise InvalidInput(
+            "organisation fields must not contain control characters or unpaired surrogates"
+        )
     if not state.put_organisation(organisation, replace=replace):
         response.status_code = 200
-    response.headers["Location"] = f"/organisations/{organisation.id}"
+    response.headers["Location"] = f"/organisations/{quote(organisation.id, safe='')}"
     return organisation
 
 
