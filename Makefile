@@ -45,10 +45,14 @@ lint: $(STAMP)
 	$(BIN)/ruff check .
 	$(BIN)/ruff format --check .
 
-# Everything on SQLite, then the service suite again on PostgreSQL.
+# Everything on SQLite, then what exercises the database again on PostgreSQL (the schema, jobs
+# and their leases, persistence across restarts, crashes).
+PG_TESTS := tests/service/test_db.py tests/service/test_api_jobs.py \
+	tests/service/test_api_persistence.py tests/service/test_faults.py
+
 test: $(STAMP) $(SYSTEM_STAMP) lint
 	$(BIN)/pytest
-	JIEBANG_TEST_DB=postgresql $(BIN)/pytest tests/service
+	JIEBANG_TEST_DB=postgresql $(BIN)/pytest $(PG_TESTS)
 
 clean:
 	rm -rf $(VENV) .jiebang

@@ -298,6 +298,7 @@ class TuneOutcome:
     calibration: Calibration
     tables: dict[str, list[dict]]
     figures: list[str]
+    runs: dict[str, RunScores]  # the cross-validated runs, for paired tests between models
 
 
 def _summary(
@@ -443,7 +444,8 @@ def tune(
             },
         }
     )
-    return TuneOutcome(calibration, tables, figures)
+    cv_runs = {"challenge-org": chosen.cv_run, "patents-applicant": long.cv_run}
+    return TuneOutcome(calibration, tables, figures, cv_runs)
 
 
 def tune_areas(

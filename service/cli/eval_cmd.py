@@ -157,6 +157,7 @@ def tune(
     Every figure is cross-validated over queries; the written calibration is fitted on all of
     them. Point `JIEBANG_CALIBRATION` at the file to use it.
     """
+    from eval.runs import save_run
     from eval.tune import tune as fit
     from matcher.calibration import Calibration, CandidateModel
     from matcher.calibration.logistic import Logistic
@@ -177,6 +178,8 @@ def tune(
         (report / "tables.json").write_text(
             json.dumps(outcome.tables, ensure_ascii=False, indent=1), encoding="utf-8"
         )
+        for dataset, run in outcome.runs.items():  # `jiebang eval compare` pairs two models
+            save_run(run, report / f"cv-run-{dataset}.json")
     summary = outcome.calibration.measured
     console.print_json(json.dumps(summary, ensure_ascii=False))
     console.print(f"wrote {out}", highlight=False)
