@@ -9,15 +9,21 @@ runs closed-loop clients from this process (a second process on loopback) on a m
 - 15 % GET /challenges,
 - 15 % GET /organisations/{id}.
 
+With `--writes`, writers join the readers: 4 % upserts of an organisation (POST /organisations
+?replace=true, re-embedding its capability under the write lock) and 1 % bulk-job submissions
+(POST /patents/match, 5 patents). Reads that started while a write was in flight are reported
+apart ("… during a write"): what a reader pays for a queued writer.
+
 Prints throughput, latency percentiles per kind and overall, and the error count, as Markdown.
 
-    .venv/bin/python benchmarks/load_service.py --clients 50 --seconds 60
+    .venv/bin/python benchmarks/load_service.py --clients 50 --seconds 60 [--writes]
 """
 
 from __future__ import annotations
 
 import argparse
 import asyncio
+import json
 import os
 import random
 import socket
@@ -33,6 +39,13 @@ import numpy as np
 
 REPO = Path(__file__).resolve().parents[1]
 MIX = (("match", 0.40), ("candidates", 0.30), ("challenges", 0.15), ("organisation", 0.15))
+WRITE_MIX = (("upsert", 0.04), ("job", 0.01))
+KEY = "load-test"
+JOB_ROW = {"title": "一种高温合金", "abstract": "本发明公开了一种高温合金的真空熔炼方法。"}
+JOB_FILE = "".join(
+    json.dumps({**JOB_ROW, "id": f"L{i}", "applicants": ["某某研究院"]}, ensure_ascii=False) + "\n"
+    for i in range(5)
+).encode()
 VARIANTS = ("关键技术", "工艺优化", "国产化替代", "产业化应用", "可靠性提升", "检测方法")
 
 
@@ -49,10 +62,10 @@ def start_server(home: Path, data: Path, port: int) -> subprocess.Popen[bytes]:
         JIEBANG_INDEX_DIR=str(data / "index"),
         JIEBANG_DATABASE_URL=f"sqlite:///{data / 'jiebang.db'}",
         JIEBANG_JOBS_DIR=str(data / "jobs"),
-        JIEBANG_API_KEY="load-test",
+        JIEBANG_API_KEY=KEY,
         HF_HUB_OFFLINE="1",
     )
-    command = [sys.executable, "-m", "service.cli", "serve", "--host", "127.0.0.1",
+    command = [sys.executable, "-m", "service.cli", "serve", "--demo", "--host", "127.0.0.1",
                "--port", str(port)]  # fmt: skip
     return subprocess.Popen(command, env=env, cwd=REPO)
 
@@ -75,15 +88,20 @@ async def client_loop(
     client: httpx.AsyncClient,
     stop_at: float,
     challenges: list[dict],
-    org_ids: list[str],
+    organisations: list[dict],
     rng: random.Random,
     latencies: dict[str, list[float]],
     errors: dict[str, int],
+    mix: tuple[tuple[str, float], ...],
+    writing: list[int],
 ) -> None:
-    kinds, weights = zip(*MIX, strict=True)
+    kinds, weights = zip(*mix, strict=True)
     while time.monotonic() < stop_at:
         kind = rng.choices(kinds, weights)[0]
         challenge = rng.choice(challenges)
+        is_write = kind in dict(WRITE_MIX)
+        during_write = bool(writing[0]) and not is_write
+        writing[0] += is_write
         started = time.perf_counter()
         try:
             if kind == "match":
@@ -93,33 +111,63 @@ async def client_loop(
                 response = await client.get(f"/challenges/{challenge['id']}/candidates")
             elif kind == "challenges":
                 response = await client.get("/challenges")
+            elif kind == "organisation":
+                response = await client.get(f"/organisations/{rng.choice(organisations)['id']}")
+            elif kind == "upsert":
+                org = {**rng.choice(organisations)}
+                org["capability"] = f"{org.get('capability', '')}{rng.choice(VARIANTS)}"
+                params, headers = {"replace": "true"}, {"X-API-Key": KEY}
+                response = await client.post(
+                    "/organisations", params=params, json=org, headers=headers
+                )
             else:
-                response = await client.get(f"/organisations/{rng.choice(org_ids)}")
-            ok = response.status_code == 200
+                files = {"file": ("p.jsonl", JOB_FILE)}
+                response = await client.post(
+                    "/patents/match", files=files, headers={"X-API-Key": KEY}
+                )
+            ok = response.status_code in (200, 201, 202)
             if not ok:
                 print(f"{kind}: HTTP {response.status_code} {response.text[:200]}", file=sys.stderr)
         except httpx.HTTPError as error:
             ok = False
             print(f"{kind}: {type(error).__name__} {error}", file=sys.stderr)
+        finally:
+            writing[0] -= is_write
         latencies[kind].append(time.perf_counter() - started)
+        if during_write:
+            latencies[f"{kind} during a write"].append(time.perf_counter() - started)
         if not ok:
             errors[kind] += 1
 
 
-async def run_load(base: str, clients: int, seconds: float, seed: int) -> tuple[dict, dict, float]:
+async def run_load(
+    base: str, clients: int, seconds: float, seed: int, writes: bool
+) -> tuple[dict, dict, float]:
     limits = httpx.Limits(max_connections=clients, max_keepalive_connections=clients)
+    mix = MIX + WRITE_MIX if writes else MIX
     async with httpx.AsyncClient(base_url=base, timeout=120, limits=limits) as client:
         challenges = (await client.get("/challenges")).json()["challenges"]
         page = (await client.get("/organisations", params={"limit": 500})).json()
-        org_ids = [item["id"] for item in page["items"]]
+        organisations = [
+            (await client.get(f"/organisations/{item['id']}")).json() for item in page["items"][:50]
+        ]
         latencies: dict[str, list[float]] = defaultdict(list)
         errors: dict[str, int] = defaultdict(int)
+        writing = [0]
         started = time.monotonic()
         stop_at = started + seconds
         await asyncio.gather(
             *(
                 client_loop(
-                    client, stop_at, challenges, org_ids, random.Random(seed + i), latencies, errors
+                    client,
+                    stop_at,
+                    challenges,
+                    organisations,
+                    random.Random(seed + i),
+                    latencies,
+                    errors,
+                    mix,
+                    writing,
                 )
                 for i in range(clients)
             )
@@ -137,9 +185,11 @@ def report(latencies: dict[str, list[float]], errors: dict[str, int], elapsed: f
 
     lines = ["| requests | count | per second | p50 ms | p95 ms | p99 ms | errors |",
              "|---|---|---|---|---|---|---|"]  # fmt: skip
-    for kind, _ in MIX:
-        lines.append(row(kind, latencies[kind], errors[kind]))
-    everything = [value for values in latencies.values() for value in values]
+    kinds = [kind for kind, _ in MIX + WRITE_MIX if kind in latencies]
+    kinds += [f"{kind} during a write" for kind, _ in MIX if f"{kind} during a write" in latencies]
+    for kind in kinds:
+        lines.append(row(kind, latencies[kind], errors.get(kind, 0)))
+    everything = [v for kind in latencies if "during" not in kind for v in latencies[kind]]
     lines.append(row("**all**", everything, sum(errors.values())))
     return "\n".join(lines)
 
@@ -152,6 +202,7 @@ def main() -> None:
     parser.add_argument("--home", type=Path, default=REPO / ".jiebang" / "test-home",
                         help="JIEBANG_HOME with the model and the embedding cache")  # fmt: skip
     parser.add_argument("--url", help="Load an already running server instead of starting one")
+    parser.add_argument("--writes", action="store_true", help="Add upserts and bulk jobs")
     args = parser.parse_args()
 
     with tempfile.TemporaryDirectory(prefix="jiebang-load-") as folder:
@@ -164,13 +215,13 @@ def main() -> None:
         try:
             wait_ready(base, process) if process else None
             latencies, errors, elapsed = asyncio.run(
-                run_load(base, args.clients, args.seconds, args.seed)
+                run_load(base, args.clients, args.seconds, args.seed, args.writes)
             )
         finally:
             if process is not None:
                 process.terminate()
                 process.wait(timeout=30)
-    total = sum(len(v) for v in latencies.values())
+    total = sum(len(v) for kind, v in latencies.items() if "during" not in kind)
     print(f"{args.clients} clients, {elapsed:.1f} s, {total} requests, "
           f"{total / elapsed:.1f} requests/s, {sum(errors.values())} errors")  # fmt: skip
     print(report(latencies, errors, elapsed))

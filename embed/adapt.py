@@ -99,7 +99,7 @@ def adapt(
     """
     import torch
     from sentence_transformers import SentenceTransformer
-    from sentence_transformers.losses import MultipleNegativesRankingLoss
+    from sentence_transformers.sentence_transformer.losses import MultipleNegativesRankingLoss
     from transformers.utils import logging as hf_logging
 
     hf_logging.disable_progress_bar()
