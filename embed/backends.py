@@ -16,7 +16,6 @@ installed, else torch.
 from __future__ import annotations
 
 import fcntl
-import hashlib
 import os
 import re
 import shutil
@@ -27,6 +26,8 @@ from pathlib import Path
 from typing import Any
 
 import numpy as np
+
+from embed.model_store import model_fingerprint
 
 OPENVINO_FOLDER = "openvino"
 OPENVINO_XML = "model.xml"
@@ -112,21 +113,11 @@ class OpenVinoEncoder:
 def ir_folder(model_path: str, models_dir: Path) -> Path:
     """Where the OpenVINO IR of `model_path` (a folder or a hub name) lives.
 
-    The name carries a fingerprint of the weights (size and mtime of each weight file), so a
-    model folder retrained in place is converted again instead of serving stale vectors.
+    The name carries the model's fingerprint, so a model folder retrained in place is
+    converted again instead of serving stale vectors.
     """
-    source = Path(model_path)
-    parts = [str(source.resolve()) if source.is_dir() else model_path]
-    if source.is_dir():
-        for weights in sorted(source.rglob("*")):
-            if any(part.startswith(".") for part in weights.relative_to(source).parts):
-                continue  # e.g. an unfinished adaptation's checkpoint
-            if weights.suffix in {".safetensors", ".bin"} or weights.name == "config.json":
-                stat = weights.stat()
-                parts.append(f"{weights.relative_to(source)}:{stat.st_size}:{stat.st_mtime_ns}")
-    digest = hashlib.sha256("\n".join(parts).encode()).hexdigest()[:12]
-    name = re.sub(r"[^A-Za-z0-9._-]+", "_", source.name or model_path)[-60:]
-    return models_dir / OPENVINO_FOLDER / f"{name}-{digest}"
+    name = re.sub(r"[^A-Za-z0-9._-]+", "_", Path(model_path).name or model_path)[-60:]
+    return models_dir / OPENVINO_FOLDER / f"{name}-{model_fingerprint(model_path)}"
 
 
 def convert_to_openvino(model: Any, folder: Path) -> Path:

