@@ -106,6 +106,10 @@ class Settings(BaseSettings):
         return self.index_dir or self.home / "index"
 
     @property
+    def resolved_models_dir(self) -> Path:
+        return self.models_dir or self.home / "models"
+
+    @property
     def resolved_jobs_dir(self) -> Path:
         return self.jobs_dir or self.home / "jobs"
 

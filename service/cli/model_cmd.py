@@ -56,7 +56,7 @@ def adapt(
         load_patents(patents, skip_invalid=True).records if patents else (),
         load_organisations(orgs, skip_invalid=True).records if orgs else (),
     )
-    base = resolve_model(config.model, config.models_dir or config.home / "models")
+    base = resolve_model(config.model, config.resolved_models_dir)
     options = AdaptConfig(
         epochs=epochs,
         batch_size=batch_size,

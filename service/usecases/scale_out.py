@@ -21,8 +21,11 @@ def use_ray(embedder: Embedder, settings: Settings, address: str | None, workers
     """
     from embed.ray_pool import RayEncoderPool
 
-    models_dir = settings.models_dir or settings.home / "models"
     pool = RayEncoderPool(
-        settings.model, embedder.backend, models_dir, workers=workers, address=address
+        settings.model,
+        embedder.backend,
+        settings.resolved_models_dir,
+        workers=workers,
+        address=address,
     )
     embedder.distribute(pool)
