@@ -4,9 +4,10 @@
 Intel's OpenVINO runtime (`pip install openvino`): the transformer is converted once, on first
 use, into an IR beside the materialised models (`<models_dir>/openvino/<model>-<fingerprint>/`,
 locked, staged, renamed; a retrained model folder gets a new fingerprint), and mean pooling and
-L2 normalisation are done here, as the model's own modules do. On these CPUs
-OpenVINO's default precision hint is bf16; its vectors agree with torch fp32 at cosine ≥ 0.999
-(the quality gate, `tests/embed/test_backends.py`, BENCHMARKS.md), so the two are *compatible*:
+L2 normalisation are done here, as the model's own modules do. OpenVINO picks its precision by
+CPU (bf16 where the CPU has it, fp32 otherwise: cosine 1.00000 to torch measured here); either
+way its vectors agree with torch fp32 at cosine ≥ 0.999 (the quality gate,
+`tests/embed/test_backends.py`, BENCHMARKS.md), so the two are *compatible*:
 an index built with one loads with the other, and they share the calibration.
 
 `Backend.default()` is the fastest backend that passes the gate here: OpenVINO when it is
@@ -58,7 +59,7 @@ class Backend(StrEnum):
     def vectors(self) -> str:
         """The kind of vectors this backend produces; backends of one kind are compatible.
 
-        Both backends run the float model (OpenVINO in bf16, within cosine 0.999 of torch), so
+        Both backends run the float model (OpenVINO within cosine 0.999 of torch), so
         an index or a calibration made with one serves the other; a quantised backend would be
         a kind of its own.
         """
