@@ -45,6 +45,9 @@ from matcher.ranking import Ranking
 from matcher.results import Candidate, MatchResult
 from matcher.retrieval import dense_hits, lexical_hits
 
+PreparedEvidence = tuple[list[Passage], np.ndarray | None]
+"""Chunked passages and their vectors, ready to insert (`MatchEngine.prepare_organisation`)."""
+
 INDEX_FILE = "jiebang-index.zip"
 FORMAT = "jiebang-index/3"
 # Passages each channel contributes per query before fusion: enough for every plausible
@@ -138,11 +141,13 @@ class MatchEngine:
         """Chunk, embed and index evidence documents."""
         self._insert(*self._prepare(docs, progress))
 
-    def _prepare(
-        self, docs: Sequence[EvidenceDoc], progress: bool
-    ) -> tuple[list[Passage], np.ndarray]:
-        """Passages and their vectors: the slow, fallible part, done before anything changes."""
-        passages = chunk_docs(docs, self._next_pid, MAX_PASSAGE_CHARS)
+    def _prepare(self, docs: Sequence[EvidenceDoc], progress: bool) -> PreparedEvidence:
+        """Passages and their vectors: the slow, fallible part, done before anything changes.
+
+        Reads nothing the index owns (passage ids are given at insert time), so it may run
+        while other threads read or change the engine.
+        """
+        passages = chunk_docs(docs, MAX_PASSAGE_CHARS)
         texts = [p.text for p in passages]
         vectors = self.embedder.encode_passages(texts, progress=progress) if passages else None
         return passages, vectors
@@ -150,6 +155,8 @@ class MatchEngine:
     def _insert(self, passages: list[Passage], vectors: np.ndarray | None) -> None:
         if not passages:
             return
+        start = self._next_pid
+        passages = [p.model_copy(update={"pid": start + i}) for i, p in enumerate(passages)]
         pids = np.array([p.pid for p in passages], dtype=np.int64)
         self.index.add(pids, vectors)
         self.lexical.add(pids, [p.text for p in passages])
@@ -158,13 +165,23 @@ class MatchEngine:
             self._by_group[passage.group].append(passage.pid)
         self._next_pid = passages[-1].pid + 1
 
-    def upsert_organisation(self, org: Organisation) -> None:
+    def prepare_organisation(self, org: Organisation) -> PreparedEvidence:
+        """Embed `org`'s capability passages without changing the engine.
+
+        The slow part of an upsert; a service runs it outside its write lock.
+        """
+        return self._prepare(list(organisation_docs([org])), progress=False)
+
+    def upsert_organisation(
+        self, org: Organisation, prepared: PreparedEvidence | None = None
+    ) -> None:
         """Add or replace an organisation; its capability passages are re-embedded in place.
 
-        The new passages are embedded before anything is replaced, so a failure (the model, a
-        full disk) leaves the organisation as it was. Patent evidence attached to it is kept.
+        The new passages are embedded (or come `prepared` for this same `org`) before anything
+        is replaced, so a failure (the model, a full disk) leaves the organisation as it was.
+        Patent evidence attached to it is kept.
         """
-        prepared = self._prepare(list(organisation_docs([org])), progress=False)
+        prepared = prepared or self.prepare_organisation(org)
         self._drop_passages(self._capability_pids(org.id))
         self.organisations[org.id] = org
         self._insert(*prepared)
@@ -180,9 +197,7 @@ class MatchEngine:
         if self.organisations.get(org.id) != org:
             return False
         indexed = "".join(self.passages[pid].text for pid in self._capability_pids(org.id))
-        expected = "".join(
-            p.text for p in chunk_docs(organisation_docs([org]), 0, MAX_PASSAGE_CHARS)
-        )
+        expected = "".join(p.text for p in chunk_docs(organisation_docs([org]), MAX_PASSAGE_CHARS))
         return indexed == expected
 
     def remove_organisation(self, org_id: str) -> None:

@@ -71,14 +71,15 @@ def attach_patents(
             )
 
 
-def chunk_docs(docs: Iterable[EvidenceDoc], first_pid: int, max_chars: int) -> list[Passage]:
-    """Split documents into sentence-bounded passages with consecutive ids from `first_pid`."""
+def chunk_docs(docs: Iterable[EvidenceDoc], max_chars: int) -> list[Passage]:
+    """Split documents into sentence-bounded passages, numbered from 0 (the index renumbers
+    them when it inserts them)."""
     passages: list[Passage] = []
     for doc in docs:
         for text in split_passages(doc.text, max_chars=max_chars):
             passages.append(
                 Passage(
-                    pid=first_pid + len(passages),
+                    pid=len(passages),
                     group=doc.group,
                     doc_id=doc.id,
                     text=text,

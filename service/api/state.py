@@ -144,6 +144,9 @@ class ServiceState:
         die between the two, the next start-up's reconcile finishes the job.
         """
         engine = self.engine
+        # Embedding is the slow part: done before the write lock, so readers wait only for
+        # the swap and the save.
+        prepared = engine.prepare_organisation(organisation)
         with self.lock.writing():
             exists = organisation.id in engine.organisations
             if exists and not replace:
@@ -153,7 +156,7 @@ class ServiceState:
                 )
             self.db.put_organisation(organisation)
             point("organisation-after-db")
-            engine.upsert_organisation(organisation)
+            engine.upsert_organisation(organisation, prepared)
             engine.save(self.index_dir)
         return not exists
 
