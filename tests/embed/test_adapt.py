@@ -38,6 +38,17 @@ def pairs() -> list[tuple[str, str]]:
     return training_pairs(patents)
 
 
+def test_the_positive_never_repeats_its_anchor(pairs):
+    from corpus.models import Patent
+
+    ((anchor, positive),) = training_pairs(
+        [Patent(id="p", title="一种高温合金", abstract="本发明公开了一种高温合金，采用真空熔炼。")]
+    )
+    assert (anchor, positive) == ("一种高温合金", "本发明公开了，采用真空熔炼")
+    assert len(pairs) >= 12 and all(a not in p for a, p in pairs)  # real abstracts copy titles
+    assert training_pairs([Patent(id="q", title="一种阀门", abstract="一种阀门。")]) == []
+
+
 TINY = {"batch_size": 4, "max_seq_length": 32, "learning_rate": 1e-4}
 
 
