@@ -147,7 +147,7 @@ class Segmenter:
         return [token for _, token in self._scan(text, words=False)]
 
     def sparse_terms(self, text: str) -> list[str]:
-        """What the BM25 channel indexes: `words` with the parts of glossary terms, followed by
+        """The terms explanations match on: `words` with the parts of glossary terms, followed by
         `BIGRAM_MARK`-prefixed `bigrams`.
 
         Marking keeps the two channels' statistics apart: an unmarked bigram would double the

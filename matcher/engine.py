@@ -282,7 +282,7 @@ class MatchEngine:
             floor=floor,
             docs_per_group={g: len(p) for g, p in self._by_group.items()},
         )
-        return Ranking(scores, fused, contributions, floor)
+        return Ranking(scores, fused, contributions, floor, self._passages_by_group(fused))
 
     def match(
         self,
@@ -314,8 +314,7 @@ class MatchEngine:
                 query=text, candidates=[], reason=reason, capable=self.capable_confidence
             )
         ranking = self.rank(text, hits, method)
-        per_group = self._passages_by_group(ranking.fused)
-        confidences = self.confidences(text, hits)
+        confidences = self.confidences(text, hits, ranking if method is Method.hybrid else None)
         candidates = []
         for group in sorted(ranking.scores, key=lambda g: (-ranking.scores[g], g)):
             confidence = confidences.get(group, 0.0)
@@ -324,7 +323,7 @@ class MatchEngine:
             candidate = self._candidate(group, ranking.scores[group], confidence)
             if explain:
                 self.explainer.explain(
-                    candidate, text, per_group[group][:evidence_per_org], hits, ranking
+                    candidate, text, ranking.by_group[group][:evidence_per_org], hits, ranking
                 )
             candidates.append(candidate)
             if len(candidates) == top:
@@ -356,26 +355,36 @@ class MatchEngine:
             per_group[self.passages[pid].group].append(pid)
         return per_group
 
-    def confidences(self, text: str, hits: dict[str, ChannelScores]) -> dict[str, float]:
+    def confidences(
+        self, text: str, hits: dict[str, ChannelScores], hybrid: Ranking | None = None
+    ) -> dict[str, float]:
         """P(can contribute) of every organisation with a hit, from its hybrid evidence.
 
+        `hybrid` is `text`'s hybrid ranking when the caller already has it (not fused twice).
         Vectorised over the organisations: a query can reach thousands of them.
         """
-        features = self.candidate_features(hits, self.calibration.ranking.regime_for(text).fusion)
+        fusion = self.calibration.ranking.regime_for(text).fusion
+        features = self.candidate_features(hits, fusion, hybrid)
         if not features:
             return {}
         values = self.calibration.candidate.confidence(np.array(list(features.values())))
         return dict(zip(features, values.tolist(), strict=True))
 
     def candidate_features(
-        self, hits: dict[str, ChannelScores], fusion: FusionConfig
+        self, hits: dict[str, ChannelScores], fusion: FusionConfig, hybrid: Ranking | None = None
     ) -> dict[str, list[float]]:
-        """`CANDIDATE_FEATURES` of every organisation with a hit, under hybrid `fusion`."""
-        fused, _, floor = fuse(hits, fusion.weights_for(Method.hybrid), fusion.mode, fusion.rrf_k)
+        """`CANDIDATE_FEATURES` of every organisation with a hit, under hybrid `fusion`
+        (or as `hybrid`, these hits already ranked under it, has them)."""
+        if hybrid is None:
+            weights = fusion.weights_for(Method.hybrid)
+            fused, _, floor = fuse(hits, weights, fusion.mode, fusion.rrf_k)
+            by_group = self._passages_by_group(fused)
+        else:
+            fused, floor, by_group = hybrid.fused, hybrid.floor, hybrid.by_group
         dense, lexical = hits["dense"].raw, hits["lexical"].raw
         dense_floor = min(dense.values(), default=0.0)
         features: dict[str, list[float]] = {}
-        for group, pids in self._passages_by_group(fused).items():
+        for group, pids in by_group.items():
             features[group] = [
                 fused[pids[0]],
                 max(fused[pids[1]], 0.0) if len(pids) > 1 else max(floor, 0.0),

@@ -7,9 +7,11 @@ from dataclasses import dataclass
 
 @dataclass(frozen=True)
 class Ranking:
-    """One query ranked: organisation scores, fused passage scores, channel contributions."""
+    """One query ranked: organisation scores, fused passage scores, channel contributions, and
+    each organisation's passages, best fused score first."""
 
     scores: dict[str, float]
     fused: dict[int, float]
     contributions: dict[str, dict[int, float]]
     floor: float
+    by_group: dict[str, list[int]]
