@@ -1,4 +1,4 @@
-"""Encoding backends (issue 14): bulk throughput and agreement, OpenVINO against torch fp32.
+"""Encoding backends (issue 14): bulk throughput and agreement of each against torch fp32.
 
     .venv/bin/python benchmarks/bench_backends.py [--n 800] [--rounds 2] [--batch-sizes 16 32 64]
 
@@ -6,10 +6,10 @@ In one run, on the first `--n` real BDCI patents (title + abstract), embedding c
 1. bulk matching (`run_bulk`, windows of 256, length-sorted batches) with each backend,
    alternating backends for `--rounds` rounds; the median patents/s and the ratio to torch;
 2. OpenVINO's throughput at each of `--batch-sizes`;
-3. the quality gate: cosine to torch fp32 over the first 300 passages (min, mean), and bulk
-   top-1 agreement (the same first area, or none, for each patent).
+3. the quality gate, per backend: cosine to torch fp32 over the first 300 passages (min, mean),
+   and bulk top-1 agreement (the same first area, or none, for each patent).
 Prints Markdown for BENCHMARKS.md. Needs ../shared/data. The dev-set gate (nDCG@10, MRR) is
-`JIEBANG_BACKEND=torch|openvino jiebang eval run --dataset ...`, recorded beside this.
+`JIEBANG_BACKEND=<backend> jiebang eval run --dataset ...`, recorded beside this.
 """
 
 from __future__ import annotations
@@ -100,13 +100,15 @@ def main() -> None:
 
     texts = [f"{r['title']}。{r['abstract']}" for r in rows[:300]]
     reference = embedders[Backend.torch].encode_passages(texts, progress=False)
-    fast = embedders[Backend.openvino].encode_passages(texts, progress=False)
-    cosines = (reference * fast).sum(axis=1)
-    pairs = zip(firsts[Backend.torch], firsts[Backend.openvino], strict=True)
-    agree = np.mean([a == b for a, b in pairs])
-    low, mean = cosines.min(), cosines.mean()
-    print(f"\ncosine to torch fp32, 300 passages: min {low:.5f}, mean {mean:.6f}")
-    print(f"bulk top-1 agreement (same first area or none): {agree:.4f}")
+    print("\n| backend | cosine to torch fp32, 300 passages: min | mean | bulk top-1 agreement |")
+    print("|---|---|---|---|")
+    for backend in Backend:
+        if backend is Backend.torch:
+            continue
+        cosines = (reference * embedders[backend].encode_passages(texts, progress=False)).sum(1)
+        pairs = zip(firsts[Backend.torch], firsts[backend], strict=True)
+        agree = np.mean([a == b for a, b in pairs])
+        print(f"| {backend} | {cosines.min():.5f} | {cosines.mean():.6f} | {agree:.4f} |")
     print(f"\nload average after: {os.getloadavg()[0]:.1f}")
 
 
