@@ -119,6 +119,10 @@ def install_error_handlers(app: FastAPI) -> None:
 
     @app.exception_handler(StarletteHTTPException)
     async def http_error(_request: Request, error: StarletteHTTPException) -> JSONResponse:
+        if error.status_code == 400 and isinstance(error.__cause__, UnicodeDecodeError):
+            # FastAPI's "error parsing the body" for bytes that are not UTF-8: a bad body like
+            # any other, so the documented 422, not an undocumented 400 (found by fuzzing).
+            return error_response(422, "invalid request: body: not valid UTF-8")
         return JSONResponse({"error": str(error.detail)}, error.status_code, headers=error.headers)
 
     @app.exception_handler(Exception)

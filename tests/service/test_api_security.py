@@ -77,6 +77,7 @@ def test_reads_can_be_keyed(make_server, api_key: str) -> None:
         ({"json": {"text": "光刻胶", "kind": "castle"}}, 422, "kind"),
         ({"json": {"text": "光刻胶", "surprise": 1}}, 422, "surprise"),
         ({"content": b"{not json", "headers": JSON}, 422, "JSON"),
+        ({"content": b"\x8a|d", "headers": JSON}, 422, "UTF-8"),  # was FastAPI's bare 400
         ({"content": "光刻胶".encode(), "headers": {"Content-Type": "text/plain"}}, 415, "JSON"),
         ({"content": b"x" * 3_000_000, "headers": JSON}, 413, "larger"),
     ],
