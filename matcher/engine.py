@@ -273,16 +273,16 @@ class MatchEngine:
             regime.fusion.mode,
             regime.fusion.rrf_k,
         )
-        pids = np.fromiter(fused, dtype=np.int64, count=len(fused))
-        groups = np.array([self.passages[pid].group for pid in pids.tolist()], dtype=object)
+        pids, values, groups = self._fused_arrays(fused)
         scores = aggregate(
             groups,
-            np.fromiter(fused.values(), dtype=np.float64, count=len(fused)),
+            values,
             regime.aggregation,
             floor=floor,
             docs_per_group={g: len(p) for g, p in self._by_group.items()},
         )
-        return Ranking(scores, fused, contributions, floor, self._passages_by_group(fused))
+        by_group = _passages_by_group(pids, values, groups)
+        return Ranking(scores, fused, contributions, floor, by_group)
 
     def match(
         self,
@@ -348,12 +348,12 @@ class MatchEngine:
             )
         return None
 
-    def _passages_by_group(self, fused: dict[int, float]) -> dict[str, list[int]]:
-        """Each group's passages, best fused score first."""
-        per_group: dict[str, list[int]] = defaultdict(list)
-        for pid in sorted(fused, key=lambda pid: (-fused[pid], pid)):
-            per_group[self.passages[pid].group].append(pid)
-        return per_group
+    def _fused_arrays(self, fused: dict[int, float]) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+        """(passage ids, fused scores, their groups) as arrays, in `fused`'s order."""
+        pids = np.fromiter(fused, dtype=np.int64, count=len(fused))
+        values = np.fromiter(fused.values(), dtype=np.float64, count=len(fused))
+        groups = np.array([self.passages[pid].group for pid in pids.tolist()], dtype=object)
+        return pids, values, groups
 
     def confidences(
         self, text: str, hits: dict[str, ChannelScores], hybrid: Ranking | None = None
@@ -378,7 +378,7 @@ class MatchEngine:
         if hybrid is None:
             weights = fusion.weights_for(Method.hybrid)
             fused, _, floor = fuse(hits, weights, fusion.mode, fusion.rrf_k)
-            by_group = self._passages_by_group(fused)
+            by_group = _passages_by_group(*self._fused_arrays(fused))
         else:
             fused, floor, by_group = hybrid.fused, hybrid.floor, hybrid.by_group
         dense, lexical = hits["dense"].raw, hits["lexical"].raw
@@ -505,3 +505,14 @@ def _read_member(archive: zipfile.ZipFile, name: str, path: Path) -> bytes:
             f"{path} is damaged or hostile: {name} would unpack to {info.file_size} bytes"
         )
     return archive.read(info)
+
+
+def _passages_by_group(
+    pids: np.ndarray, scores: np.ndarray, groups: np.ndarray
+) -> dict[str, list[int]]:
+    """Each group's passages, best score first (ties: lower id first)."""
+    per_group: dict[str, list[int]] = defaultdict(list)
+    pid_list, group_list = pids.tolist(), groups.tolist()
+    for i in np.lexsort((pids, -scores)).tolist():
+        per_group[group_list[i]].append(pid_list[i])
+    return per_group
