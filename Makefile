@@ -11,7 +11,7 @@ SYSTEM_STAMP := .jiebang/.system-packages
 # The three challenges `make run` ranks candidates for (数控机床, 集成电路材料, 电池回收).
 DEMO_CHALLENGES := ZJ2021-06-01 ZJ2021-05-04 ZJ2021-15-01
 
-.PHONY: run test lint install system-packages clean
+.PHONY: run test test-postgresql lint install system-packages clean
 
 $(BIN)/python:
 	$(PYTHON) -m venv $(VENV)
@@ -54,6 +54,10 @@ PG_TESTS := tests/service/test_db.py tests/service/test_api_jobs.py \
 test: $(STAMP) $(SYSTEM_STAMP) lint
 	$(BIN)/pytest
 	JIEBANG_TEST_DB=postgresql $(BIN)/pytest $(PG_TESTS) -k "not cache_write and not index_build_killed"
+
+# The whole service suite on PostgreSQL (make test runs the database-bound part of it there).
+test-postgresql: $(STAMP) $(SYSTEM_STAMP)
+	JIEBANG_TEST_DB=postgresql $(BIN)/pytest tests/service
 
 clean:
 	rm -rf $(VENV) .jiebang
