@@ -39,6 +39,12 @@ def adapt(
     batch_size: Annotated[
         int, typer.Option(min=2, help="Pairs per step (in-batch negatives).")
     ] = 32,
+    keep_base: Annotated[
+        float,
+        typer.Option(
+            min=0.0, max=0.99, help="Share of the base model's weights mixed back in (WiSE-FT)."
+        ),
+    ] = 0.5,
 ) -> None:
     """Fine-tune the configured model on pairs drawn from your corpus; a killed run resumes.
 
@@ -62,6 +68,7 @@ def adapt(
         batch_size=batch_size,
         max_seq_length=max_seq_length,
         max_minutes=max_minutes,
+        keep_base=keep_base,
     )
     total = (len(pairs) // batch_size) * epochs
     with progress_bar("adapting", total) as advance:

