@@ -45,17 +45,19 @@ lint: $(STAMP)
 	$(BIN)/ruff check .
 	$(BIN)/ruff format --check .
 
-# Everything on SQLite, then what exercises the database again on PostgreSQL (the schema, jobs
-# and their leases, persistence across restarts, crashes; not the two faults that touch no
-# database).
+# Everything on SQLite, then what exercises the database again on PostgreSQL: the schema, jobs,
+# persistence across restarts, and the two faults that are about the database (a job's lease
+# taken over, two processes racing for one job). `make test-postgresql` runs the whole service
+# suite there.
 PG_TESTS := tests/service/test_db.py tests/service/test_api_jobs.py \
-	tests/service/test_api_persistence.py tests/service/test_faults.py
+	tests/service/test_api_persistence.py \
+	tests/service/test_faults.py::test_a_bulk_job_whose_owner_dies_is_taken_over_and_runs_once \
+	tests/service/test_faults.py::test_two_processes_racing_for_one_job_one_wins
 
 test: $(STAMP) $(SYSTEM_STAMP) lint
 	$(BIN)/pytest
-	JIEBANG_TEST_DB=postgresql $(BIN)/pytest $(PG_TESTS) -k "not cache_write and not index_build_killed"
+	JIEBANG_TEST_DB=postgresql $(BIN)/pytest $(PG_TESTS)
 
-# The whole service suite on PostgreSQL (make test runs the database-bound part of it there).
 test-postgresql: $(STAMP) $(SYSTEM_STAMP)
 	JIEBANG_TEST_DB=postgresql $(BIN)/pytest tests/service
 

@@ -116,7 +116,7 @@ def server_env(test_home: Path, data_dir: Path, database_url: str, **extra: str)
 
 BACKEND = os.environ.get("JIEBANG_TEST_DB", "sqlite")
 """The database the service tests run on: `sqlite` (default) or `postgresql` (`make test` runs
-the database-bound files on both, `make test-postgresql` the whole service suite on PostgreSQL)."""
+the database-bound tests on both, `make test-postgresql` the whole service suite on PostgreSQL)."""
 
 
 @pytest.fixture(scope="session")
