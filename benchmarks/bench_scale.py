@@ -10,14 +10,16 @@ Everything is synthetic and built at run time (nothing is committed), from real 
 - queries are 300 more such points (vector index) and the 82 catalogue challenges (lexical,
   end to end).
 
-1. `embed.vector_index.VectorIndex` (auto: flat ≤ 200k, IVF-Flat beyond): build seconds,
+1. `embed.vector_index.VectorIndex` (auto: flat ≤ 50k, IVF-Flat beyond): build seconds,
    resident memory of a process holding only the loaded index, recall@10 against exact search
    (FAISS IndexFlatIP on the same vectors), p50/p95 of one-vector queries; exact flat beside.
 2. `embed.lexical_index.LexicalIndex` (character 1–2-gram TF-IDF): build seconds, RSS growth,
    p50/p95 per query.
 3. End to end: `MatchEngine.match(challenge, top=10)` (hybrid, explained) over an engine built by
    `MatchEngine.from_documents` (its vectors served from a pre-filled embedding cache), p50/p95,
-   twice: each query encoded (first pass), then its vector from the cache (second pass).
+   twice: each query encoded (first pass), then its vector from the cache (second pass); once
+   with the index kind chosen by size and once with exact (flat) search, with the overlap of
+   their top-10 organisations.
 Prints Markdown for BENCHMARKS.md. Needs ../shared/data.
 """
 
@@ -189,20 +191,31 @@ def engine_bench(
             for i, text in enumerate(corpus)
         ]
         del vectors
-        started = time.perf_counter()
-        engine = MatchEngine.from_documents(docs, embedder, progress=False)
-        build = time.perf_counter() - started
-        engine.match("预热", top=10)  # jieba and the model loaded
-        # First pass: each query is encoded; second pass: its vector comes from the cache.
-        passes = []
-        for _ in range(2):
-            latency = []
-            for text in challenges:
-                t = time.perf_counter()
-                engine.match(text, top=10)
-                latency.append(time.perf_counter() - t)
-            passes.append(percentiles(latency))
-    return {"passages": n, "build_s": build, "encoded": passes[0], "cached": passes[1]}
+        runs = {}
+        for kind in ("auto", "flat"):
+            started = time.perf_counter()
+            engine = MatchEngine.from_documents(docs, embedder, progress=False, index_kind=kind)
+            build = time.perf_counter() - started
+            engine.match("预热", top=10)  # jieba and the model loaded
+            # First pass: each query is encoded; second pass: its vector comes from the cache.
+            passes, tops = [], []
+            for _ in range(2):
+                latency = []
+                for text in challenges:
+                    t = time.perf_counter()
+                    result = engine.match(text, top=10)
+                    latency.append(time.perf_counter() - t)
+                    tops.append([c.org_id for c in result.candidates])
+                passes.append(percentiles(latency))
+            kind_used = "ivf" if engine.index.is_ivf else "flat"
+            runs[kind] = {"kind": kind_used, "build_s": build, "passes": passes, "tops": tops}
+            del engine
+            gc.collect()
+    overlap = statistics.mean(
+        len(set(a) & set(b)) / max(len(b), 1)
+        for a, b in zip(runs["auto"]["tops"], runs["flat"]["tops"], strict=True)
+    )
+    return {"passages": n, "runs": runs, "top10_overlap": overlap}
 
 
 def main() -> None:
@@ -236,13 +249,16 @@ def main() -> None:
               f"{r['p50_ms']:.1f} / {r['p95_ms']:.1f} |", flush=True)  # fmt: skip
         gc.collect()
     if args.engine_sizes:
-        print("\n| passages | engine build (s) | match p50 / p95 (ms), query encoded "
-              "| match p50 / p95 (ms), query vector cached |\n|---|---|---|---|")  # fmt: skip
+        print("\n| passages | index | engine build (s) | match p50 / p95 (ms), query encoded "
+              "| match p50 / p95 (ms), query vector cached | top-10 overlap with flat |"
+              "\n|---|---|---|---|---|---|")  # fmt: skip
     for n in args.engine_sizes:
         r = engine_bench(texts, groups, base, n, challenges)
-        (e50, e95), (c50, c95) = r["encoded"], r["cached"]
-        row = f"| {n:,} | {r['build_s']:.0f} | {e50:.1f} / {e95:.1f} | {c50:.1f} / {c95:.1f} |"
-        print(row, flush=True)
+        for name, run in r["runs"].items():
+            (e50, e95), (c50, c95) = run["passes"]
+            overlap = f"{r['top10_overlap']:.3f}" if name == "auto" else "1 (itself)"
+            print(f"| {n:,} | {name}: {run['kind']} | {run['build_s']:.0f} | {e50:.1f} / {e95:.1f} "
+                  f"| {c50:.1f} / {c95:.1f} | {overlap} |", flush=True)  # fmt: skip
     peak = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024
     print(
         f"\npeak RSS of this process: {peak:.0f} MB; load average after: {os.getloadavg()[0]:.1f}"

@@ -2,9 +2,11 @@
 
 The index type follows the number of vectors (`IndexKind.auto`):
 
-- **flat** (exact) up to `FLAT_MAX` vectors: at 10⁵ passages a query costs a few milliseconds;
+- **flat** (exact) up to `FLAT_MAX` vectors: a query scans them all, ~12 ms at 5·10⁴ on these
+  cores and linear beyond (24 ms at 10⁵: half a match's budget; BENCHMARKS.md);
 - **IVF-Flat** beyond: the vectors are clustered into `nlist ≈ 4·√n` lists and a query scans
-  `nprobe` of them. Scores are exact inner products of the vectors scanned, so recall is the only
+  `nprobe` of them, or enough to hold `DEPTH_MARGIN` times the hits asked for (a match asks for
+  thousands). Scores are exact inner products of the vectors scanned, so recall is the only
   approximation (≥ 0.95 at 10⁶ with the default `nprobe`; BENCHMARKS.md). Deletes stay possible
   (IVF removes by id; a hashtable direct map reconstructs a vector by id).
 
@@ -30,8 +32,9 @@ from corpus.errors import JiebangError
 from corpus.files import atomic_write
 
 FORMAT = "jiebang-vectors/3"
-FLAT_MAX = 200_000
+FLAT_MAX = 50_000
 DEFAULT_NPROBE = 48
+DEPTH_MARGIN = 4
 TRAIN_SAMPLE = 100_000
 
 
@@ -157,7 +160,9 @@ class VectorIndex:
         if self.is_ivf:
             # A filter may keep passages in lists the query would not probe: scan every list,
             # cheap because the selector skips the rest before scoring.
-            nprobe = self._index.nlist if selector is not None else self.nprobe
+            nlist = self._index.nlist
+            deep = math.ceil(DEPTH_MARGIN * k * nlist / len(self))
+            nprobe = nlist if selector is not None else min(nlist, max(self.nprobe, deep))
             params = faiss.SearchParametersIVF(sel=selector, nprobe=nprobe)
         else:
             params = faiss.SearchParameters(sel=selector) if selector is not None else None

@@ -34,7 +34,7 @@ from embed.backends import Backend
 from embed.chunk import MAX_PASSAGE_CHARS, split_passages
 from embed.embedder import Embedder
 from embed.lexical_index import LexicalIndex
-from embed.vector_index import VectorIndex
+from embed.vector_index import IndexKind, VectorIndex
 from matcher.aggregate import aggregate
 from matcher.calibration import Calibration, RankingConfig, default_calibration
 from matcher.calibration.store import parse_calibration
@@ -71,6 +71,7 @@ class MatchEngine:
 
     `method` picks the channels that rank (dense, lexical, or hybrid: both fused, the default);
     confidence always uses both. `terms` join the explainer's segmenter dictionary.
+    `index_kind` overrides the vector index's choice by size (`embed.vector_index`).
     """
 
     def __init__(
@@ -81,18 +82,21 @@ class MatchEngine:
         calibration: Calibration | None = None,
         method: Method | str = Method.hybrid,
         terms: Iterable[str] = (),
+        index_kind: IndexKind | str = IndexKind.auto,
     ) -> None:
         self.embedder = embedder
         self.calibration = calibration or default_calibration(embedder.model_id)
         self.calibration.require_model(embedder.model_id)
         self.organisations: dict[str, Organisation] = dict(organisations or {})
         self.passages: dict[int, Passage] = {}
-        self.index = VectorIndex(embedder.dim, embedder.model_id)
+        self.index = VectorIndex(embedder.dim, embedder.model_id, index_kind)
         self.lexical = LexicalIndex()
         self.method = Method.from_str(method)
         self.terms = tuple(sorted(set(terms)))
         self.explainer = Explainer(self.passages, self.terms)
         self._by_group: dict[str, list[int]] = defaultdict(list)
+        # pid → group, an array so that a query's few thousand hits are grouped in one take.
+        self._group_of_pid = np.empty(0, dtype=object)
         self._next_pid = 0
 
     # ---- building -------------------------------------------------------------------------
@@ -108,7 +112,7 @@ class MatchEngine:
     ) -> MatchEngine:
         """Index capability statements and patents (attached to each of their applicants).
 
-        `options` go to the constructor (calibration, method, terms).
+        `options` go to the constructor (calibration, method, terms, index_kind).
         """
         engine = cls(embedder, {org.id: org for org in organisations}, **options)
         docs = list(organisation_docs(engine.organisations.values()))
@@ -127,7 +131,7 @@ class MatchEngine:
     ) -> MatchEngine:
         """A generic evidence → group engine; a group with no Organisation gets a bare one.
 
-        `options` go to the constructor (calibration, method, terms).
+        `options` go to the constructor (calibration, method, terms, index_kind).
         """
         docs = list(docs)
         known = {org.id: org for org in organisations}
@@ -160,10 +164,20 @@ class MatchEngine:
         pids = np.array([p.pid for p in passages], dtype=np.int64)
         self.index.add(pids, vectors)
         self.lexical.add(pids, [p.text for p in passages])
+        self._remember(passages)
+        self._next_pid = passages[-1].pid + 1
+
+    def _remember(self, passages: list[Passage]) -> None:
+        """Record indexed passages by id and under their group."""
+        end = max(p.pid for p in passages) + 1
+        if end > len(self._group_of_pid):
+            grown = np.empty(max(end, 2 * len(self._group_of_pid)), dtype=object)
+            grown[: len(self._group_of_pid)] = self._group_of_pid
+            self._group_of_pid = grown
         for passage in passages:
             self.passages[passage.pid] = passage
             self._by_group[passage.group].append(passage.pid)
-        self._next_pid = passages[-1].pid + 1
+            self._group_of_pid[passage.pid] = passage.group
 
     def prepare_organisation(self, org: Organisation) -> PreparedEvidence:
         """Embed `org`'s capability passages without changing the engine.
@@ -216,6 +230,7 @@ class MatchEngine:
         for pid in pids:
             passage = self.passages.pop(pid)
             self._by_group[passage.group].remove(pid)
+            self._group_of_pid[pid] = None
 
     # ---- matching -------------------------------------------------------------------------
 
@@ -352,8 +367,7 @@ class MatchEngine:
         """(passage ids, fused scores, their groups) as arrays, in `fused`'s order."""
         pids = np.fromiter(fused, dtype=np.int64, count=len(fused))
         values = np.fromiter(fused.values(), dtype=np.float64, count=len(fused))
-        groups = np.array([self.passages[pid].group for pid in pids.tolist()], dtype=object)
-        return pids, values, groups
+        return pids, values, self._group_of_pid[pids]
 
     def confidences(
         self, text: str, hits: dict[str, ChannelScores], hybrid: Ranking | None = None
@@ -485,10 +499,9 @@ class MatchEngine:
             terms=meta["terms"],
         )
         engine.index = index
-        for line in members["passages.jsonl"].decode().splitlines():
-            passage = Passage.model_validate_json(line)
-            engine.passages[passage.pid] = passage
-            engine._by_group[passage.group].append(passage.pid)
+        passages = members["passages.jsonl"].decode().splitlines()
+        if passages:
+            engine._remember([Passage.model_validate_json(line) for line in passages])
         engine.lexical = LexicalIndex.from_bytes(members["lexical.bin"], str(path))
         engine._next_pid = meta["next_pid"]
         return engine

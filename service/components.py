@@ -66,6 +66,11 @@ def build_calibration(settings: Settings) -> Calibration:
     return default_calibration(settings.model)
 
 
+def engine_options(settings: Settings) -> dict[str, object]:
+    """What a new `MatchEngine` takes from the settings: its calibration and index kind."""
+    return {"calibration": build_calibration(settings), "index_kind": settings.index_kind}
+
+
 def stored_challenges(
     settings: Settings,
 ) -> tuple[Callable[[], list[Challenge]], Callable[[str], Challenge | None]]:

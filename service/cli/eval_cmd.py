@@ -15,7 +15,7 @@ from eval.dataset import Dataset, load_dataset, load_qrels
 from eval.runs import load_run
 from matcher.fusion import Method
 from service.cli.common import console, embedder, fail, settings, user_errors
-from service.components import build_calibration
+from service.components import build_calibration, engine_options
 
 app = typer.Typer(help="Evaluate rankings on labelled sets and compare runs.", no_args_is_help=True)
 
@@ -205,7 +205,7 @@ def teams(
     config = settings()
     organisations = load_organisations(demo_organisations_path()).records
     built = MatchEngine.build(
-        organisations, embedder(config), progress=False, calibration=build_calibration(config)
+        organisations, embedder(config), progress=False, **engine_options(config)
     )
     engine = CachedEngine(built)
     challenges, areas = targets(builtin_catalogue())

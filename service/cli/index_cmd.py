@@ -19,7 +19,7 @@ from service.cli.common import (
     settings,
     user_errors,
 )
-from service.components import build_calibration
+from service.components import engine_options
 from service.usecases.scale_out import ExecutionEngine
 
 index = typer.Typer(help="Build the organisation index.", no_args_is_help=True)
@@ -52,7 +52,7 @@ def build(
         org_report.records if org_report else [],
         embedder(config, engine, address, workers),
         patent_report.records if patent_report else [],
-        calibration=build_calibration(config),
+        **engine_options(config),
     )
     path = built.save(config.resolved_index_dir)
     console.print(

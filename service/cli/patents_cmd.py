@@ -22,7 +22,7 @@ from service.cli.common import (
     settings,
     user_errors,
 )
-from service.components import build_calibration
+from service.components import build_calibration, engine_options
 from service.export.bulk import OUTPUT_FORMATS
 from service.export.landscape import write_landscape
 from service.export.roadmap import write_report
@@ -154,7 +154,7 @@ def roadmap(
         engine = MatchEngine.build(
             load_organisations(orgs).records,
             embedder(config),
-            calibration=build_calibration(config),
+            **engine_options(config),
         )
     else:
         engine = open_engine(config)

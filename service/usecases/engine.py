@@ -14,7 +14,7 @@ from corpus.errors import JiebangError
 from corpus.loaders import load_organisations
 from embed.embedder import Embedder
 from matcher.engine import INDEX_FILE, MatchEngine
-from service.components import build_calibration
+from service.components import engine_options
 from service.settings import Settings
 
 log = logging.getLogger("jiebang")
@@ -32,8 +32,6 @@ def open_engine(settings: Settings, embedder: Embedder) -> MatchEngine:
         )
     log.info("no index at %s: building the illustrative demo index", folder)
     organisations = load_organisations(demo_organisations_path()).records
-    engine = MatchEngine.build(
-        organisations, embedder, progress=False, calibration=build_calibration(settings)
-    )
+    engine = MatchEngine.build(organisations, embedder, progress=False, **engine_options(settings))
     engine.save(folder)
     return engine

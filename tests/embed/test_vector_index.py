@@ -127,6 +127,10 @@ def test_a_flat_index_past_its_size_limit_becomes_ivf_and_keeps_its_contract(mon
     assert index.is_ivf and len(index) == 8000
     _, ids = index.search(vectors[:100], k=1)
     assert (ids[:, 0] == np.arange(100)).mean() >= 0.95
+    # A deep search (a match asks for thousands of hits) probes enough lists to hold them.
+    _, deep = index.search(vectors[200], k=2000)
+    exact = np.argsort(-(vectors @ vectors[200]))[:2000]
+    assert len(set(deep[0].tolist()) & set(exact.tolist())) >= 0.99 * 2000
     assert index.remove(np.array([5, 6, 99999])) == 2
     _, ids = index.search(vectors[5], k=5)
     assert 5 not in ids[0]

@@ -82,6 +82,21 @@ def test_incremental_upsert_and_remove_survive_save_and_load(embedder, tmp_path)
         loaded.remove_organisation("b")
 
 
+def test_an_ivf_index_when_asked_for_ranks_as_exact_search_and_stays_ivf(
+    demo_organisations, embedder, tmp_path
+):
+    # Small enough that a match's deep search probes every list: the same ranking as flat.
+    flat = MatchEngine.build(demo_organisations, embedder, progress=False, index_kind="flat")
+    ivf = MatchEngine.build(demo_organisations, embedder, progress=False, index_kind="ivf")
+    assert ivf.index.is_ivf and not flat.index.is_ivf
+    ivf.save(tmp_path)
+    loaded = MatchEngine.load(tmp_path, embedder)
+    assert loaded.index.is_ivf
+    for text in ("数控机床主轴精度", "废旧动力电池回收"):
+        expected = [(c.org_id, c.score) for c in flat.match(text, top=10).candidates]
+        assert [(c.org_id, c.score) for c in loaded.match(text, top=10).candidates] == expected
+
+
 def test_one_excellent_passage_is_not_drowned_by_a_large_portfolio(embedder):
     specialist = Organisation(
         id="s", name="专（示例）", capability="专注光刻胶树脂与光致产酸剂合成。"
