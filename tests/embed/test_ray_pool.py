@@ -51,13 +51,13 @@ def cluster(tmp_path_factory) -> str:
 
 @pytest.fixture(scope="module")
 def real_patents(tmp_path_factory) -> Path:
-    """60 real BDCI patents made unique (so no cache serves them), plus two bad lines."""
+    """40 real BDCI patents made unique (so no cache serves them), plus two bad lines."""
     if not PATENTS.is_file():
         pytest.skip(f"{PATENTS} not found; the Ray tests match real patents")
     nonce = uuid.uuid4().hex[:8]
     path = tmp_path_factory.mktemp("patents") / "patents.jsonl"
     with PATENTS.open(encoding="utf-8") as source, path.open("w", encoding="utf-8") as out:
-        for n, line in enumerate(islice(source, 60)):
+        for n, line in enumerate(islice(source, 40)):
             row = json.loads(line)
             row["abstract"] += f"（{nonce}）"
             out.write(json.dumps(row, ensure_ascii=False) + "\n")
@@ -91,27 +91,39 @@ def _finish(process: subprocess.Popen) -> str:
     return out.decode()
 
 
-def test_bulk_on_ray_writes_exactly_the_local_output(cluster, real_patents, test_home, tmp_path):
-    local = tmp_path / "local.jsonl"
-    _finish(_jiebang(["patents", "match", str(real_patents), "--out", str(local), "--top", "2"],
-                     _env(test_home, tmp_path / "a"), tmp_path))  # fmt: skip
+COMMON = ["--top", "2", "--window", "8"]
+
+
+@pytest.fixture(scope="module")
+def local_output(real_patents, test_home, tmp_path_factory) -> Path:
+    """What a local run writes for `real_patents` (with a fresh embedding cache)."""
+    folder = tmp_path_factory.mktemp("local")
+    out = folder / "local.jsonl"
+    _finish(_jiebang(["patents", "match", str(real_patents), "--out", str(out), *COMMON],
+                     _env(test_home, folder / "home"), folder))  # fmt: skip
+    return out
+
+
+def test_bulk_on_ray_writes_exactly_the_local_output(
+    cluster, real_patents, local_output, test_home, tmp_path
+):
     distributed = tmp_path / "ray.jsonl"
-    args = ["patents", "match", str(real_patents), "--out", str(distributed), "--top", "2",
+    args = ["patents", "match", str(real_patents), "--out", str(distributed), *COMMON,
             "--engine", "ray", "--address", cluster, "--workers", "2"]  # fmt: skip
     _finish(_jiebang(args, _env(test_home, tmp_path / "b"), tmp_path))
-    assert distributed.read_bytes() == local.read_bytes()
-    assert len(local.read_text().splitlines()) == 60
-    rejects = [p.with_name(p.stem + ".rejects.jsonl").read_text() for p in (local, distributed)]
+    assert distributed.read_bytes() == local_output.read_bytes()
+    assert len(local_output.read_text().splitlines()) == 40
+    rejects = [
+        p.with_name(p.stem + ".rejects.jsonl").read_text() for p in (local_output, distributed)
+    ]
     assert rejects[0] == rejects[1] and len(rejects[0].splitlines()) == 2
 
 
-def test_a_killed_ray_driver_resumes_to_the_same_output(cluster, real_patents, test_home, tmp_path):
-    reference = tmp_path / "reference.jsonl"
-    common = ["--top", "2", "--window", "8"]
-    _finish(_jiebang(["patents", "match", str(real_patents), "--out", str(reference), *common],
-                     _env(test_home, tmp_path / "a"), tmp_path))  # fmt: skip
+def test_a_killed_ray_driver_resumes_to_the_same_output(
+    cluster, real_patents, local_output, test_home, tmp_path
+):
     out = tmp_path / "ray.jsonl"
-    args = ["patents", "match", str(real_patents), "--out", str(out), *common,
+    args = ["patents", "match", str(real_patents), "--out", str(out), *COMMON,
             "--engine", "ray", "--address", cluster]  # fmt: skip
     env = _env(test_home, tmp_path / "b")
     driver = _jiebang(args, env, tmp_path)
@@ -125,10 +137,10 @@ def test_a_killed_ray_driver_resumes_to_the_same_output(cluster, real_patents, t
     driver.send_signal(signal.SIGKILL)
     driver.wait()
     done = json.loads(checkpoint.read_text())["rows_done"]
-    assert 16 <= done < 62
+    assert 16 <= done < 42
     output = _finish(_jiebang([*args, "--resume"], env, tmp_path))
     assert f"resumed after {done} rows" in output
-    assert out.read_bytes() == reference.read_bytes()
+    assert out.read_bytes() == local_output.read_bytes()
 
 
 def test_index_build_on_ray_equals_a_local_build(cluster, embedder, test_home, tmp_path):

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import json
+import os
 import subprocess
 import sys
 from pathlib import Path
@@ -23,12 +24,20 @@ def test_challenges_list_json(cli_env):
     assert rows and all(r["area"] == "数控机床" and r["id"].startswith("ZJ2021-06-") for r in rows)
 
 
-@pytest.fixture
-def built_index(cli_env) -> dict[str, str]:
-    out = run(cli_env, "index", "build")
+@pytest.fixture(scope="module")
+def built_index(test_home, tmp_path_factory) -> dict[str, str]:
+    """One demo index for the module's reading tests (none of them writes to it)."""
+    env = dict(
+        os.environ,
+        JIEBANG_HOME=str(test_home),
+        JIEBANG_INDEX_DIR=str(tmp_path_factory.mktemp("cli-index")),
+        HF_HUB_OFFLINE="1",
+        COLUMNS="200",
+    )
+    out = run(env, "index", "build")
     assert out.returncode == 0, out.stderr
     assert "indexed" in out.stdout
-    return cli_env
+    return env
 
 
 def test_index_then_match_json_contract(built_index):
