@@ -42,6 +42,7 @@ from dataclasses import asdict, dataclass
 from pathlib import Path
 
 from corpus.errors import JiebangError
+from corpus.files import atomic_write
 from corpus.models import Organisation, Patent
 from embed.chunk import sentences
 
@@ -186,7 +187,6 @@ def adapt(
     source = str(checkpoint / "model") if state else base_model
     torch.manual_seed(config.seed)
     model = SentenceTransformer(source, device="cpu")
-    negatives = _negatives(base_model, pairs, out / NEGATIVES, fingerprint, config)
     # Restored on save: training truncates, use need not. A checkpoint holds the training
     # length, so on resume the base model says what it was.
     encode_length = (
@@ -195,6 +195,8 @@ def adapt(
         else model.max_seq_length
     )
     model.max_seq_length = config.max_seq_length
+    # A fresh run's model is the base one: it mines; a resumed run reads what it mined.
+    negatives = _negatives(pairs, out / NEGATIVES, fingerprint, config, base_model, model, state)
     query_prompt = model.prompts.get("query", "")
     passage_prompt = model.prompts.get("passage", "")
     loss = MultipleNegativesRankingLoss(model)
@@ -277,25 +279,31 @@ def _read_state(checkpoint: Path, fingerprint: dict) -> dict | None:
 
 
 def _negatives(
-    base_model: str, pairs: list[tuple[str, str]], path: Path, fingerprint: dict, config
+    pairs: list[tuple[str, str]],
+    path: Path,
+    fingerprint: dict,
+    config: AdaptConfig,
+    base_model: str,
+    model,
+    resumed: dict | None,
 ) -> list[str]:
     """The mined negatives (empty when not asked for), kept beside the checkpoint so that a
-    resumed run trains on the same ones without mining again."""
+    resumed run trains on the same ones without mining again. They are mined with `model`
+    (at the training length) on a fresh run, with the base model reloaded on a resumed one."""
     if not config.hard_negatives:
         return []
     if path.exists():
         saved = json.loads(path.read_text(encoding="utf-8"))
         if saved.get("fingerprint") == fingerprint:
             return saved["negatives"]
-    from sentence_transformers import SentenceTransformer
+    miner = model
+    if resumed:
+        from sentence_transformers import SentenceTransformer
 
-    miner = SentenceTransformer(base_model, device="cpu")
-    miner.max_seq_length = config.max_seq_length
+        miner = SentenceTransformer(base_model, device="cpu")
+        miner.max_seq_length = config.max_seq_length
     negatives = mine_hard_negatives(miner, pairs, config.seed)
-    path.parent.mkdir(parents=True, exist_ok=True)
-    staging = path.with_name(path.name + ".partial")
-    staging.write_text(json.dumps({"fingerprint": fingerprint, "negatives": negatives}))
-    os.replace(staging, path)
+    atomic_write(path, json.dumps({"fingerprint": fingerprint, "negatives": negatives}))
     return negatives
 
 

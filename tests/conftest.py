@@ -46,17 +46,21 @@ def demo_engine(embedder, demo_organisations):
     return MatchEngine.build(demo_organisations, embedder, progress=False)
 
 
-@pytest.fixture
-def cli_env(test_home: Path, tmp_path: Path) -> dict[str, str]:
-    """Environment for running `jiebang` in a subprocess with a fresh index folder."""
-    env = dict(os.environ)
-    env.update(
-        JIEBANG_HOME=str(test_home),
-        JIEBANG_INDEX_DIR=str(tmp_path / "index"),
+def cli_environment(home: Path, index_dir: Path) -> dict[str, str]:
+    """Environment for running `jiebang` in a subprocess on `home` with the index in `index_dir`."""
+    return dict(
+        os.environ,
+        JIEBANG_HOME=str(home),
+        JIEBANG_INDEX_DIR=str(index_dir),
         HF_HUB_OFFLINE="1",
         COLUMNS="200",
     )
-    return env
+
+
+@pytest.fixture
+def cli_env(test_home: Path, tmp_path: Path) -> dict[str, str]:
+    """Environment for running `jiebang` in a subprocess with a fresh index folder."""
+    return cli_environment(test_home, tmp_path / "index")
 
 
 @pytest.fixture

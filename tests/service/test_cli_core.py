@@ -3,12 +3,13 @@
 from __future__ import annotations
 
 import json
-import os
 import subprocess
 import sys
 from pathlib import Path
 
 import pytest
+
+from tests.conftest import cli_environment
 
 JIEBANG = [sys.executable, "-m", "service.cli"]
 
@@ -27,13 +28,7 @@ def test_challenges_list_json(cli_env):
 @pytest.fixture(scope="module")
 def built_index(test_home, tmp_path_factory) -> dict[str, str]:
     """One demo index for the module's reading tests (none of them writes to it)."""
-    env = dict(
-        os.environ,
-        JIEBANG_HOME=str(test_home),
-        JIEBANG_INDEX_DIR=str(tmp_path_factory.mktemp("cli-index")),
-        HF_HUB_OFFLINE="1",
-        COLUMNS="200",
-    )
+    env = cli_environment(test_home, tmp_path_factory.mktemp("cli-index"))
     out = run(env, "index", "build")
     assert out.returncode == 0, out.stderr
     assert "indexed" in out.stdout

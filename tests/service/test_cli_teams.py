@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import json
-import os
 import subprocess
 import sys
 
@@ -14,19 +13,14 @@ from corpus.loaders import load_organisations
 from corpus.models import OrgKind
 from matcher.teams.consortium import ACADEMIC_KINDS
 from matcher.teams.eligibility import check_lead_unit
+from tests.conftest import cli_environment
 
 JIEBANG = [sys.executable, "-m", "service.cli"]
 
 
 @pytest.fixture(scope="module")
 def env(test_home, tmp_path_factory) -> dict[str, str]:
-    environment = dict(os.environ)
-    environment.update(
-        JIEBANG_HOME=str(test_home),
-        JIEBANG_INDEX_DIR=str(tmp_path_factory.mktemp("teams-index")),
-        HF_HUB_OFFLINE="1",
-        COLUMNS="200",
-    )
+    environment = cli_environment(test_home, tmp_path_factory.mktemp("teams-index"))
     built = run(environment, "index", "build")
     assert built.returncode == 0, built.stderr
     return environment
