@@ -135,16 +135,20 @@ class LexicalIndex:
             rows = [self._counts[int(pid)] for pid in self._order]
             lengths = np.array([len(columns) for columns, _ in rows])
             indptr = np.concatenate([[0], np.cumsum(lengths)])
-            columns = np.concatenate([c for c, _ in rows]) if rows else np.zeros(0, np.int32)
-            counts = np.concatenate([n for _, n in rows]) if rows else np.zeros(0, np.float32)
+            columns = np.concatenate([c for c, _ in rows])
+            # Weighted in place on one float32 array: at 10⁶ passages each full-size temporary
+            # costs a gigabyte (BENCHMARKS.md, "Indexes at 10⁵ and 10⁶ passages").
+            weights = np.concatenate([n for _, n in rows])
+            np.log(weights, out=weights)
+            weights += 1.0
+            df = np.bincount(columns, minlength=len(self._vocabulary))
+            self._idf = np.log((1.0 + len(rows)) / (1.0 + df)) + 1.0
+            weights *= self._idf[columns]
+            row_of = np.repeat(np.arange(len(rows)), lengths)
+            norms = np.sqrt(np.bincount(row_of, weights=weights * weights, minlength=len(rows)))
+            weights /= np.where(norms > 0, norms, 1.0)[row_of]
             shape = (len(rows), len(self._vocabulary))
-            tf = sp.csr_matrix((1.0 + np.log(counts), columns, indptr), shape=shape)
-            df = np.bincount(columns, minlength=shape[1])
-            self._idf = np.log((1.0 + shape[0]) / (1.0 + df)) + 1.0
-            weighted = tf.multiply(self._idf[None, :]).tocsr()
-            norms = np.sqrt(np.asarray(weighted.multiply(weighted).sum(axis=1)).ravel())
-            weighted = sp.diags(1.0 / np.where(norms > 0, norms, 1.0)) @ weighted
-            self._matrix = weighted.tocsc().astype(np.float32)
+            self._matrix = sp.csr_matrix((weights, columns, indptr), shape=shape).tocsc()
         return self._matrix
 
     # ---- persistence ----------------------------------------------------------------------
