@@ -6,6 +6,9 @@ Training pairs come from the corpus itself (`training_pairs`):
   subject, as a challenge does, and the abstract is what the index holds. Most abstracts repeat
   their title verbatim (3,240 of the 4,097 BDCI patents); left in, the in-batch task is solved
   by spotting the copied string, and the model unlearns meaning (measured: EVALUATION.md);
+- a patent's last sentence ↔ its abstract without it (the inverse cloze task): the last
+  sentence usually says what the invention achieves or solves ("本发明能避免灰尘堆积……"), which
+  is how a challenge is phrased; adding these pairs measured best on every dev set;
 - a capability statement's first sentence ↔ the rest of it.
 
 The loss is sentence-transformers' `MultipleNegativesRankingLoss`: every other pair in a batch
@@ -50,6 +53,10 @@ CHECKPOINT = ".adapt-checkpoint"
 STATE = "state.json"
 MIN_PAIRS = 8
 MIN_POSITIVE_CHARS = 16
+# A last sentence this long (characters) is a claim of effect or a closing feature: a query in
+# its own words. Shorter ones are fragments; the rest of the abstract must still say something.
+LAST_SENTENCE_CHARS = (12, 120)
+MIN_REST_CHARS = 40
 NEGATIVES = ".adapt-negatives.json"
 # A mined negative is drawn from these ranks among the texts scoring below the positive: the
 # nearest ones are probably positives nobody labelled.
@@ -91,17 +98,26 @@ class AdaptResult:
 def training_pairs(
     patents: Iterable[Patent] = (), organisations: Iterable[Organisation] = ()
 ) -> list[tuple[str, str]]:
-    """(anchor, positive) pairs: patent title ↔ abstract without the title, capability lead
-    sentence ↔ rest. Pairs whose positive is shorter than `MIN_POSITIVE_CHARS` are dropped."""
+    """(anchor, positive) pairs: patent title ↔ abstract without the title, a patent's last
+    sentence ↔ its abstract without that sentence, capability lead sentence ↔ rest. Pairs whose
+    positive is shorter than `MIN_POSITIVE_CHARS` are dropped."""
     pairs: list[tuple[str, str]] = []
     seen: set[tuple[str, str]] = set()
-    for patent in patents:
-        title = patent.title.strip()
-        body = patent.abstract.replace(title, "").strip(" \t\n。，；：、") if title else ""
-        pair = (title, body)
+
+    def keep(anchor: str, text: str) -> None:
+        body = text.replace(anchor, "").strip(" \t\n。，；：、") if anchor else ""
+        pair = (anchor, body)
         if len(body) >= MIN_POSITIVE_CHARS and pair not in seen:
             seen.add(pair)
             pairs.append(pair)
+
+    for patent in patents:
+        keep(patent.title.strip(), patent.abstract)
+        parts = sentences(patent.abstract)
+        if len(parts) >= 2 and len("".join(parts[:-1])) >= MIN_REST_CHARS:
+            last = parts[-1].strip()
+            if LAST_SENTENCE_CHARS[0] <= len(last) <= LAST_SENTENCE_CHARS[1]:
+                keep(last, patent.abstract)
     for org in organisations:
         parts = sentences(org.capability)
         if len(parts) >= 2:

@@ -24,7 +24,7 @@ def register(root: typer.Typer) -> None:
 def adapt(
     out: Annotated[Path, typer.Option(help="Folder for the adapted sentence-transformers model.")],
     patents: Annotated[
-        Path | None, typer.Option(help="Patents (JSONL/CSV): title ↔ abstract pairs.")
+        Path | None, typer.Option(help="Patents (JSONL/CSV): title, last sentence ↔ abstract.")
     ] = None,
     orgs: Annotated[
         Path | None, typer.Option(help="Organisations: capability lead sentence ↔ the rest.")

@@ -63,6 +63,23 @@ def test_the_positive_never_repeats_its_anchor(pairs):
     assert training_pairs([Patent(id="q", title="一种阀门", abstract="一种阀门，结构简单。")]) == []
 
 
+def test_a_last_sentence_becomes_a_query_for_the_rest_of_its_abstract():
+    from corpus.models import Patent
+
+    body = "本发明公开了一种除尘加热装置，包括圆筒形的后罩壳和前罩壳，前罩壳螺接在后罩壳内。"
+    effect = "本发明能避免灰尘堆积在加热盘管上，从而保护加热盘管。"
+    title_pair, last_pair = training_pairs(
+        [Patent(id="p", title="一种除尘加热装置", abstract=body + effect)]
+    )
+    assert title_pair[0] == "一种除尘加热装置" and effect.rstrip("。") in title_pair[1]
+    assert last_pair == (effect, body.rstrip("。"))
+    # A short rest or a fragment of a last sentence gives no such pair.
+    short_rest = "一种阀门，包括阀体。" + effect
+    short = training_pairs([Patent(id="q", title="一种阀门", abstract=short_rest)])
+    fragment = training_pairs([Patent(id="r", title="一种阀门", abstract=body + "成本低。")])
+    assert [a for a, _ in short] == ["一种阀门"] and [a for a, _ in fragment] == ["一种阀门"]
+
+
 TINY = {"batch_size": 4, "max_seq_length": 32, "learning_rate": 1e-4}
 
 
