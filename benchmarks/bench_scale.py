@@ -7,7 +7,7 @@ Everything is synthetic and built at run time (nothing is committed), from real 
 - the texts are the first sentences of the 4,097 BDCI abstracts, cycled, each made unique;
 - a text's vector is the real e5 vector of its source sentence plus Gaussian noise (σ 0.01 per
   dimension, ≈ 0.2 in norm), renormalised: the cone and neighbourhoods of real e5 vectors;
-- queries are 300 more such points (vector index) and the 82 catalogue challenges (lexical,
+- queries are 300 more such points (vector index) and the 68 catalogue challenges (lexical,
   end to end).
 
 1. `embed.vector_index.VectorIndex` (auto: flat ≤ 50k, IVF-Flat beyond): build seconds,
