@@ -23,7 +23,7 @@ import statistics
 import time
 import unicodedata
 
-from embed.segment import _MIN_TERM_FREQ, _TOKEN_RE, Segmenter, _load_dictionary
+from embed.segment import _TOKEN_RE, Segmenter
 from service.settings import Settings
 
 PATENTS = Settings().data_dir / "bdci2022_patents" / "patents.jsonl"
@@ -41,13 +41,14 @@ def jieba_cut(texts: list[list[str]]) -> list[list[str]]:
 
 
 def rjieba_tokenizer():
+    """rjieba's dictionary plus the glossary at the frequencies `Segmenter` gave them."""
     import rjieba
 
     segmenter = Segmenter()
-    base, _ = _load_dictionary((), None)  # jieba's base dictionary, for the same frequencies
+    ours, _ = segmenter._dictionary()
     tokenizer = rjieba.Jieba()
     for term in segmenter._terms:
-        tokenizer.add_word(term, max(base.suggest_freq(term), _MIN_TERM_FREQ), None)
+        tokenizer.add_word(term, ours.FREQ[term], None)
     return tokenizer
 
 
@@ -55,13 +56,9 @@ def rjieba_cut(texts: list[list[str]], tokenizer) -> list[list[str]]:
     return [[w for run in runs for w in tokenizer.cut(run, False)] for runs in texts]
 
 
-def _chunk_cut(texts: list[list[str]]) -> list[list[str]]:
-    return jieba_cut(texts)
-
-
 def parallel_cut(texts: list[list[str]], pool) -> list[list[str]]:
     chunks = [texts[i : i + 256] for i in range(0, len(texts), 256)]
-    return [row for part in pool.map(_chunk_cut, chunks) for row in part]
+    return [row for part in pool.map(jieba_cut, chunks) for row in part]
 
 
 def timed(function, rounds: int) -> tuple[float, list[list[str]]]:

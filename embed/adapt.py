@@ -101,31 +101,25 @@ def training_pairs(
     """(anchor, positive) pairs: patent title ↔ abstract without the title, a patent's last
     sentence ↔ its abstract without that sentence, capability lead sentence ↔ rest. Pairs whose
     positive is shorter than `MIN_POSITIVE_CHARS` are dropped."""
-    pairs: list[tuple[str, str]] = []
-    seen: set[tuple[str, str]] = set()
+    pairs: dict[tuple[str, str], None] = {}  # ordered and without repeats
 
-    def keep(anchor: str, text: str) -> None:
+    def cut_out(anchor: str, text: str) -> None:
         body = text.replace(anchor, "").strip(" \t\n。，；：、") if anchor else ""
-        pair = (anchor, body)
-        if len(body) >= MIN_POSITIVE_CHARS and pair not in seen:
-            seen.add(pair)
-            pairs.append(pair)
+        if len(body) >= MIN_POSITIVE_CHARS:
+            pairs.setdefault((anchor, body))
 
     for patent in patents:
-        keep(patent.title.strip(), patent.abstract)
+        cut_out(patent.title.strip(), patent.abstract)
         parts = sentences(patent.abstract)
         if len(parts) >= 2 and len("".join(parts[:-1])) >= MIN_REST_CHARS:
             last = parts[-1].strip()
             if LAST_SENTENCE_CHARS[0] <= len(last) <= LAST_SENTENCE_CHARS[1]:
-                keep(last, patent.abstract)
+                cut_out(last, patent.abstract)
     for org in organisations:
         parts = sentences(org.capability)
         if len(parts) >= 2:
-            pair = (parts[0], "".join(parts[1:]))
-            if pair not in seen:
-                seen.add(pair)
-                pairs.append(pair)
-    return pairs
+            pairs.setdefault((parts[0], "".join(parts[1:])))
+    return list(pairs)
 
 
 def mine_hard_negatives(
