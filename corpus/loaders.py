@@ -1,15 +1,18 @@
-"""Read JSONL or CSV files row by row, and load them into typed records.
+"""Read JSONL, CSV or XLSX files row by row, and load them into typed records.
 
 - `iter_rows(path)` streams the data rows of a file, never holding it whole: `(line, row)` with
   `line` the physical line the row starts on, and `row` a dict or the `DataError` that says why
   that row could not be read (broken JSON, not an object, not UTF-8, wrong CSV field count).
   File-level problems (unreadable file, unsupported suffix) raise.
-- The format follows the suffix (`JSONL_SUFFIXES`, `CSV_SUFFIXES`; `.tsv` is tab-separated). Text
-  must be UTF-8, with or without a BOM. Blank lines and all-empty CSV records are not data.
-- `load_records` validates rows into a pydantic model. CSV cells are mapped onto the model: an
-  empty cell is absent (the field's default); list fields (`applicants`, `ipc`, `national_bases`)
-  are split on ";" or "；"; a nested model such as `region` is read from its own columns (`city`,
-  `province`) or from a JSON cell (`region`).
+- The format follows the suffix (`JSONL_SUFFIXES`, `CSV_SUFFIXES`, `XLSX_SUFFIXES`; `.tsv` is
+  tab-separated). Text must be UTF-8, with or without a BOM. Blank lines and all-empty CSV
+  records are not data. A workbook is read sheet by sheet under each sheet's header (titles and
+  notes above it, two-row merged headers: `corpus.documents.tables`); its rows are numbered as in
+  the sheet, and its errors name the sheet.
+- `load_records` validates rows into a pydantic model. CSV and XLSX cells are mapped onto the
+  model: an empty cell is absent (the field's default); list fields (`applicants`, `ipc`,
+  `national_bases`) are split (`split_list`); a nested model such as `region` is read from its
+  own columns (`city`, `province`) or from a JSON cell (`region`).
 - A bad row — unreadable, a missing or invalid field, an id seen before — raises
   `DataError(path, line, reason)`. With `skip_invalid=True` it is kept in `LoadReport.rejects`
   instead, so nothing is ever dropped silently.
@@ -19,11 +22,13 @@ from __future__ import annotations
 
 import codecs
 import csv
+import functools
 import hashlib
 import json
 import re
 import types
 import typing
+import unicodedata
 from collections.abc import Callable, Iterator
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -31,6 +36,7 @@ from typing import Any, Generic, Literal, TypeVar
 
 from pydantic import BaseModel, ValidationError
 
+from corpus.documents.errors import SheetLine, row_error
 from corpus.errors import DataError
 from corpus.models import Challenge, Organisation, Patent
 
@@ -39,7 +45,12 @@ Row = dict[str, Any]
 
 JSONL_SUFFIXES = (".jsonl", ".json-lines", ".ndjson", ".json")
 CSV_SUFFIXES = (".csv", ".tsv")
-_LIST_SEPARATORS = re.compile(r"[;；]")
+XLSX_SUFFIXES = (".xlsx", ".xlsm")
+# ; ； 、 always separate; a comma does too, except before a company-form suffix ("Co., Ltd.").
+_LIST_SEPARATORS = re.compile(
+    r"[;；、]|[,，](?!\s*(?:ltd|inc|llc|co|corp|gmbh|limited|plc|ag|s\.?a)\b)", re.IGNORECASE
+)
+_SPACES = re.compile(r"\s+")
 MAX_CELL_CHARS = 1_000_000
 """The longest CSV cell read (the csv module's default, 131,072, is below a long abstract)."""
 
@@ -69,44 +80,66 @@ class FieldCountRow(DataError):
         super().__init__(path, line, f"{more_or_fewer} cells than header columns")
 
 
-def detect_format(path: Path) -> Literal["jsonl", "csv"]:
-    """'jsonl' or 'csv' (CSV includes tab-separated `.tsv`), from the suffix; else DataError."""
+Format = Literal["jsonl", "csv", "xlsx"]
+
+
+def detect_format(path: Path) -> Format:
+    """'jsonl', 'csv' (CSV includes tab-separated `.tsv`) or 'xlsx', from the suffix; else
+    DataError."""
     suffix = path.suffix.lower()
     if suffix in JSONL_SUFFIXES:
         return "jsonl"
     if suffix in CSV_SUFFIXES:
         return "csv"
-    wanted = ", ".join(JSONL_SUFFIXES + CSV_SUFFIXES)
+    if suffix in XLSX_SUFFIXES:
+        return "xlsx"
+    wanted = ", ".join(JSONL_SUFFIXES + CSV_SUFFIXES + XLSX_SUFFIXES)
     raise DataError(path, None, f"unsupported file type '{path.suffix}'; use {wanted}")
 
 
 def iter_rows(path: str | Path) -> Iterator[tuple[int, Row | DataError]]:
-    """Stream every data row of a JSONL or CSV file as `(line, dict | DataError)`, in order.
+    """Stream every data row of a JSONL, CSV or XLSX file as `(line, dict | DataError)`, in order.
 
     CSV rows map header cells to raw cell strings; under a header that is not UTF-8 every row is
     a NotUtf8Row. Raises DataError at once for an unsupported suffix or an unreadable file.
+    Workbook rows (`_xlsx_rows`) are numbered by their row in the sheet.
     """
     path = Path(path)
     fmt = _checked_format(path)
+    if fmt == "xlsx":
+        return _xlsx_rows(path)
     return _jsonl_rows(path) if fmt == "jsonl" else _csv_rows(path)
 
 
 def count_rows(path: str | Path) -> int:
     """How many items `iter_rows` yields, without parsing them (a cheap pass, for progress)."""
     path = Path(path)
-    if _checked_format(path) == "jsonl":
+    fmt = _checked_format(path)
+    if fmt == "jsonl":
         return sum(1 for _ in _jsonl_lines(path))
+    if fmt == "xlsx":
+        return sum(1 for _ in _xlsx_rows(path))
     return max(sum(1 for _ in _csv_records(path)) - 1, 0)  # minus the header
 
 
 FIELD_ALIASES: dict[str, dict[str, tuple[str, ...]]] = {
     "Patent": {
-        "id": ("patent_id", "publication_number", "pub_no", "公开号", "公告号", "申请号", "专利号"),
+        "id": (
+            "patent_id", "publication_number", "pub_no", "公开（公告）号", "公开号", "公告号",
+            "申请号", "专利号", "文献号",
+        ),
         "title": ("name", "标题", "名称", "专利名称", "发明名称"),
-        "abstract": ("摘要", "摘要文本"),
-        "applicants": ("applicant", "assignee", "assignees", "申请人", "专利权人"),
-        "ipc": ("ipc_codes", "分类号", "ipc分类号", "主分类号"),
-        "date": ("application_date", "publication_date", "申请日", "公开日"),
+        "abstract": ("摘要", "摘要文本", "中文摘要"),
+        "applicants": (
+            "applicant", "assignee", "assignees", "申请（专利权）人", "申请人", "专利权人",
+            "当前权利人", "当前专利权人",
+        ),
+        "ipc": ("ipc_codes", "IPC主分类号", "IPC分类号", "主分类号", "分类号", "IPC"),
+        "date": (
+            "application_date", "publication_date", "申请日", "公开（公告）日", "公开日",
+            "公告日", "授权公告日",
+        ),
+        "address": ("申请人地址", "专利权人地址", "地址"),
     },
     "Organisation": {
         "id": ("org_id", "机构编号", "单位编号", "编号"),
@@ -118,22 +151,65 @@ FIELD_ALIASES: dict[str, dict[str, tuple[str, ...]]] = {
     },
     "Challenge": {
         "id": ("编号",),
-        "area": ("领域", "重点领域"),
-        "text": ("难题", "技术难题", "技术难点", "内容"),
+        "title": ("榜单名称", "难题名称", "需求名称", "项目名称", "榜单", "名称", "题目"),
+        "area": ("领域", "所属领域", "重点领域", "技术领域", "行业领域"),
+        "text": (
+            "难题", "技术难题", "技术难点", "内容", "技术内容", "需求描述", "主要技术指标",
+            "技术指标", "研究内容", "需求内容", "具体需求", "需求", "description",
+        ),
+        "issuer": ("发榜单位", "需求单位", "发布单位", "榜单发布单位", "需求企业"),
+        "deadline": ("截止时间", "截止日期", "完成时限", "完成时间"),
+        "no": ("序号",),
     },
-}
-"""Other spellings of each model's fields, English and Chinese, matched case-insensitively."""
+}  # fmt: skip
+"""Other spellings of each model's fields, English and Chinese. Header names are compared by
+`header_key` (NFKC, so "（" = "(", case and spaces ignored); when several columns feed one
+field, the spelling listed first wins (the field's own name before its aliases). A two-row
+header's name "上/下" is tried whole, then by its lower part, then its upper part."""
+
+
+def header_key(name: object) -> str:
+    """A header name as compared: NFKC, lower case, no whitespace."""
+    return _SPACES.sub("", unicodedata.normalize("NFKC", str(name))).lower()
+
+
+def field_for(name: object, model_name: str) -> str | None:
+    """The field of `model_name` that a column named `name` feeds, or None."""
+    found = _field_and_rank(name, model_name)
+    return found[0] if found else None
+
+
+def _field_and_rank(name: object, model_name: str) -> tuple[str, int] | None:
+    spelled = _spellings(model_name)
+    key = header_key(name)
+    for candidate in (key, *reversed(key.split("/"))):
+        if candidate in spelled:
+            return spelled[candidate]
+    return None
+
+
+@functools.cache
+def _spellings(model_name: str) -> dict[str, tuple[str, int]]:
+    """header_key(spelling) → (field, rank): rank 0 for the field's name, then alias order."""
+    found: dict[str, tuple[str, int]] = {}
+    for field_name, names in FIELD_ALIASES.get(model_name, {}).items():
+        for rank, alias in enumerate((field_name, *names)):
+            found.setdefault(header_key(alias), (field_name, rank))
+    return found
 
 
 def canonical_fields(row: Row, model_name: str) -> Row:
-    """`row` with known alias keys renamed to the model's field names (the first one wins)."""
-    aliases = FIELD_ALIASES.get(model_name, {})
-    spelled = {alias: field for field, names in aliases.items() for alias in (field, *names)}
+    """`row` with known alias keys renamed to the model's field names.
+
+    When several keys feed one field, the non-empty value under the best-ranked spelling wins.
+    """
     out: Row = {}
+    ranks: dict[str, tuple[bool, int]] = {}
     for key, value in row.items():
-        name = spelled.get(str(key).strip().lower(), spelled.get(str(key).strip(), key))
-        if name not in out or out[name] in (None, ""):
-            out[name] = value
+        name, rank = _field_and_rank(key, model_name) or (key, 0)
+        better = (value is None or value == "", rank)  # non-empty first, then spelling rank
+        if name not in out or better < ranks[name]:
+            out[name], ranks[name] = value, better
     return out
 
 
@@ -146,7 +222,8 @@ def iter_records(path: str | Path) -> Iterator[tuple[int, Row]]:
 
 
 def split_list(cell: str) -> list[str]:
-    """The items of a list cell separated by ";" or "；", stripped, empty ones dropped."""
+    """The items of a list cell (several applicants, IPC codes) separated by ; ； 、 or a comma,
+    stripped, empty ones dropped. A comma before Ltd/Inc/Co/Corp/GmbH… is part of a name."""
     return [text for item in _LIST_SEPARATORS.split(cell) if (text := item.strip())]
 
 
@@ -172,7 +249,7 @@ def load_records(
     """
     path = Path(path)
     rows = iter_rows(path)
-    from_cells = detect_format(path) == "csv"
+    from_cells = detect_format(path) in ("csv", "xlsx")
 
     report: LoadReport[T] = LoadReport()
     first_line_of: dict[str, int] = {}
@@ -188,7 +265,7 @@ def load_records(
                 record_id = str(getattr(record, id_field))
                 if record_id in first_line_of:
                     first = first_line_of[record_id]
-                    raise DataError(
+                    raise row_error(
                         path, line, f"duplicate id '{record_id}' (first on line {first})"
                     )
                 first_line_of[record_id] = line
@@ -249,14 +326,45 @@ def _as_user_challenge(row: Row) -> Row:
     return row
 
 
-def _checked_format(path: Path) -> Literal["jsonl", "csv"]:
+def _checked_format(path: Path) -> Format:
     fmt = detect_format(path)
+    if fmt == "xlsx":
+        from corpus.documents.formats import detect
+
+        detect(path)  # a password-protected or corrupt workbook fails here, by name
+        return fmt
     try:
         with path.open("rb"):
             pass  # open now, so a missing file fails before the first row is asked for
     except OSError as error:
         raise DataError(path, None, f"cannot read file: {error.strerror or error}") from None
     return fmt
+
+
+def _xlsx_rows(path: Path) -> Iterator[tuple[int, Row | DataError]]:
+    """The rows of every sheet under its header, streamed (read-only: merged cells read blank).
+
+    The header is the first row naming two known fields of any model (`FIELD_ALIASES`); a sheet
+    with content but no such row yields one DataError (line 0) for the sheet.
+    """
+    from corpus.documents.errors import Location
+    from corpus.documents.tables import read_table
+    from corpus.documents.xlsx import iter_sheets
+
+    expected = ", ".join(next(iter(names.values()))[0] for names in FIELD_ALIASES.values())
+    for sheet in iter_sheets(path, fill_merged=False):
+        rows = ((Location(sheet=sheet.name, row=n), cells) for n, cells in sheet.rows)
+        where = Location(sheet=sheet.name)
+        for found in read_table(path, rows, _any_field, where=where, expected=expected):
+            if isinstance(found, DataError):
+                yield found.line or 0, found
+            else:
+                yield SheetLine(found[0].row or 0, sheet.name), found[1]
+
+
+def _any_field(name: str) -> str | None:
+    """The field any model's column `name` feeds."""
+    return next((found for model in FIELD_ALIASES if (found := field_for(name, model))), None)
 
 
 def _jsonl_lines(path: Path) -> Iterator[tuple[int, str | DataError]]:
@@ -378,7 +486,7 @@ def _nested_from_cells(
             return json.loads(present[name])
         except json.JSONDecodeError:
             columns = "/".join(nested.model_fields)
-            raise DataError(
+            raise row_error(
                 path, line, f"field '{name}': expected a JSON object, or use columns {columns}"
             ) from None
     parts = {key: present[key] for key in nested.model_fields if key in present}
@@ -405,7 +513,7 @@ def _validate(path: Path, line: int, model: type[T], row: Row) -> T:
     try:
         return model.model_validate(row)
     except ValidationError as error:
-        raise DataError(path, line, _condense(error)) from None
+        raise row_error(path, line, _condense(error)) from None
 
 
 def _condense(error: ValidationError) -> str:

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import re
 from enum import StrEnum
 
 from pydantic import BaseModel, ConfigDict, Field, field_validator
@@ -65,6 +66,14 @@ class Challenge(BaseModel):
     area_inferred: bool = False
     text: str
     source: str = "builtin"
+    title: str | None = Field(
+        default=None, description="The item's name (榜单名称), if it has one."
+    )
+    issuer: str | None = Field(default=None, description="Who issued it (发榜单位/需求单位).")
+    deadline: str | None = Field(default=None, description="截止时间, as the source gives it.")
+    origin: str | None = Field(
+        default=None, description="Where an imported challenge came from: file, sheet/page, row."
+    )
 
     _check_text = field_validator("id", "area", "text")(_non_blank)
 
@@ -116,9 +125,24 @@ class Patent(BaseModel):
     applicants: list[str] = Field(default_factory=list)
     ipc: list[str] = Field(default_factory=list)
     date: str | None = None
+    address: str | None = Field(default=None, description="The (first) applicant's address.")
 
     _check_text = field_validator("id", "title")(_non_blank)
 
     @property
     def text(self) -> str:
         return f"{self.title}。{self.abstract}" if self.abstract else self.title
+
+    @property
+    def year(self) -> int | None:
+        """The year of `date` (2021-03-05, 2021.03.05, 20210305, 2021年3月5日), else None."""
+        return year_of(self.date)
+
+
+_YEAR = re.compile(r"(?<!\d)((?:19|20)\d{2})")
+
+
+def year_of(date: str | None) -> int | None:
+    """The four-digit year a date string starts with or contains; None when it has none."""
+    found = _YEAR.search(date or "")
+    return int(found.group(1)) if found else None

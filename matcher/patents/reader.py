@@ -72,6 +72,7 @@ def patent_from_record(record: dict[str, object], default_id: str) -> Patent:
             applicants=_as_list(fields["applicants"]),
             ipc=_as_list(fields["ipc"]),
             date=_text(fields["date"]) or None,
+            address=_text(fields["address"]) or None,
         )
     except ValidationError as error:
         first = error.errors()[0]

@@ -126,7 +126,9 @@ def test_gbk_file_is_a_clear_error(tmp_path):
 def test_unreadable_and_unsupported_files(tmp_path):
     with pytest.raises(DataError, match=r"missing\.csv: cannot read file"):
         load_organisations(tmp_path / "missing.csv")
-    with pytest.raises(DataError, match=r"unsupported file type '\.xlsx'"):
+    with pytest.raises(DataError, match=r"unsupported file type '\.xls'"):
+        load_organisations(write(tmp_path / "orgs.xls", ORGS_CSV))
+    with pytest.raises(DataError, match=r"orgs\.xlsx: not a valid \.xlsx file \(corrupt"):
         load_organisations(write(tmp_path / "orgs.xlsx", ORGS_CSV))
 
 
