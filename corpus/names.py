@@ -17,7 +17,7 @@ from __future__ import annotations
 import re
 import unicodedata
 
-from corpus.models import OrgKind
+from corpus.models import OrgKind, Region
 
 _NOISE = re.compile(r"[\s\u3000·•\.,，。'\"“”‘’]+")
 _KIND_WORDS: dict[str, OrgKind] = {
@@ -73,6 +73,28 @@ def infer_province(name: str) -> str | None:
     if any(place in name for place in OTHER_PLACES):
         return "其他"
     return None
+
+
+_MUNICIPALITY = ("北京市", "天津市", "上海市", "重庆市")
+_PROVINCE = re.compile(
+    r"(北京市|天津市|上海市|重庆市|内蒙古自治区|广西壮族自治区|西藏自治区|宁夏回族自治区|"
+    r"新疆维吾尔自治区|香港特别行政区|澳门特别行政区|[\u4e00-\u9fff]{2,3}?省)"
+)
+_CITY = re.compile(r"([\u4e00-\u9fff]{2,7}?(?:市|自治州|地区|盟))")
+
+
+def region_from_address(address: str | None) -> Region:
+    """Province and city from a Chinese address ("310027 浙江省杭州市西湖区…" → 浙江省, 杭州市);
+    a municipality is both. Parts the address does not start with stay unknown."""
+    text = re.sub(r"^[\s\d,，]+", "", address or "")
+    province = _PROVINCE.match(text)
+    rest = text[province.end() :] if province else text
+    if province and province.group(1) in _MUNICIPALITY:
+        return Region(province=province.group(1), city=province.group(1))
+    city = _CITY.match(rest)
+    return Region(
+        province=province.group(1) if province else None, city=city.group(1) if city else None
+    )
 
 
 def normalise_name(name: str) -> str:

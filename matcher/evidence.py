@@ -7,7 +7,7 @@ from collections.abc import Iterable, Iterator
 from pydantic import BaseModel
 
 from corpus.models import Organisation, Patent
-from corpus.names import infer_kind, normalise_name
+from corpus.names import infer_kind, normalise_name, region_from_address
 from embed.chunk import split_passages
 
 CAPABILITY = "capability"
@@ -22,6 +22,7 @@ class EvidenceDoc(BaseModel):
     text: str
     source: str = CAPABILITY
     ref: str | None = None
+    date: str | None = None  # a patent's date: evidence shows its year
 
 
 class Passage(BaseModel):
@@ -33,6 +34,7 @@ class Passage(BaseModel):
     text: str
     source: str
     ref: str | None = None
+    date: str | None = None
 
 
 def organisation_docs(organisations: Iterable[Organisation]) -> Iterator[EvidenceDoc]:
@@ -48,19 +50,23 @@ def attach_patents(
     """Patents as evidence of each applicant ("capability = its patents").
 
     An applicant that is not a known organisation (matched by normalised name or id) becomes
-    one, with its normalised name as id and a kind guessed from the name. `organisations` is
-    updated in place.
+    one, with its normalised name as id, a kind guessed from the name and, for the first
+    applicant, the region of the patent's address (申请人地址). `organisations` is updated in
+    place.
     """
     by_name = {normalise_name(org.name): org.id for org in organisations.values()}
     for patent in patents:
-        for applicant in patent.applicants:
+        for position, applicant in enumerate(patent.applicants):
             key = normalise_name(applicant)
             if not key:
                 continue
             org_id = by_name.get(key) or (key if key in organisations else None)
             if org_id is None:
                 org_id = key
-                organisations[key] = Organisation(id=key, name=applicant, kind=infer_kind(key))
+                region = region_from_address(patent.address if position == 0 else None)
+                organisations[key] = Organisation(
+                    id=key, name=applicant, kind=infer_kind(key), region=region
+                )
                 by_name[key] = key
             yield EvidenceDoc(
                 id=f"{patent.id}@{org_id}",
@@ -68,6 +74,7 @@ def attach_patents(
                 text=patent.text,
                 source=PATENT,
                 ref=patent.id,
+                date=patent.date,
             )
 
 
@@ -85,6 +92,7 @@ def chunk_docs(docs: Iterable[EvidenceDoc], max_chars: int) -> list[Passage]:
                     text=text,
                     source=doc.source,
                     ref=doc.ref,
+                    date=doc.date,
                 )
             )
     return passages

@@ -70,6 +70,7 @@ class Explainer:
                 score=round(ranking.fused[pid], 4),
                 source=self.passages[pid].source,
                 ref=self.passages[pid].ref,
+                date=self.passages[pid].date,
                 highlighted=Segmenter.highlight(
                     self.passages[pid].text,
                     self.matched_terms(query_terms, self.passages[pid].text),

@@ -12,6 +12,7 @@ class EvidenceHit(BaseModel):
     score: float = Field(description="Fused relevance of this passage to the query.")
     source: str = Field(description="'capability' or 'patent'.")
     ref: str | None = Field(default=None, description="Patent id, when the source is a patent.")
+    date: str | None = Field(default=None, description="The patent's date, when it has one.")
     highlighted: str | None = Field(
         default=None, description="HTML-escaped text with matched terms in <mark>."
     )

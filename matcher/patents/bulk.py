@@ -71,6 +71,7 @@ class PatentMatches(BaseModel):
     title: str
     applicants: list[str]
     matches: list[ChallengeMatch]
+    date: str | None = None
 
 
 class BulkMatcher:
@@ -162,6 +163,7 @@ class BulkMatcher:
                     title=patent.title,
                     applicants=patent.applicants,
                     matches=matches,
+                    date=patent.date,
                 )
             )
         return results

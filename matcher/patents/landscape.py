@@ -7,6 +7,8 @@ per area:
   once for the area);
 - the top applicants, with their kind — from `known` organisations where the name is known,
   else inferred from the name (`applicants.infer_kind`);
+- `years`: patents per year (of the patent's date: the application date in an export that
+  has one), where the matches file carries dates;
 - `zhejiang_share`: the share of patents with a Zhejiang applicant, among patents with at least
   one applicant whose region is known (from `known`, else `applicants.infer_province`);
   `region_known` says how many patents that share rests on.
@@ -24,7 +26,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 
 from corpus.errors import DataError
-from corpus.models import Challenge, Organisation, OrgKind
+from corpus.models import Challenge, Organisation, OrgKind, year_of
 from corpus.names import ZHEJIANG, infer_kind, infer_province
 
 TOP_APPLICANTS = 10
@@ -37,6 +39,7 @@ class MatchedPatent:
     patent_id: str
     applicants: tuple[str, ...]
     challenges: tuple[tuple[str, int | None, str, str], ...]  # (id, area_no, area, text)
+    year: int | None = None
 
 
 @dataclass(frozen=True)
@@ -60,6 +63,7 @@ class Tally:
     region_known: int = 0
     applicants: Counter[str] = field(default_factory=Counter)
     kinds: Counter[OrgKind] = field(default_factory=Counter)
+    years: Counter[int] = field(default_factory=Counter)
 
     @property
     def zhejiang_share(self) -> float | None:
@@ -106,6 +110,7 @@ def _read_jsonl(path: Path, min_confidence: float) -> Iterator[MatchedPatent]:
                         for m in row.get("matches") or ()
                         if m["confidence"] >= min_confidence
                     ),
+                    year=year_of(row.get("date")),
                 )
             except (ValueError, KeyError, TypeError) as error:
                 raise DataError(path, line_no, f"not a bulk matches row: {error}") from None
@@ -122,19 +127,21 @@ def _read_csv(path: Path, min_confidence: float) -> Iterator[MatchedPatent]:
             raise DataError(path, 1, f"not a bulk matches CSV: missing {wanted}")
         current: tuple[str, str] | None = None
         applicants: tuple[str, ...] = ()
+        year: int | None = None
         found: list[tuple[str, int | None, str, str]] = []
         for row in reader:
             key = (row["line"], row["patent_id"])
             if key != current:
                 if current is not None:
-                    yield MatchedPatent(current[1], applicants, tuple(found))
+                    yield MatchedPatent(current[1], applicants, tuple(found), year)
                 current, found = key, []
                 applicants = tuple(a for a in row["applicants"].split("；") if a)
+                year = year_of(row.get("date"))
             if row["challenge_id"] and float(row["confidence"]) >= min_confidence:
                 area_no = int(row["area_no"]) if row.get("area_no") else None
                 found.append((row["challenge_id"], area_no, row["area"], row["challenge"]))
         if current is not None:
-            yield MatchedPatent(current[1], applicants, tuple(found))
+            yield MatchedPatent(current[1], applicants, tuple(found), year)
 
 
 def build_landscape(
@@ -189,6 +196,8 @@ def _applicant(
 
 def _count(tally: Tally, patent: MatchedPatent, infos: list[ApplicantInfo]) -> None:
     tally.patents += 1
+    if patent.year is not None:
+        tally.years[patent.year] += 1
     tally.applicants.update(set(patent.applicants))
     tally.kinds.update({info.kind for info in infos})
     if any(info.province for info in infos):

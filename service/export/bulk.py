@@ -23,6 +23,7 @@ CSV_COLUMNS = (
     "patent_id",
     "title",
     "applicants",
+    "date",
     "rank",
     "challenge_id",
     "area_no",
@@ -87,7 +88,13 @@ class _JsonlWriter:
 
 def csv_records(result: PatentMatches) -> list[list[object]]:
     """The long-format rows of one patent: one per match, or one with empty match cells."""
-    head = [result.line, result.patent_id, result.title, "；".join(result.applicants)]
+    head = [
+        result.line,
+        result.patent_id,
+        result.title,
+        "；".join(result.applicants),
+        result.date or "",
+    ]
     if not result.matches:
         return [head + [""] * (len(CSV_COLUMNS) - len(head))]
     return [

@@ -26,6 +26,17 @@ SUMMARY_COLUMNS = (
     "top_applicants",
 )
 APPLICANT_COLUMNS = ("scope", "key", "name", "rank", "applicant", "kind", "province", "patents")
+YEAR_COLUMNS = ("scope", "key", "name", "year", "patents")
+YEAR_CHART_AREAS = 8  # the busiest areas get a line each; more would not be read
+
+
+def year_rows(scope: str, table: Mapping[str, Tally]) -> list[list[object]]:
+    """Patents per year of every tally that has dated patents, in `YEAR_COLUMNS` order."""
+    return [
+        [scope, tally.key, tally.label, year, count]
+        for tally in sorted(table.values(), key=lambda t: (t.area_no or 99, t.key))
+        for year, count in sorted(tally.years.items())
+    ]
 
 
 def summary_rows(table: Mapping[str, Tally], landscape: Landscape) -> list[list[object]]:
@@ -92,8 +103,17 @@ def write_landscape(landscape: Landscape, out_dir: str | Path) -> list[Path]:
             applicant_rows("challenge", landscape.challenges, landscape)
             + applicant_rows("area", landscape.areas, landscape),
         ),
+        "years": (
+            YEAR_COLUMNS,
+            year_rows("area", landscape.areas) + year_rows("challenge", landscape.challenges),
+        ),
     }
-    sheet_names = {"challenges": "按技术难点", "areas": "按领域", "applicants": "主要申请人"}
+    sheet_names = {
+        "challenges": "按技术难点",
+        "areas": "按领域",
+        "applicants": "主要申请人",
+        "years": "按年份",
+    }
     written = [
         atomic_write(out / f"{name}.csv", csv_bytes(columns, rows))
         for name, (columns, rows) in tables.items()
@@ -141,4 +161,21 @@ def _charts(landscape: Landscape) -> dict[str, object]:
     axis.set_title("专利最多的技术难点（前 20）")
     figure.tight_layout()
     charts["challenges.png"] = figure
+
+    dated = sorted(
+        (t for t in landscape.areas.values() if t.years), key=lambda t: -sum(t.years.values())
+    )[:YEAR_CHART_AREAS]
+    if dated:
+        years = range(min(min(t.years) for t in dated), max(max(t.years) for t in dated) + 1)
+        figure, axis = plt.subplots(figsize=(9, 4.5))
+        for tally in dated:
+            label = f"{tally.area_no or ''} {tally.label}".strip()
+            axis.plot(list(years), [tally.years[y] for y in years], marker="o", label=label)
+        axis.set_xticks(list(years))
+        axis.set_xlabel("年份（专利日期：申请日优先）")
+        axis.set_ylabel("匹配专利数")
+        axis.set_title(f"各领域专利活动（按年，专利最多的 {len(dated)} 个领域）")
+        axis.legend(fontsize=8)
+        figure.tight_layout()
+        charts["years.png"] = figure
     return charts

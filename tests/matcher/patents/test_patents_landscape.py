@@ -27,7 +27,7 @@ ALLOY_2 = ("ZJ2021-12-02", 12, "高端金属合金材料", "实现材料均匀�
 SPINDLE = ("ZJ2021-06-01", 6, "数控机床", "高速大功率高刚性电主轴")
 
 
-def result(line: int, applicants: list[str], *challenges: tuple) -> PatentMatches:
+def result(line: int, applicants: list[str], *challenges: tuple, date: str | None = None):
     matches = [
         ChallengeMatch(
             rank=rank,
@@ -42,14 +42,19 @@ def result(line: int, applicants: list[str], *challenges: tuple) -> PatentMatche
         for rank, c in enumerate(challenges, start=1)
     ]
     return PatentMatches(
-        line=line, patent_id=f"P{line}", title="t", applicants=applicants, matches=matches
+        line=line,
+        patent_id=f"P{line}",
+        title="t",
+        applicants=applicants,
+        matches=matches,
+        date=date,
     )
 
 
 FIXTURE = [
-    result(1, ["浙江大学", "宁波甬钢特种合金研究院"], ALLOY_1, ALLOY_2),  # one patent, one area
-    result(2, ["华为技术有限公司"], ALLOY_1),  # region unknown
-    result(3, ["江苏某某合金有限公司", "浙江大学"], ALLOY_1, SPINDLE),
+    result(1, ["浙江大学", "宁波甬钢特种合金研究院"], ALLOY_1, ALLOY_2, date="2019-03-01"),
+    result(2, ["华为技术有限公司"], ALLOY_1, date="2021-11-30"),  # region unknown
+    result(3, ["江苏某某合金有限公司", "浙江大学"], ALLOY_1, SPINDLE, date="2021-01-05"),
     result(4, ["上海某某机床厂"], SPINDLE),
     result(5, ["杭州某某公司"]),  # no match
 ]
@@ -82,6 +87,9 @@ def test_counts_per_challenge_and_area(matches_file):
     spindle = land.areas["数控机床"]  # P3 (has 浙江大学) and P4 (上海)
     assert (spindle.region_known, spindle.zhejiang_share) == (2, 0.5)
     assert alloy_1.kinds == {OrgKind.university: 2, OrgKind.institute: 1, OrgKind.enterprise: 2}
+    # Activity per year, from the patents' dates (P4 has none).
+    assert land.areas["高端金属合金材料"].years == {2019: 1, 2021: 2}
+    assert land.areas["数控机床"].years == {2021: 1}
 
 
 def test_min_confidence_filters_matches(matches_file):
@@ -142,16 +150,25 @@ def test_writes_tables_workbook_and_charts(matches_file, tmp_path):
         "areas.csv",
         "applicants.csv",
         "landscape.xlsx",
+        "years.csv",
         "areas.png",
         "challenges.png",
+        "years.png",
     }
     with (tmp_path / "out" / "areas.csv").open(encoding="utf-8-sig") as handle:
         areas = {row["key"]: row for row in csv.DictReader(handle)}
     assert areas["高端金属合金材料"]["patents"] == "3"
     assert areas["高端金属合金材料"]["zhejiang_share"] == "1.0"
     book = load_workbook(tmp_path / "out" / "landscape.xlsx", read_only=True)
-    assert book.sheetnames == ["按技术难点", "按领域", "主要申请人"]
-    for png in ("areas.png", "challenges.png"):
+    assert book.sheetnames == ["按技术难点", "按领域", "主要申请人", "按年份"]
+    with (tmp_path / "out" / "years.csv").open(encoding="utf-8-sig") as handle:
+        years = [row for row in csv.DictReader(handle) if row["scope"] == "area"]
+    assert [(r["key"], r["year"], r["patents"]) for r in years] == [
+        ("数控机床", "2021", "1"),
+        ("高端金属合金材料", "2019", "1"),
+        ("高端金属合金材料", "2021", "2"),
+    ]
+    for png in ("areas.png", "challenges.png", "years.png"):
         assert (tmp_path / "out" / png).read_bytes()[:8] == b"\x89PNG\r\n\x1a\n"
 
 
