@@ -213,6 +213,30 @@ class Database:
                 )
             )
 
+    def put_challenges(self, challenges: list[Challenge]) -> int:
+        """Insert or replace `challenges` in one transaction (all or none); how many were new.
+
+        A replaced challenge's stored rankings are dropped: they ranked the old text.
+        """
+        new = 0
+        with self.session() as session:
+            for challenge in challenges:
+                row = session.get(ChallengeRow, challenge.id)
+                if row is None:
+                    new += 1
+                    row = ChallengeRow(id=challenge.id)
+                    session.add(row)
+                elif row.data != challenge.model_dump(mode="json"):
+                    session.execute(
+                        MatchResultRow.__table__.delete().where(
+                            MatchResultRow.challenge_id == challenge.id
+                        )
+                    )
+                row.area = challenge.area
+                row.text = challenge.text
+                row.data = challenge.model_dump(mode="json")
+        return new
+
     def get_challenge(self, challenge_id: str) -> Challenge | None:
         with self.session() as session:
             row = session.get(ChallengeRow, challenge_id)

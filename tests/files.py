@@ -143,7 +143,7 @@ def patent_xlsx(shared_data: Path, path: Path, count: int = 6) -> tuple[Path, li
         applicants = [first["assignee"]]
         if second["assignee"] != first["assignee"] and index % 3 != 2:
             applicants.append(second["assignee"])
-        filed = dt.date(2016 + index % 4, 3, 1 + index)
+        filed = dt.date(2016 + index % 4, 1 + index % 12, 1 + index % 28)
         sheet.append(
             [index + 1, f"CN1{index:08d}A", first["title"], first["abstract"],
              separators[index % 3].join(applicants), dt.datetime.combine(filed, dt.time()),

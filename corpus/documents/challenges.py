@@ -122,7 +122,7 @@ def _items(path: Path, shown: str, fmt: DocumentFormat) -> Iterator[ChallengeIte
     elif fmt is DocumentFormat.xlsx:
         from corpus.documents.xlsx import iter_sheets
 
-        for sheet in iter_sheets(path, fill_merged=True):
+        for sheet in iter_sheets(path, fill_merged=True, shown=shown):
             rows = ((Location(sheet=sheet.name, row=n), cells) for n, cells in sheet.rows)
             yield from _table_items(shown, rows, Location(sheet=sheet.name))
     else:

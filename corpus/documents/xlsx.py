@@ -28,18 +28,20 @@ class SheetRows:
     rows: Iterator[tuple[int, Row]]
 
 
-def iter_sheets(path: str | Path, *, fill_merged: bool) -> Iterator[SheetRows]:
+def iter_sheets(
+    path: str | Path, *, fill_merged: bool, shown: str | None = None
+) -> Iterator[SheetRows]:
     """Every worksheet of the workbook at `path`, in order; each sheet's rows are consumed
-    before the next sheet is asked for. A file openpyxl cannot open is a `DocumentError`."""
+    before the next sheet is asked for. A file openpyxl cannot open is a `DocumentError`
+    naming it as `shown` (default: `path`)."""
     from openpyxl import load_workbook
 
     path = Path(path)
     try:
         book = load_workbook(path, read_only=not fill_merged, data_only=True)
     except (zipfile.BadZipFile, KeyError, ValueError, OSError) as error:
-        raise DocumentError(
-            path, None, f"not a readable .xlsx workbook (corrupt?): {error}"
-        ) from None
+        reason = f"not a readable .xlsx workbook (corrupt?): {type(error).__name__}"
+        raise DocumentError(shown or path, None, reason) from None
     try:
         for sheet in book.worksheets:
             fills = _merged_values(sheet) if fill_merged else {}

@@ -3,13 +3,14 @@
 from __future__ import annotations
 
 import json
+from pathlib import Path
 
 import typer
 from rich.markup import escape
 from rich.table import Table
 
 from corpus.errors import JiebangError
-from corpus.models import OrgKind
+from corpus.models import OrgKind, year_of
 from matcher.results import MatchResult
 from service.cli.common import challenge_book, console, open_engine, settings, user_errors
 
@@ -22,8 +23,23 @@ def match(
     kind: OrgKind | None = typer.Option(None, help="Only this kind of organisation."),
     region: str | None = typer.Option(None, help="Only this city or province, e.g. 杭州."),
     as_json: bool = typer.Option(False, "--json", help="Print JSON instead of a table."),
+    file: Path | None = typer.Option(
+        None, "--file", help="Rank every challenge of a list (.xlsx, .docx, .pdf, .csv, .jsonl)."
+    ),
+    out: Path | None = typer.Option(
+        None, help="With --file: the shortlist workbook [default: <FILE>.shortlist.xlsx]."
+    ),
+    skip_invalid: bool = typer.Option(False, help="With --file: skip bad items, listing each."),
 ) -> None:
     """Rank candidate organisations for a challenge, with the evidence behind each rank."""
+    if file is not None:
+        if text is not None or challenge is not None:
+            raise JiebangError("give one of TEXT, --challenge ID or --file FILE")
+        from service.cli.importing import match_file
+
+        match_file(file, out, top=top, kind=kind, region=region, as_json=as_json,
+                   skip_invalid=skip_invalid)  # fmt: skip
+        return
     if (text is None) == (challenge is None):
         raise JiebangError("give either TEXT or --challenge ID")
     config = settings()
@@ -55,6 +71,8 @@ def print_result(label: str, result: MatchResult) -> None:
     for rank, c in enumerate(result.candidates, start=1):
         best = c.evidence[0].text if c.evidence else ""
         best = best if len(best) <= 70 else best[:68] + "…"
+        if c.evidence and (year := year_of(c.evidence[0].date)) is not None:
+            best = f"〔{year}〕{best}"
         table.add_row(
             str(rank),
             f"[bold]{escape(c.name)}[/]\n[dim]{escape(best)}[/]",
