@@ -24,7 +24,9 @@ def read_docx(path: str | Path, *, shown: str | None = None) -> Content:
     try:
         document = docx.Document(str(path))
     except (PackageNotFoundError, zipfile.BadZipFile, KeyError, ValueError) as error:
-        raise DocumentError(shown, None, f"not a readable .docx file (corrupt?): {error}") from None
+        # The type, not the message: that holds the path the file was read from.
+        reason = f"not a readable .docx file (corrupt?): {type(error).__name__}"
+        raise DocumentError(shown, None, reason) from None
     content = Content()
     for block in document.iter_inner_content():
         if isinstance(block, docx.table.Table):

@@ -21,6 +21,7 @@ from service.api.routers import (
     candidates,
     challenges,
     health,
+    imports,
     organisations,
     reports,
     teams,
@@ -35,7 +36,7 @@ from service.settings import Settings
 
 log = logging.getLogger("jiebang.api")
 
-UPLOAD_PATHS = ("/patents/match",)
+UPLOAD_PATHS = ("/patents/match", imports.IMPORT_PATH, imports.SHORTLIST_PATH)
 DESCRIPTION = """
 揭榜 (jiebang) matches technical challenges to the organisations able to solve them.
 
@@ -87,6 +88,7 @@ def create_app(settings: Settings) -> FastAPI:
     read_dependencies = [Depends(require_read_key)] if settings.read_requires_key else []
     app.include_router(health.router)
     for router in (
+        imports.router,  # before challenges: /challenges/import is not a challenge id
         challenges.router,
         candidates.router,
         teams.router,

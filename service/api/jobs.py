@@ -118,7 +118,8 @@ class JobRunner:
             detect_format(Path(f"upload{suffix}"))
         except JiebangError:
             raise UnsupportedMediaType(
-                f"unsupported file type {suffix or '(none)'!r}: upload .jsonl or .csv patents"
+                f"unsupported file type {suffix or '(none)'!r}: "
+                "upload .jsonl, .csv or .xlsx patents"
             ) from None
         owner_key = key_hash(key)
         jobs, used = self.state.db.key_usage(owner_key)

@@ -28,8 +28,12 @@ index = typer.Typer(help="Build the organisation index.", no_args_is_help=True)
 @index.command("build")
 @user_errors
 def build(
-    orgs: Path | None = typer.Option(None, help="Organisations (JSONL/CSV). Default: demo data."),
-    patents: Path | None = typer.Option(None, help="Patents (JSONL/CSV) as applicants' evidence."),
+    orgs: Path | None = typer.Option(
+        None, help="Organisations (JSONL/CSV/XLSX). Default: demo data."
+    ),
+    patents: Path | None = typer.Option(
+        None, help="Patents (JSONL/CSV/XLSX) as applicants' evidence."
+    ),
     skip_invalid: bool = typer.Option(False, help="Skip bad rows, reporting each one."),
     engine: ExecutionEngine = typer.Option(ExecutionEngine.local, help=ENGINE_HELP),
     address: str | None = typer.Option(None, help=ADDRESS_HELP),

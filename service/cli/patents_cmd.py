@@ -40,7 +40,7 @@ patents_app = typer.Typer(
 @patents_app.command("match")
 @user_errors
 def match(
-    source: Path = typer.Argument(..., help="Patents, .jsonl or .csv (title, abstract, …)."),
+    source: Path = typer.Argument(..., help="Patents, .jsonl, .csv or .xlsx (title, abstract, …)."),
     out: Path | None = typer.Option(None, help="Output file [default: <FILE>.matches.<format>]."),
     fmt: str = typer.Option("jsonl", "--format", help="jsonl, csv or xlsx (xlsx: no --resume)."),
     top: int = typer.Option(1, min=1, help="At most this many areas per patent."),

@@ -64,17 +64,17 @@ def _job(state: State, job_id: str) -> JobRow:
     responses={
         **WRITE_ERRORS,
         413: {"model": ErrorBody, "description": "The upload is too large."},
-        415: {"model": ErrorBody, "description": "Not a .jsonl or .csv file."},
+        415: {"model": ErrorBody, "description": "Not a .jsonl, .csv or .xlsx file."},
         422: {"model": ErrorBody, "description": "Empty, or no readable patent rows."},
         429: {"model": ErrorBody, "description": "This key's job or upload quota is used up."},
     },
-    summary="Upload patents (.jsonl or .csv) to match against every challenge, as a job",
+    summary="Upload patents (.jsonl, .csv or .xlsx) to match against every challenge, as a job",
 )
 def start_patent_match(
     request: Request,
     response: Response,
     state: State,
-    file: Annotated[UploadFile, File(description="Patents: .jsonl or .csv, UTF-8")],
+    file: Annotated[UploadFile, File(description="Patents: .jsonl, .csv (UTF-8) or .xlsx")],
     top: Annotated[int, Form(ge=1, le=15, description="Areas per patent")] = 1,
     min_confidence: Annotated[
         float | None,
