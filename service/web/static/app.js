@@ -203,7 +203,7 @@ function candidateRow(candidate, rank, query, capable) {
   const evidence = el("td", { class: "evidence" });
   for (const hit of candidate.evidence) {
     evidence.append(el("p", {},
-      el("span", { class: "source", text: hit.source === "patent" ? "专利" : "能力" }),
+      el("span", { class: "source", text: hit.source === "patent" ? `专利${hit.date ? " " + hit.date.slice(0, 4) : ""}` : "能力" }),
       highlighted(hit, query, candidate.shared_terms)));
   }
   const bar = el("div", { class: "bar", title: `置信度 ${percent(candidate.confidence)}` }, el("span"));
