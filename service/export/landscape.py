@@ -127,6 +127,8 @@ def write_landscape(landscape: Landscape, out_dir: str | Path) -> list[Path]:
 
 def _charts(landscape: Landscape) -> dict[str, object]:
     plt = pyplot()
+    from matplotlib.ticker import MaxNLocator
+
     areas = sorted(landscape.areas.values(), key=lambda t: (t.area_no or 99, t.key))
     labels = [f"{t.area_no or ''} {t.label}".strip() for t in areas]
 
@@ -172,6 +174,7 @@ def _charts(landscape: Landscape) -> dict[str, object]:
             label = f"{tally.area_no or ''} {tally.label}".strip()
             axis.plot(list(years), [tally.years[y] for y in years], marker="o", label=label)
         axis.set_xticks(list(years))
+        axis.yaxis.set_major_locator(MaxNLocator(integer=True))  # counts: no 2.5 patents
         axis.set_xlabel("年份（专利日期：申请日优先）")
         axis.set_ylabel("匹配专利数")
         axis.set_title(f"各领域专利活动（按年，专利最多的 {len(dated)} 个领域）")
