@@ -240,3 +240,39 @@ def test_organisations_from_a_workbook_with_a_title_row(tmp_path: Path) -> None:
         ("o1", "university", "杭州市"),
         ("o2", "enterprise", None),
     ]
+
+
+@pytest.mark.parametrize(
+    ("text", "style", "number"),
+    [("1.高温合金", "1.", 1), ("12．高温合金", "1.", 12), ("3、高温合金", "1、", 3),
+     ("（2）高温合金", "(1)", 2), ("4）高温合金", "1)", 4), ("（十一）高温合金", "(一)", 11),
+     ("二十、高温合金", "一、", 20), ("⑦高温合金", "①", 7)],
+)  # fmt: skip
+def test_list_numbers_in_every_style(text: str, style: str, number: int) -> None:
+    from corpus.documents.numbered import marker
+
+    found = marker(text)
+    assert found is not None and (found.style, found.number, found.rest) == (
+        style,
+        number,
+        "高温合金",
+    )
+
+
+@pytest.mark.parametrize("text", ["1.5倍的强度", "2024年计划", "一种轴承", "1."])
+def test_text_that_only_looks_numbered_is_not_a_heading(text: str) -> None:
+    from corpus.documents.numbered import marker
+
+    assert marker(text) is None
+
+
+def test_word_numbering_starts_items(sources, tmp_path: Path) -> None:
+    import docx
+
+    document = docx.Document()
+    document.add_paragraph("技术需求清单")
+    for source in sources[:3]:
+        document.add_paragraph(source.title, style="List Number")
+        document.add_paragraph(source.description)
+    document.save(tmp_path / "auto.docx")
+    assert texts(tmp_path / "auto.docx") == [s.text for s in sources[:3]]
