@@ -219,7 +219,12 @@ def list_paragraphs(sources: list[Source], style: str) -> list[str]:
 def _pdf():
     from fpdf import FPDF
 
-    pdf = FPDF(format="A4")
+    class Notice(FPDF):
+        def footer(self) -> None:  # "- 3 -" centred at the foot of every page, as notices do
+            self.set_y(-15)
+            self.cell(0, 10, f"- {self.page_no()} -", align="C")
+
+    pdf = Notice(format="A4")
     pdf.add_font("wqy", fname=str(CJK_FONT), collection_font_number=0)
     pdf.set_font("wqy", size=11)
     pdf.add_page()

@@ -4,8 +4,10 @@
   but its first: in a table's first row it takes the value on its left (merged across), below
   that the value above (merged down). A cell's wrapped lines are joined back (`join_lines`).
 - Text outside tables comes as lines, joined into paragraphs: a line starts a new paragraph when
-  the line before it stops short of the right edge (by more than one and a half characters),
-  after a gap of more than a line, or when it starts with a list number (`numbered.marker`).
+  the line before it stops short of its page's right edge (by more than one and a half
+  characters), after a gap of more than a line on the same page, or when it starts with a list
+  number (`numbered.marker`); a paragraph runs on over a page break. Lines that are only a page
+  number ("- 3 -", "第 3 页") are left out.
 - A page with images but no characters has no text layer (a scan): reported in `problems`;
   when no page has text at all, the whole file is refused, since OCR is not attempted.
 - A password-protected or corrupt file is a `DocumentError`.
@@ -25,6 +27,8 @@ SCANNED = (
     "source document, or give the .docx/.xlsx"
 )
 _WORDY = re.compile(r"[A-Za-z0-9]")
+# A line that is only a page number: "3", "- 3 -", "— 3 —", "第 3 页", "3/12", "第3页 共12页".
+_PAGE_NUMBER = re.compile(r"[-—–\s]*\d+[-—–\s]*|第\s*\d+\s*页(\s*共\s*\d+\s*页)?|\d+\s*/\s*\d+")
 
 
 def read_pdf(path: str | Path, *, shown: str | None = None) -> Content:
@@ -36,10 +40,11 @@ def read_pdf(path: str | Path, *, shown: str | None = None) -> Content:
 
     shown = shown or str(path)
     content = Content()
+    lines: list[dict] = []
     try:
         with pdfplumber.open(str(path)) as pdf:
             for number, page in enumerate(pdf.pages, start=1):
-                _read_page(page, number, content, shown)
+                lines += _read_page(page, number, content, shown)
     except (PdfminerException, PSException) as error:
         cause = error.args[0] if error.args else error
         if isinstance(cause, PDFPasswordIncorrect | PDFEncryptionError):
@@ -47,16 +52,20 @@ def read_pdf(path: str | Path, *, shown: str | None = None) -> Content:
         else:
             reason = f"not a readable PDF (corrupt?): {type(cause).__name__}"
         raise DocumentError(shown, None, reason) from None
+    for text, page in _paragraphs(lines):
+        content.paragraphs.append(Paragraph(text, Location(page=page)))
     if not content.tables and not content.paragraphs:
         raise DocumentError(shown, Location(page=1), SCANNED)
     return content
 
 
-def _read_page(page, number: int, content: Content, shown: str) -> None:
+def _read_page(page, number: int, content: Content, shown: str) -> list[dict]:
+    """Add the page's tables to `content`; return its text lines outside them, each with its
+    page and the page's right text edge, page numbers left out."""
     if not page.chars:
         if page.images:
             content.problems.append(DocumentError(shown, Location(page=number), SCANNED))
-        return
+        return []
     found = page.find_tables()
     for table in found:
         where = Location(page=number, table=len(content.tables) + 1)
@@ -72,9 +81,13 @@ def _read_page(page, number: int, content: Content, shown: str) -> None:
         )
     boxes = [table.bbox for table in found]
     outside = page.filter(lambda obj: not any(_inside(obj, box) for box in boxes))
-    lines = outside.extract_text_lines(return_chars=True)
-    for text in _paragraphs(lines):
-        content.paragraphs.append(Paragraph(text, Location(page=number)))
+    lines = [
+        line
+        for line in outside.extract_text_lines(return_chars=True)
+        if line["text"].strip() and not _PAGE_NUMBER.fullmatch(line["text"].strip())
+    ]
+    right = max((line["x1"] for line in lines), default=0.0)
+    return [{**line, "page": number, "right": right} for line in lines]
 
 
 def _inside(obj: dict, box: tuple[float, float, float, float]) -> bool:
@@ -103,29 +116,26 @@ def _filled(rows: list[list[str | None]]) -> list[list[str | None]]:
     return out
 
 
-def _paragraphs(lines: list[dict]) -> list[str]:
-    if not lines:
-        return []
-    right = max(line["x1"] for line in lines)
-    paragraphs: list[list[str]] = []
+def _paragraphs(lines: list[dict]) -> list[tuple[str, int]]:
+    """(text, page it starts on) of each paragraph; one may run on over a page break."""
+    paragraphs: list[tuple[list[str], int]] = []
     previous: dict | None = None
     for line in lines:
         text = line["text"].strip()
-        if not text:
-            continue
         size = line["chars"][0]["size"] if line.get("chars") else 10.0
+        same_page = previous is not None and previous["page"] == line["page"]
         new = (
             previous is None
-            or previous["x1"] < right - 1.5 * size
-            or line["top"] - previous["bottom"] > size
+            or previous["x1"] < previous["right"] - 1.5 * size
+            or (same_page and line["top"] - previous["bottom"] > size)
             or marker(text) is not None
         )
         if new:
-            paragraphs.append([text])
+            paragraphs.append(([text], line["page"]))
         else:
-            paragraphs[-1].append(text)
+            paragraphs[-1][0].append(text)
         previous = line
-    return [clean_text(join_lines(lines)) for lines in paragraphs]
+    return [(clean_text(join_lines(texts)), page) for texts, page in paragraphs]
 
 
 def join_lines(lines: list[str]) -> str:

@@ -72,6 +72,15 @@ def test_pdf_numbered_list_with_wrapped_lines(sources, tmp_path: Path) -> None:
     assert report.items[0].where.describe() == "page 1 item 1"
 
 
+def test_pdf_list_over_several_pages_with_page_numbers(shared_data, tmp_path: Path) -> None:
+    sources = real_challenges(shared_data, count=16)
+    path = challenge_pdf_list(tmp_path / "长榜单.pdf", sources, "1.")
+    report = read_challenge_items(path)
+    assert [item.text for item in report.items] == [s.text for s in sources]
+    pages = {item.where.page for item in report.items}
+    assert len(pages) >= 2  # the list runs over pages; their "- n -" footers are not text
+
+
 def test_pdf_ruled_table_with_wrapped_cells(sources, tmp_path: Path) -> None:
     report = read_challenge_items(challenge_pdf_table(tmp_path / "榜单.pdf", sources))
     assert [item.text for item in report.items] == [s.text for s in sources]
