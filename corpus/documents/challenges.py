@@ -25,11 +25,11 @@ from collections.abc import Iterable, Iterator
 from dataclasses import dataclass, field
 from pathlib import Path
 
-from corpus.documents.content import Content, clean_text
+from corpus.documents.content import Content, Table, clean_text
 from corpus.documents.errors import DocumentError, Location
 from corpus.documents.formats import DocumentFormat, detect
 from corpus.documents.numbered import split_items
-from corpus.documents.tables import Header, read_table
+from corpus.documents.tables import Header, find_header, read_table
 from corpus.errors import DataError
 from corpus.loaders import field_for, iter_rows
 
@@ -152,18 +152,24 @@ def _check(header: Header) -> str | None:
 
 
 def _document_items(shown: str, content: Content) -> Iterator[ChallengeItem | DataError]:
-    """Items from the tables that have a header; else from the numbered list."""
-    from corpus.documents.tables import find_header
-
+    """Items from the tables that have a header (a table without one, as wide as the table
+    before it, continues it: a table broken over pages); else from the numbered list."""
     yield from content.problems
-    tables = []
+    tables: list[tuple[Table, Header | None]] = []
+    last: Header | None = None
     for table in content.tables:
         found = find_header([cells for _, cells in table.rows], _recognise)
+        width = max((len(cells) for _, cells in table.rows), default=0)
         if found is not None:
-            tables.append(table)
+            last = found[1]
+            tables.append((table, None))
+        elif last is not None and width == len(last.names):
+            tables.append((table, last))
+        else:
+            last = None
     if tables:
-        for table in tables:
-            yield from _table_items(shown, table.rows, table.where)
+        for table, header in tables:
+            yield from _table_items(shown, table.rows, table.where, header)
         return
     items = split_items(content.paragraphs, _recognise)
     if not items:

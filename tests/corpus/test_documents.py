@@ -88,6 +88,13 @@ def test_pdf_ruled_table_with_wrapped_cells(sources, tmp_path: Path) -> None:
     assert report.items[0].where.describe().startswith("page 1 table 1 row 2")
 
 
+def test_pdf_table_broken_over_pages(shared_data, tmp_path: Path) -> None:
+    sources = real_challenges(shared_data, count=16)
+    report = read_challenge_items(challenge_pdf_table(tmp_path / "长表.pdf", sources))
+    assert [item.text for item in report.items] == [s.text for s in sources]
+    assert report.items[-1].where.page > 1 and report.items[-1].where.table > 1
+
+
 def test_a_scanned_pdf_is_refused_saying_why(sources, tmp_path: Path) -> None:
     path = scanned_pdf(tmp_path / "扫描件.pdf", sources)
     with pytest.raises(DocumentError, match=r"扫描件\.pdf: page 1: no text layer \(a scanned"):
