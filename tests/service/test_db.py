@@ -27,6 +27,23 @@ def db(request, tmp_path: Path):
     database.dispose()
 
 
+def test_put_challenges_inserts_or_replaces_in_one_go(db: Database) -> None:
+    first = [
+        Challenge(id=f"F-{n}", area="氢能装备", text=f"储氢瓶{n}", source="posted", issuer="甲")
+        for n in range(3)
+    ]
+    assert db.put_challenges(first) == 3
+    db.save_result("F-0", "top=10", {"candidates": []})
+    db.save_result("F-1", "top=10", {"candidates": []})
+    changed = [first[0].model_copy(update={"text": "储氢瓶0（修订）"}), first[1]]
+    assert db.put_challenges(changed) == 0  # both replaced, none new
+    assert db.get_challenge("F-0").text == "储氢瓶0（修订）"
+    assert db.get_challenge("F-0").issuer == "甲"  # the new fields live in the row's data
+    assert db.results_for("F-0") == []  # it ranked the old text
+    assert len(db.results_for("F-1")) == 1  # unchanged: its ranking stands
+    assert [c.id for c in db.list_challenges()] == ["F-0", "F-1", "F-2"]
+
+
 def test_migrations_build_the_models_schema_and_are_idempotent(db: Database) -> None:
     db.upgrade()
     with db.engine.connect() as connection:
