@@ -60,16 +60,22 @@ def real_challenges(shared_data: Path, count: int = 6) -> list[Source]:
     return [source for group in by_area(sources).values() for source in group]  # file order
 
 
+def chinese_numeral(number: int) -> str:
+    """1-99 as written in lists: 三, 十二, 二十, 二十一."""
+    tens, units = divmod(number, 10)
+    head = "" if tens == 0 else ("十" if tens == 1 else _CHINESE[tens - 1] + "十")
+    return head + (_CHINESE[units - 1] if units else "") if number > 10 else _CHINESE[number - 1]
+
+
 def marker(style: str, number: int) -> str:
-    """The list number `number` typed in `style`."""
-    chinese = _CHINESE[number - 1]
-    return {
-        "1.": f"{number}.",
-        "（一）": f"（{chinese}）",
-        "一、": f"{chinese}、",
-        "①": _CIRCLED[number - 1],
-        "1）": f"{number}）",
-    }[style]
+    """The list number `number` typed in `style` (① only up to ⑩)."""
+    if style == "（一）":
+        return f"（{chinese_numeral(number)}）"
+    if style == "一、":
+        return f"{chinese_numeral(number)}、"
+    if style == "①":
+        return _CIRCLED[number - 1]
+    return {"1.": f"{number}.", "1）": f"{number}）"}[style]
 
 
 def by_area(sources: list[Source]) -> dict[str, list[Source]]:

@@ -6,7 +6,8 @@ directly by a heading of one other style, it is a level of sections (一、新�
 are the area of the items under them, and that other style numbers the items; otherwise it
 numbers the items itself. An item heading must continue its level's count (1 after a section
 or at the start, else the number before plus one); any other paragraph, numbered or not, belongs
-to the item above it. Paragraphs before the first item (the notice's title) belong to none.
+to the item above it (so "2.8英寸…" is item 2 only where item 2 is due). Paragraphs before the
+first item (the notice's title) belong to none.
 
 A paragraph Word numbers by itself (`Paragraph.list_item`) is a heading of its own style.
 A body paragraph "label：value" whose label names a field (发榜单位、截止时间、所属领域) sets
@@ -25,7 +26,7 @@ from corpus.documents.errors import Location
 _CHINESE = "一二三四五六七八九十"
 _CIRCLED = "①②③④⑤⑥⑦⑧⑨⑩⑪⑫⑬⑭⑮⑯⑰⑱⑲⑳"
 STYLES: tuple[tuple[str, re.Pattern[str]], ...] = (
-    ("1.", re.compile(r"(\d{1,3})[.．](?![\d.．])\s*")),
+    ("1.", re.compile(r"(\d{1,3})[.．](?![.．])\s*")),
     ("1、", re.compile(r"(\d{1,3})、\s*")),
     ("(1)", re.compile(r"[(（](\d{1,3})[)）]\s*")),
     ("1)", re.compile(r"(\d{1,3})[)）]\s*")),
@@ -39,11 +40,14 @@ _LABELLED = re.compile(r"^([^：:]{2,12})[：:]\s*(.+)$", re.S)
 
 @dataclass(frozen=True)
 class Marker:
-    """A list number at the start of a paragraph: its style, its value, the text after it."""
+    """A list number at the start of a paragraph: its style, its value, the text after it.
+    `ambiguous`: "2.8英寸…" may be item 2 or the number 2.8; it counts as a heading only where
+    item 2 is due."""
 
     style: str
     number: int
     rest: str
+    ambiguous: bool = False
 
 
 @dataclass
@@ -61,8 +65,10 @@ def marker(text: str) -> Marker | None:
     """The list number `text` starts with, if any (and some text follows it)."""
     for style, pattern in STYLES:
         found = pattern.match(text)
-        if found and text[found.end() :].strip():
-            return Marker(style, _value(found.group(1)), text[found.end() :].strip())
+        rest = text[found.end() :].strip() if found else ""
+        if found and rest:
+            ambiguous = style == "1." and text[found.end()].isdigit()
+            return Marker(style, _value(found.group(1)), rest, ambiguous)
     return None
 
 
@@ -96,11 +102,11 @@ def split_items(
     area: str | None = None
     count = {section: 0, level: 0}
     for paragraph, found in zip(paragraphs, markers, strict=True):
-        if found is not None and found.style == section and _next(found, count[section], False):
+        if found is not None and found.style == section and _next(found, count[section]):
             count[section], count[level] = max(found.number, count[section] + 1), 0
             area = found.rest.rstrip("：:").strip()
             continue
-        if found is not None and found.style == level and _next(found, count[level], True):
+        if found is not None and found.style == level and _next(found, count[level]):
             count[level] = max(found.number, count[level] + 1)
             where = Location(page=paragraph.where.page, item=len(items) + 1)
             items.append(NumberedItem(found.rest, where, fields={"area": area} if area else {}))
@@ -110,9 +116,9 @@ def split_items(
     return items
 
 
-def _next(found: Marker, count: int, restart: bool) -> bool:
+def _next(found: Marker, count: int) -> bool:
     """Whether `found` continues a level counted to `count` (Word's own numbers always do)."""
-    return found.style == WORD_LIST or found.number == count + 1 or (restart and found.number == 1)
+    return found.style == WORD_LIST or found.number == count + 1
 
 
 def _heading(paragraph: Paragraph) -> Marker | None:

@@ -6,7 +6,8 @@
 - Text outside tables comes as lines, joined into paragraphs: a line starts a new paragraph when
   the line before it stops short of its page's right edge (by more than one and a half
   characters), after a gap of more than a line on the same page, or when it starts with a list
-  number (`numbered.marker`); a paragraph runs on over a page break. Lines that are only a page
+  number (`numbered.marker`) or a short label ("发榜单位："); a paragraph runs on over a page
+  break. Lines that are only a page
   number ("- 3 -", "第 3 页") are left out.
 - A page with images but no characters has no text layer (a scan): reported in `problems`;
   when no page has text at all, the whole file is refused, since OCR is not attempted.
@@ -27,6 +28,7 @@ SCANNED = (
     "source document, or give the .docx/.xlsx"
 )
 _WORDY = re.compile(r"[A-Za-z0-9]")
+_LABEL = re.compile(r"[\u4e00-\u9fff]{2,8}[：:]")
 # A line that is only a page number: "3", "- 3 -", "— 3 —", "第 3 页", "3/12", "第3页 共12页".
 _PAGE_NUMBER = re.compile(r"[-—–\s]*\d+[-—–\s]*|第\s*\d+\s*页(\s*共\s*\d+\s*页)?|\d+\s*/\s*\d+")
 
@@ -128,7 +130,7 @@ def _paragraphs(lines: list[dict]) -> list[tuple[str, int]]:
             previous is None
             or previous["x1"] < previous["right"] - 1.5 * size
             or (same_page and line["top"] - previous["bottom"] > size)
-            or marker(text) is not None
+            or _starts_paragraph(text)
         )
         if new:
             paragraphs.append(([text], line["page"]))
@@ -136,6 +138,13 @@ def _paragraphs(lines: list[dict]) -> list[tuple[str, int]]:
             paragraphs[-1][0].append(text)
         previous = line
     return [(clean_text(join_lines(texts)), page) for texts, page in paragraphs]
+
+
+def _starts_paragraph(text: str) -> bool:
+    """A list number ("3." but not "3.5倍…") or a short label ("发榜单位：") opens a paragraph,
+    whatever the line before: a wrapped line that fills the width says nothing."""
+    found = marker(text)
+    return (found is not None and not found.ambiguous) or _LABEL.match(text) is not None
 
 
 def join_lines(lines: list[str]) -> str:

@@ -275,11 +275,13 @@ def test_list_numbers_in_every_style(text: str, style: str, number: int) -> None
     )
 
 
-@pytest.mark.parametrize("text", ["1.5倍的强度", "2024年计划", "一种轴承", "1."])
+@pytest.mark.parametrize("text", ["2024年计划", "一种轴承", "1.", "1..2"])
 def test_text_that_only_looks_numbered_is_not_a_heading(text: str) -> None:
     from corpus.documents.numbered import marker
 
     assert marker(text) is None
+    # "2.8英寸…": item 2 where item 2 is due, else the number 2.8 (see split_items).
+    assert marker("2.8英寸碳化硅").ambiguous and not marker("2.碳化硅").ambiguous
 
 
 def test_word_numbering_starts_items(sources, tmp_path: Path) -> None:
