@@ -27,7 +27,7 @@ def match(
         None, "--file", help="Rank every challenge of a list (.xlsx, .docx, .pdf, .csv, .jsonl)."
     ),
     out: Path | None = typer.Option(
-        None, help="With --file: the shortlist workbook [default: <FILE>.shortlist.xlsx]."
+        None, help="With --file: the shortlist workbook (default: FILE-STEM.shortlist.xlsx here)."
     ),
     skip_invalid: bool = typer.Option(False, help="With --file: skip bad items, listing each."),
 ) -> None:
