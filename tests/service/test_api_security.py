@@ -9,7 +9,7 @@ import pytest
 
 WRITE_METHODS = {"post", "put", "patch", "delete"}
 # POST routes that only query (ranking ad-hoc text): reads, open unless reads are keyed.
-READ_QUERIES = {("post", "/match"), ("post", "/match/export")}
+READ_QUERIES = {("post", "/match"), ("post", "/match/export"), ("post", "/match/file")}
 JSON = {"Content-Type": "application/json"}
 
 
