@@ -39,7 +39,7 @@ def solvers(
     as_json: bool = typer.Option(False, "--json", help="Print JSON instead of tables."),
     request: SolverRequest = SolverRequest(),
 ) -> None:
-    """揭榜挂帅: single organisations able to take the whole challenge, ranked by breadth."""
+    """揭榜挂帅: single organisations able to take the whole challenge, by facets covered."""
     config = settings()
     target = challenge_book(config).target(challenge)
     engine = open_engine(config)
@@ -118,26 +118,28 @@ def _print_solvers(label: str, result: SolverResult) -> None:
     console.print(f"[bold]{label}[/] {result.query}")
     _print_facets(result.facets, result.gap_threshold)
     if result.solvers:
-        table = Table(title="揭榜挂帅：单一揭榜单位（按覆盖广度排序）", show_lines=True)
+        table = Table(
+            title="揭榜挂帅：单一揭榜单位（按覆盖要点数、再按预期承担份额排序）", show_lines=True
+        )
         table.add_column("#", justify="right")
         table.add_column("单位", overflow="fold")
         table.add_column("类型 · 地区")
-        table.add_column("广度", justify="right")
         table.add_column("覆盖", justify="right")
+        table.add_column("预期份额", justify="right")
         table.add_column("各要点覆盖度")
-        table.add_column("最弱要点的证据")
+        table.add_column("最强要点的证据")
         for solver in result.solvers:
-            weakest = min(solver.facets, key=lambda f: f.coverage)
+            strongest = max(solver.facets, key=lambda f: f.coverage)
             table.add_row(
                 str(solver.rank),
                 solver.name,
                 f"{solver.kind.label_zh} · {solver.region}",
-                f"{solver.breadth:.2f}",
                 f"{solver.covered_facets}/{len(solver.facets)}",
+                f"{solver.expected_share:.0%}",
                 " ".join(
                     f"{f.facet_id} {_cell(f.coverage, result.gap_threshold)}" for f in solver.facets
                 ),
-                f"{weakest.facet_id}: {_snip(weakest.evidence)}",
+                f"{strongest.facet_id}: {_snip(strongest.evidence)}",
             )
         console.print(table)
     for note in result.notes:

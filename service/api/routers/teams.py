@@ -29,7 +29,7 @@ def _target(state: ServiceState, challenge_id: str) -> Target:
     "/challenges/{challenge_id}/solvers",
     response_model=SolverResult,
     responses={404: {"model": ErrorBody}},
-    summary="揭榜挂帅: organisations able to take the whole challenge, by breadth over facets",
+    summary="揭榜挂帅: organisations able to take the whole challenge, by facets covered",
 )
 def solvers(
     state: State, challenge_id: ChallengeId, request: Annotated[SolverRequest, Query()]

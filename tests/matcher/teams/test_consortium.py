@@ -178,13 +178,18 @@ def test_region_preference_breaks_near_ties_towards_zhejiang_without_changing_re
     )
 
 
-def test_solvers_reward_breadth_over_one_strong_facet():
-    orgs = [org(0, "enterprise"), org(1, "university"), org(2, "institute")]
-    values = [[1.0, 0.05, 0.05], [0.6, 0.6, 0.6], [0.7, 0.7, 0.1]]
-    result = rank_solvers(matrix(orgs, values), {o.id: o for o in orgs}, top=3)
-    assert [s.org_id for s in result.solvers] == ["o01", "o02", "o00"]
+def test_solvers_rank_by_facets_covered_then_expected_share():
+    orgs = [org(0, "enterprise"), org(1, "university"), org(2, "institute"), org(3, "other")]
+    values = [[0.95, 0.01, 0.01], [0.6, 0.6, 0.6], [0.7, 0.7, 0.1], [0.45, 0.45, 0.45]]
+    result = rank_solvers(matrix(orgs, values), {o.id: o for o in orgs}, top=4)
+    # 3 facets, 2, 1 (a specialist), then 0 however evenly close it comes: capable is 0.5.
+    assert [s.org_id for s in result.solvers] == ["o01", "o02", "o00", "o03"]
+    assert [s.covered_facets for s in result.solvers] == [3, 2, 1, 0]
     top = result.solvers[0]
-    assert top.covered_facets == 3 and [f.coverage for f in top.facets] == [0.6, 0.6, 0.6]
+    assert (
+        top.expected_share == pytest.approx(0.6) and [f.coverage for f in top.facets] == [0.6] * 3
+    )
+    assert result.solvers[2].expected_share == pytest.approx(0.97 / 3, abs=1e-4)
     assert not result.notes
     narrow = rank_solvers(matrix(orgs[:1], values[:1]), {"o00": orgs[0]})
     assert "没有单一单位覆盖全部3个要点（最多覆盖1个" in narrow.notes[0]
