@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import re
 from enum import StrEnum
 
 from pydantic import BaseModel, ConfigDict, Field, field_validator
@@ -12,6 +13,20 @@ def _non_blank(value: str) -> str:
     if not value:
         raise ValueError("must not be empty")
     return value
+
+
+# CJK ideographs (with extensions A–G and compatibility ideographs) and Latin letters.
+_LETTER = re.compile(
+    r"[A-Za-z\u00c0-\u024f\u3400-\u4dbf\u4e00-\u9fff\uf900-\ufaff\U00020000-\U0003134f]"
+)
+
+
+def has_letters(text: str) -> bool:
+    """True when `text` holds a CJK ideograph or a Latin letter: words a match can use.
+
+    Text of emoji, punctuation or digits alone matches nothing meaningful; faces refuse it.
+    """
+    return _LETTER.search(text) is not None
 
 
 class OrgKind(StrEnum):

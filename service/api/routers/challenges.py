@@ -10,7 +10,7 @@ from fastapi import APIRouter, Depends, Path, Query, Response
 
 from corpus.models import Challenge
 from service.api.deps import JsonBody, State
-from service.api.errors import Conflict, ErrorBody
+from service.api.errors import Conflict, ErrorBody, ErrorCode
 from service.api.schemas import AreaOut, ChallengeIn, ChallengeList, StoredResult
 from service.api.security import require_write_key
 
@@ -61,7 +61,7 @@ def post_challenge(state: State, body: ChallengeIn, response: Response) -> Chall
     if any(c.id == challenge_id for c in state.catalogue.challenges) or state.db.get_challenge(
         challenge_id
     ):
-        raise Conflict(f"challenge id '{challenge_id}' is already taken")
+        raise Conflict(ErrorCode.challenge_id_taken, f"挑战编号「{challenge_id}」已被占用")
     if body.area is None or not body.area.strip():
         area_no, area = state.infer_area(body.text)
         inferred = True
@@ -92,7 +92,9 @@ def post_challenge(state: State, body: ChallengeIn, response: Response) -> Chall
 def delete_challenge(state: State, challenge_id: ChallengeId) -> Response:
     challenge = state.challenge(challenge_id)
     if challenge.source != POSTED:
-        raise Conflict(f"challenge '{challenge_id}' is built in and cannot be deleted")
+        raise Conflict(
+            ErrorCode.builtin_challenge, f"「{challenge_id}」是目录内置的挑战，不能修改或删除"
+        )
     state.db.delete_challenge(challenge_id)
     return Response(status_code=204)
 

@@ -11,7 +11,7 @@ from fastapi import Path as PathParam
 from fastapi.responses import FileResponse
 
 from service.api.deps import State
-from service.api.errors import Conflict, ErrorBody, NotFound, redact_paths
+from service.api.errors import Conflict, ErrorBody, ErrorCode, NotFound, redact_paths
 from service.api.routers.challenges import WRITE_ERRORS
 from service.api.schemas import JobOut
 from service.api.security import require_write_key
@@ -20,6 +20,13 @@ from service.db import JobRow, JobStatus
 router = APIRouter(tags=["jobs"])
 
 JobId = Annotated[str, PathParam(min_length=1, max_length=64, description="Job id")]
+STATUS_ZH = {
+    JobStatus.queued: "排队中",
+    JobStatus.running: "运行中",
+    JobStatus.done: "已完成",
+    JobStatus.failed: "失败",
+    JobStatus.cancelled: "取消",
+}
 MEDIA_TYPES = {"jsonl": "application/x-ndjson", "csv": "text/csv; charset=utf-8"}
 
 
@@ -52,7 +59,7 @@ def _job_out(request: Request, job: JobRow) -> JobOut:
 def _job(state: State, job_id: str) -> JobRow:
     job = state.db.get_job(job_id)
     if job is None:
-        raise NotFound(f"unknown job id '{job_id}'")
+        raise NotFound(ErrorCode.job_not_found, f"没有编号为「{job_id}」的任务")
     return job
 
 
@@ -121,9 +128,16 @@ def job_result(
 ) -> FileResponse:
     job = _job(state, job_id)
     if job.status in (JobStatus.failed, JobStatus.cancelled):
-        raise Conflict(f"job '{job_id}' {job.status}: {redact_paths(job.error or 'no output')}")
+        raise Conflict(
+            ErrorCode.job_failed,
+            f"任务{STATUS_ZH.get(job.status, job.status)}：{redact_paths(job.error or '没有输出')}",
+        )
     if job.status != JobStatus.done:
-        raise Conflict(f"job '{job_id}' is {job.status}: {job.progress} of {job.total} rows done")
+        raise Conflict(
+            ErrorCode.job_not_finished,
+            f"任务尚未完成（{STATUS_ZH.get(job.status, job.status)}）："
+            f"已处理 {job.progress} / {job.total} 行",
+        )
     fmt = job.params["format"]
     if part is ResultPart.rejects:
         path, media_type, name = (
@@ -134,7 +148,7 @@ def job_result(
     else:
         path, media_type, name = Path(job.result_path or ""), MEDIA_TYPES[fmt], f"{job_id}.{fmt}"
     if not path.is_file():
-        raise NotFound(f"the {part} file of job '{job_id}' is gone from the server")
+        raise NotFound(ErrorCode.file_gone, f"任务「{job_id}」的输出文件已不在服务器上")
     return FileResponse(path, media_type=media_type, filename=name)
 
 
@@ -148,5 +162,8 @@ def job_result(
 def cancel_job(request: Request, state: State, job_id: JobId) -> Response:
     job = _job(state, job_id)
     if not request.app.state.jobs.cancel(job_id):
-        raise Conflict(f"job '{job_id}' is {job.status}: only a queued or running job is cancelled")
+        raise Conflict(
+            ErrorCode.job_not_cancellable,
+            f"任务已{STATUS_ZH.get(job.status, job.status)}：只能取消排队中或运行中的任务",
+        )
     return Response(status_code=204)

@@ -13,7 +13,7 @@ from pydantic import BaseModel
 
 from matcher.patents.roadmap import BATCHES, ChallengeStatus
 from service.api.deps import State
-from service.api.errors import Conflict, ErrorBody, NotFound
+from service.api.errors import Conflict, ErrorBody, ErrorCode, NotFound
 from service.api.export import download
 from service.api.state import ServiceState
 from service.db import JobStatus
@@ -50,9 +50,9 @@ def _patent_counts(state: ServiceState, job_id: str | None) -> dict[str, int] | 
         return None
     job = state.db.get_job(job_id)
     if job is None:
-        raise NotFound(f"unknown job id '{job_id}'")
+        raise NotFound(ErrorCode.job_not_found, f"没有编号为「{job_id}」的任务")
     if job.status != JobStatus.done or not job.result_path:
-        raise Conflict(f"job '{job_id}' is {job.status}; the roadmap needs a finished job")
+        raise Conflict(ErrorCode.job_not_finished, "路线图需要一个已完成的专利任务")
     return patent_counts(Path(job.result_path), state.book.all())
 
 
