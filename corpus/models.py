@@ -7,6 +7,8 @@ from enum import StrEnum
 
 from pydantic import BaseModel, ConfigDict, Field, field_validator
 
+from corpus.regions import is_romanised, romanised_matches
+
 
 def _non_blank(value: str) -> str:
     value = value.strip()
@@ -66,9 +68,13 @@ class Region(BaseModel):
         return "".join(parts) or "未知"
 
     def matches(self, query: str) -> bool:
-        """True when `query` names this region's city or province (substring, either way)."""
+        """True when `query` names this region's city or province: in Chinese (substring,
+        either way: 浙江, 浙江省, 杭州) or romanised (Zhejiang, zhejiang, Hangzhou)."""
         query = query.strip()
-        return any(part and (query in part or part in query) for part in (self.city, self.province))
+        parts = [part for part in (self.city, self.province) if part]
+        if is_romanised(query):
+            return any(romanised_matches(query, part) for part in parts)
+        return any(query in part or part in query for part in parts)
 
 
 class Challenge(BaseModel):
