@@ -40,7 +40,7 @@ UPLOAD_PATHS = ("/patents/match",)
 DESCRIPTION = """
 揭榜 (jiebang) matches technical challenges to the organisations able to solve them.
 
-Write endpoints (POST/DELETE that change state) need the `X-API-Key` header; read endpoints
+Write endpoints (POST/PUT/DELETE that change state) need the `X-API-Key` header; read endpoints
 need it only when the server runs with `JIEBANG_READ_REQUIRES_KEY=true`.
 
 Errors are JSON `{"error": {"code", "message", "detail"?}}`: `code` is stable and machine-readable

@@ -25,6 +25,7 @@ from service.api.rwlock import ReadWriteLock
 from service.components import build_embedder, catalogue
 from service.db import Database
 from service.settings import Settings
+from service.usecases.capability import ChallengeScores
 from service.usecases.challenges import ChallengeBook
 from service.usecases.engine import open_engine
 from service.usecases.health import reconcile
@@ -46,6 +47,8 @@ class ServiceState:
         self._load_error: str | None = None
         self._areas: AreaIndex | None = None
         self._areas_lock = threading.Lock()
+        # Confidences per challenge text (organisation pages, roadmap); reset by org writes.
+        self.scores = ChallengeScores()
 
     # -- loading --------------------------------------------------------------------------
 
@@ -123,9 +126,7 @@ class ServiceState:
         try:
             return self.book.get(challenge_id)
         except JiebangError:
-            raise NotFound(
-                ErrorCode.challenge_not_found, f"没有编号为「{challenge_id}」的挑战"
-            ) from None
+            raise unknown_challenge(challenge_id) from None
 
     def all_challenges(self) -> list[Challenge]:
         return self.book.all()
@@ -159,6 +160,7 @@ class ServiceState:
             self.db.put_organisation(organisation)
             point("organisation-after-db")
             engine.upsert_organisation(organisation, prepared)
+            self.scores.clear()
             engine.save(self.index_dir)
         return not exists
 
@@ -170,8 +172,13 @@ class ServiceState:
                 raise _unknown_organisation(org_id)
             self.db.delete_organisation(found)
             engine.remove_organisation(org_id)
+            self.scores.clear()
             engine.save(self.index_dir)
         return found
+
+
+def unknown_challenge(challenge_id: str) -> NotFound:
+    return NotFound(ErrorCode.challenge_not_found, f"没有编号为「{challenge_id}」的挑战")
 
 
 def _unknown_organisation(org_id: str) -> NotFound:
