@@ -53,6 +53,7 @@ export async function showCandidates(target, params, { force = false } = {}) {
     $("candidates-table").querySelector("tbody").replaceChildren();
     $("floor-note").hidden = true;
     setDownloads(false);
+    $("candidates-table").dataset.shows = "";
     try {
       const result = target.id
         ? await getJSON(`/challenges/${encodeURIComponent(target.id)}/candidates?${query(filters)}`)
@@ -68,6 +69,10 @@ export async function showCandidates(target, params, { force = false } = {}) {
     }
   }
   if (shown.result) renderCandidates(shown.result, filters, params.get("all") === "1");
+  // What the table now shows, for scripts and tests: "<id>|<top>|<kind>|<region>|<all>".
+  $("candidates-table").dataset.shows = shown.result
+    ? [target.id || "", filters.top, filters.kind, filters.region, params.get("all") || ""].join("|")
+    : "";
 }
 
 function renderCandidates(result, filters, showAll) {

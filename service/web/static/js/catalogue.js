@@ -80,8 +80,14 @@ export function renderList() {
   }));
   note("catalogue-note", chosen.length ? `列出 ${chosen.length} 个挑战` : "没有符合条件的挑战");
   $("print-list").hidden = !chosen.length;
+  // Bring the selected challenge into the list's view, without scrolling the page itself.
   const active = list.querySelector("li.active");
-  if (active) active.scrollIntoView({ block: "nearest" });
+  if (active) {
+    const top = active.offsetTop - list.offsetTop;
+    if (top < list.scrollTop || top + active.offsetHeight > list.scrollTop + list.clientHeight) {
+      list.scrollTop = top - list.clientHeight / 3;
+    }
+  }
 }
 
 // Catalogue filters travel with a link to a challenge, so the list stays as it was.

@@ -57,10 +57,11 @@ function showProgress(job) {
 async function showLandscape(job) {
   const totals = job.totals || {};
   const files = $("job-files");
-  files.replaceChildren(
+  files.replaceChildren(...[
     el("a", { href: job.result_url, text: "下载匹配结果" }),
     totals.rejected ? el("a", { href: `${job.result_url}?part=rejects`, text: `下载被拒绝的 ${totals.rejected} 行` }) : null,
-    el("a", { href: `#/roadmap?job=${encodeURIComponent(job.id)}`, text: "按此任务的专利活跃度查看技术路线图" }));
+    el("a", { href: `#/roadmap?job=${encodeURIComponent(job.id)}`, text: "按此任务的专利活跃度查看技术路线图" }),
+  ].filter(Boolean));
   note("landscape-note", "正在生成专利导航…");
   $("landscape").hidden = false;
   try {
