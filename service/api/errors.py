@@ -15,7 +15,7 @@ from typing import Any
 from fastapi import FastAPI, Request
 from fastapi.exceptions import RequestValidationError
 from fastapi.responses import JSONResponse
-from pydantic import BaseModel
+from pydantic import BaseModel, Field
 from starlette.exceptions import HTTPException as StarletteHTTPException
 
 from corpus.errors import JiebangError
@@ -118,8 +118,11 @@ class FieldError(BaseModel):
 
 class ErrorInfo(BaseModel):
     code: ErrorCode
-    message: str
-    detail: Any = None
+    message: str = Field(description="One line of Chinese for people.")
+    detail: list[FieldError] | list[str] | None = Field(
+        default=None,
+        description="Validation errors: each bad field; a refused upload: its first bad rows.",
+    )
 
 
 class ErrorBody(BaseModel):
