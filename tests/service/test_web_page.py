@@ -81,6 +81,7 @@ def shoot(page, tmp_path: Path, name: str) -> Path:
     from PIL import Image
 
     shot = tmp_path / f"{name}.png"
+    page.evaluate("window.scrollTo(0, 0)")  # Playwright scrolled to what the test clicked
     Image.open(io.BytesIO(page.screenshot())).convert("RGB").quantize(256).save(shot, optimize=True)
     assert shot.stat().st_size > 10_000
     if SHOTS:
