@@ -115,7 +115,7 @@ def rank_solvers(
     if most < len(facets):
         notes.append(
             f"没有单一单位覆盖全部{len(facets)}个要点（最多覆盖{most}个，"
-            f"阈值{gap_threshold:.0%}）：可考虑组建联合体（赛马制 / 公司+联盟）"
+            f"阈值{gap_threshold:.0%}）：可考虑组建联合体（公司+联盟）"
         )
     return SolverResult(
         query=query, facets=facets, gap_threshold=gap_threshold, solvers=solvers, notes=notes

@@ -144,6 +144,9 @@ def _print_solvers(label: str, result: SolverResult) -> None:
         console.print(table)
     for note in result.notes:
         console.print(f"[yellow]注意：[/]{note}")
+    most = max((solver.covered_facets for solver in result.solvers), default=0)
+    if result.facets and most < len(result.facets):
+        console.print("[dim]组建联合体：jiebang consortium --challenge …[/]")
 
 
 def _print_team(team: Team, threshold: float) -> None:
