@@ -10,7 +10,7 @@ from matcher.teams.consortium import ConsortiumResult
 from matcher.teams.solvers import SolverResult
 from service.export.tables import Sheet, csv_bytes, xlsx_bytes
 
-SOLVER_HEADER = ["排名", "机构编号", "单位", "类型", "地区", "覆盖广度", "覆盖要点数", "要点数"]
+SOLVER_HEADER = ["排名", "机构编号", "单位", "类型", "地区", "覆盖要点数", "要点数", "预期承担份额"]
 MEMBER_HEADER = ["队伍", "队伍覆盖度", "角色", "机构编号", "单位", "类型", "地区", "负责要点"]
 FACET_HEADER = ["队伍", "要点编号", "要点", "最佳成员", "覆盖度", "缺口", "证据"]
 
@@ -24,9 +24,9 @@ def solver_rows(result: SolverResult) -> list[list[object]]:
             solver.name,
             solver.kind.label_zh,
             solver.region,
-            round(solver.breadth, 4),
             solver.covered_facets,
             len(solver.facets),
+            round(solver.expected_share, 4),
             *(round(score.coverage, 4) for score in solver.facets),
         ]
         for solver in result.solvers

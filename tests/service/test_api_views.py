@@ -86,9 +86,8 @@ def test_solver_exports_are_formula_safe() -> None:
         name='=HYPERLINK("http://evil")',
         kind=OrgKind.enterprise,
         region="@浙江",
-        breadth=0.5,
-        mean_coverage=0.5,
         covered_facets=1,
+        expected_share=0.5,
         facets=[FacetScore(facet_id="F1", facet="=SUM(A1:A9)", coverage=0.5, covered=True)],
     )
     result = SolverResult(query="+1", facets=[facet], gap_threshold=0.3, solvers=[solver])

@@ -44,7 +44,7 @@ function facetChips(items, covered) {
 function solverCard(solver) {
   return el("div", { class: "card solver" },
     el("h3", {}, `${solver.rank}. `, orgLink(solver.org_id, solver.name), " ", kindBadge(solver.kind), ` ${solver.region}`),
-    el("p", { class: "note", text: `覆盖广度 ${percent(solver.breadth)} · 覆盖要点 ${solver.covered_facets}/${solver.facets.length}` }),
+    el("p", { class: "note", title: "预期承担份额：各要点置信度的加权平均，即该单位预计能承担的挑战份额", text: `覆盖要点 ${solver.covered_facets}/${solver.facets.length} · 预期承担份额 ${percent(solver.expected_share)}` }),
     facetChips(solver.facets, (facet) => facet.covered));
 }
 
