@@ -151,25 +151,27 @@ def _print_solvers(label: str, result: SolverResult) -> None:
 
 def _print_team(team: Team, threshold: float) -> None:
     console.rule(
-        f"[bold]队伍 {team.rank}[/] · 覆盖度 {team.coverage:.2f} · "
-        f"覆盖 {len(team.facets) - len(team.gaps)}/{len(team.facets)} 个要点 · {team.method}"
+        f"[bold]队伍 {team.rank}[/] · 覆盖 {team.covered_facets}/{len(team.facets)} 个要点 · "
+        f"覆盖度 {team.coverage:.2f} · {team.method}"
     )
-    if team.lead:
-        colour = "yellow" if team.lead.flagged else "green"
-        console.print(f"[{colour}]牵头单位：{team.lead.name}[/] — {team.lead.why}")
+    names = {cover.facet_id: cover.facet for cover in team.facets}
     members = Table(show_lines=True)
     members.add_column("角色")
     members.add_column("单位", overflow="fold")
     members.add_column("类型 · 地区")
-    members.add_column("负责要点")
+    members.add_column("可承担的要点", overflow="fold")
     for member in team.members:
         members.add_row(
             "牵头" if member.role == "lead" else "成员",
             member.name,
             f"{member.kind.label_zh} · {member.region}",
-            "、".join(member.covers) or "—",
+            "、".join(f"{i} {names[i]}" for i in member.covers)
+            or "[dim]— 未达任何要点（补足规模或产学研要求）[/]",
         )
     console.print(members)
+    if team.lead:
+        colour = "yellow" if team.lead.flagged else "green"
+        console.print(f"[{colour}]牵头单位：{team.lead.name}[/] — {team.lead.why}")
     facets = Table(show_lines=True)
     facets.add_column("要点")
     facets.add_column("最佳成员", overflow="fold")

@@ -11,7 +11,7 @@ from matcher.teams.solvers import SolverResult
 from service.export.tables import Sheet, csv_bytes, xlsx_bytes
 
 SOLVER_HEADER = ["排名", "机构编号", "单位", "类型", "地区", "覆盖要点数", "要点数", "预期承担份额"]
-MEMBER_HEADER = ["队伍", "队伍覆盖度", "角色", "机构编号", "单位", "类型", "地区", "负责要点"]
+MEMBER_HEADER = ["队伍", "队伍覆盖度", "角色", "机构编号", "单位", "类型", "地区", "可承担的要点"]
 FACET_HEADER = ["队伍", "要点编号", "要点", "最佳成员", "覆盖度", "缺口", "证据"]
 
 
@@ -63,7 +63,7 @@ def member_rows(result: ConsortiumResult) -> list[list[object]]:
             member.name,
             member.kind.label_zh,
             member.region,
-            "、".join(member.covers),
+            "、".join(member.covers) or "（补足规模，未达任何要点）",
         ]
         for team in result.teams
         for member in team.members

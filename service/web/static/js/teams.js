@@ -75,23 +75,24 @@ export async function showConsortium(challengeId, params, { force = false } = {}
 }
 
 function teamCard(team) {
-  const rows = team.members.map((member) => el("tr", {},
+  const names = Object.fromEntries(team.facets.map((facet) => [facet.facet_id, facet.facet]));
+  const rows = team.members.map((member) => el("tr", { class: member.filler ? "filler" : "" },
     el("td", { class: "name" }, orgLink(member.org_id, member.name), el("small", { text: member.role === "lead" ? "牵头单位" : "成员" })),
     el("td", {}, kindBadge(member.kind)),
     el("td", { text: member.region }),
-    el("td", { text: member.covers.join("、") || "—" })));
+    el("td", { text: member.filler ? "未达任何要点的可承担水平（为满足规模或产学研要求加入）" : member.covers.map((id) => names[id]).join("、") })));
   const lead = team.lead
     ? el("p", { class: "lead" }, "牵头单位：", orgLink(team.lead.org_id, team.lead.name),
       `（${VERDICT_ZH[team.lead.verdict] || team.lead.verdict}）${team.lead.why}`)
     : el("p", { class: "lead", text: "未能确定牵头单位" });
   return el("div", { class: "card team" },
-    el("h3", { text: `第 ${team.rank} 队 · 加权覆盖 ${percent(team.coverage)} · 覆盖要点 ${percent(team.covered_share)}` }),
-    lead,
+    el("h3", { text: `第 ${team.rank} 队 · 覆盖要点 ${team.covered_facets}/${team.facets.length} · 加权覆盖 ${percent(team.coverage)}` }),
     el("table", {}, el("thead", {}, el("tr", {},
-      el("th", { text: "成员" }), el("th", { text: "类型" }), el("th", { text: "地区" }), el("th", { text: "负责要点" }))),
+      el("th", { text: "成员" }), el("th", { text: "类型" }), el("th", { text: "地区" }), el("th", { text: "可承担的要点" }))),
     el("tbody", {}, rows)),
     facetChips(team.facets, (facet) => !facet.gap),
-    team.gaps.length ? el("p", { class: "note error", text: `短板：${team.gaps.join("、")}` }) : null,
+    team.gaps.length ? el("p", { class: "note error", text: `短板：${team.gaps.map((id) => names[id]).join("、")}` }) : null,
+    lead,
     team.notes.map((text) => el("p", { class: "note", text })));
 }
 
