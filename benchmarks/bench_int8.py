@@ -42,7 +42,7 @@ def quantise(embedder: Embedder, xml: Path, out: Path) -> None:
     import nncf
     import openvino
 
-    model = embedder._model  # the loaded SentenceTransformer: its tokenizer and prompts
+    model = embedder._loaded()  # the SentenceTransformer: its tokenizer and prompts
     tokenizer = model[0].tokenizer
     float_model = openvino.Core().read_model(str(xml))
     names = {port.any_name for port in float_model.inputs}
@@ -83,7 +83,7 @@ def main() -> None:
     with tempfile.TemporaryDirectory() as tmp:
         # The backend's own encoder (tokenise, infer, mean-pool, normalise) on the int8 IR.
         quantise(embedders["openvino"], float_xml, Path(tmp) / OPENVINO_XML)
-        int8 = OpenVinoEncoder(embedders["openvino"]._model, Path(tmp))
+        int8 = OpenVinoEncoder.from_model(embedders["openvino"]._loaded(), Path(tmp))
         prompt = embedders["openvino"]._prompts["passage"]
         runs = {
             "torch fp32": lambda: embedders["torch"].encode_passages(texts, progress=False),

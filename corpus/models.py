@@ -7,12 +7,28 @@ from enum import StrEnum
 
 from pydantic import BaseModel, ConfigDict, Field, field_validator
 
+from corpus.regions import is_romanised, romanised_matches
+
 
 def _non_blank(value: str) -> str:
     value = value.strip()
     if not value:
         raise ValueError("must not be empty")
     return value
+
+
+# CJK ideographs (with extensions A–G and compatibility ideographs) and Latin letters.
+_LETTER = re.compile(
+    r"[A-Za-z\u00c0-\u024f\u3400-\u4dbf\u4e00-\u9fff\uf900-\ufaff\U00020000-\U0003134f]"
+)
+
+
+def has_letters(text: str) -> bool:
+    """True when `text` holds a CJK ideograph or a Latin letter: words a match can use.
+
+    Text of emoji, punctuation or digits alone matches nothing meaningful; faces refuse it.
+    """
+    return _LETTER.search(text) is not None
 
 
 class OrgKind(StrEnum):
@@ -52,9 +68,13 @@ class Region(BaseModel):
         return "".join(parts) or "未知"
 
     def matches(self, query: str) -> bool:
-        """True when `query` names this region's city or province (substring, either way)."""
+        """True when `query` names this region's city or province: in Chinese (substring,
+        either way: 浙江, 浙江省, 杭州) or romanised (Zhejiang, zhejiang, Hangzhou)."""
         query = query.strip()
-        return any(part and (query in part or part in query) for part in (self.city, self.province))
+        parts = [part for part in (self.city, self.province) if part]
+        if is_romanised(query):
+            return any(romanised_matches(query, part) for part in parts)
+        return any(query in part or part in query for part in parts)
 
 
 class Challenge(BaseModel):

@@ -18,11 +18,13 @@ from __future__ import annotations
 
 import fcntl
 import importlib.util
+import json
 import os
 import re
 import shutil
 import sys
 import warnings
+from collections.abc import Callable, Mapping
 from enum import StrEnum
 from pathlib import Path
 from typing import Any
@@ -70,35 +72,57 @@ class Backend(StrEnum):
         return self.vectors == other.vectors
 
 
+Tokenize = Callable[[list[str]], Mapping[str, np.ndarray]]
+"""Texts → `input_ids` and `attention_mask` (padded to the longest, truncated), as arrays."""
+
+TOKENIZER_FILE = "tokenizer.json"
+
+
 class OpenVinoEncoder:
     """The transformer of a sentence-transformers model, compiled by OpenVINO, with its pooling.
 
     `encode(texts)` takes texts with their prompts already prefixed, like `SentenceTransformer`.
+    Built `from_model` (a loaded model: converted to IR once) or `from_files` (an IR already
+    converted and the model folder's `tokenizer.json`: neither torch nor sentence-transformers is
+    imported, which is most of a fresh command's start-up).
     """
 
-    def __init__(self, model: Any, folder: Path) -> None:
+    def __init__(self, tokenize: Tokenize, xml: Path) -> None:
         import openvino
 
-        self._tokenizer = model[0].tokenizer
-        self.max_seq_length = int(model.max_seq_length or 512)
-        xml = convert_to_openvino(model, folder)
+        self._tokenize = tokenize
         # Respect a thread budget set for this process (Ray gives an actor OMP_NUM_THREADS).
         threads = os.environ.get("OMP_NUM_THREADS", "")
         config = {"INFERENCE_NUM_THREADS": int(threads)} if threads.isdigit() else {}
         self._compiled = openvino.Core().compile_model(str(xml), "CPU", config)
         self._names = {port.any_name for port in self._compiled.inputs}
 
+    @classmethod
+    def from_model(cls, model: Any, folder: Path) -> OpenVinoEncoder:
+        """From a loaded `SentenceTransformer`; its IR is converted into `folder` once."""
+        tokenizer, length = model[0].tokenizer, int(model.max_seq_length or 512)
+
+        def tokenize(texts: list[str]) -> Mapping[str, np.ndarray]:
+            return tokenizer(
+                texts, padding=True, truncation=True, max_length=length, return_tensors="np"
+            )
+
+        return cls(tokenize, convert_to_openvino(model, folder))
+
+    @classmethod
+    def from_files(
+        cls, model_folder: Path, folder: Path, max_seq_length: int
+    ) -> OpenVinoEncoder | None:
+        """From the IR in `folder` and `model_folder/tokenizer.json`; None unless both exist."""
+        tokenizer_file = model_folder / TOKENIZER_FILE
+        if not (folder / OPENVINO_XML).is_file() or not tokenizer_file.is_file():
+            return None
+        return cls(file_tokenizer(model_folder, max_seq_length), folder / OPENVINO_XML)
+
     def encode(self, texts: list[str], batch_size: int = 32) -> np.ndarray:
         out = []
         for start in range(0, len(texts), batch_size):
-            batch = texts[start : start + batch_size]
-            tokens = self._tokenizer(
-                batch,
-                padding=True,
-                truncation=True,
-                max_length=self.max_seq_length,
-                return_tensors="np",
-            )
+            tokens = self._tokenize(texts[start : start + batch_size])
             feeds = {name: tokens[name] for name in self._names if name in tokens}
             if "token_type_ids" in self._names and "token_type_ids" not in tokens:
                 feeds["token_type_ids"] = np.zeros_like(tokens["input_ids"])
@@ -107,6 +131,29 @@ class OpenVinoEncoder:
             pooled = (hidden * mask).sum(axis=1) / np.maximum(mask.sum(axis=1), 1e-9)
             out.append(pooled / np.linalg.norm(pooled, axis=1, keepdims=True))
         return np.vstack(out).astype(np.float32) if out else np.zeros((0, 0), np.float32)
+
+
+def file_tokenizer(model_folder: Path, max_length: int) -> Tokenize:
+    """The folder's `tokenizer.json` run by the `tokenizers` library itself: the ids the
+    transformers tokenizer built on the same file gives, without importing transformers."""
+    from tokenizers import Tokenizer
+
+    tokenizer = Tokenizer.from_file(str(model_folder / TOKENIZER_FILE))
+    config_file = model_folder / "tokenizer_config.json"
+    config = json.loads(config_file.read_text(encoding="utf-8")) if config_file.is_file() else {}
+    pad = config.get("pad_token") or "<pad>"
+    pad = pad["content"] if isinstance(pad, dict) else pad
+    tokenizer.enable_truncation(max_length)
+    tokenizer.enable_padding(pad_id=tokenizer.token_to_id(pad), pad_token=pad)
+
+    def tokenize(texts: list[str]) -> Mapping[str, np.ndarray]:
+        encodings = tokenizer.encode_batch(texts)
+        return {
+            "input_ids": np.array([e.ids for e in encodings], dtype=np.int64),
+            "attention_mask": np.array([e.attention_mask for e in encodings], dtype=np.int64),
+        }
+
+    return tokenize
 
 
 def ir_folder(model_path: str, models_dir: Path) -> Path:

@@ -152,9 +152,11 @@ class Embedder:
         """Vectors for one batch exactly as given: `prompt` prefixed, no cache, no sorting."""
         if self.backend is Backend.openvino:
             if self._openvino is None:
-                self._openvino = OpenVinoEncoder(
-                    self._loaded(), ir_folder(self._path, self._models_dir)
-                )
+                folder = ir_folder(self._path, self._models_dir)
+                # Once converted, the IR and the tokenizer file suffice: no torch to import.
+                self._openvino = OpenVinoEncoder.from_files(
+                    Path(self._path), folder, self.max_seq_length
+                ) or OpenVinoEncoder.from_model(self._loaded(), folder)
             return self._openvino.encode([prompt + text for text in texts], len(texts))
         return (
             self._loaded()

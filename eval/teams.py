@@ -79,7 +79,7 @@ def teams_rows(
                 challenge_id=challenge_id,
                 facets=len(facets),
                 solver=best.name,
-                solver_coverage=best.mean_coverage,
+                solver_coverage=best.expected_share,
                 solver_covered=best.covered_facets,
                 team_coverage=team.coverage,
                 team_covered=len(facets) - len(team.gaps),

@@ -247,6 +247,20 @@ class Database:
             rows = session.scalars(select(ChallengeRow).order_by(ChallengeRow.created_at))
             return [row.to_model() for row in rows]
 
+    def update_challenge(self, challenge: Challenge) -> bool:
+        """Replace a posted challenge's area and text (its creation time stays); its stored
+        rankings, made for the old text, go. False when there is no such challenge."""
+        with self.session() as session:
+            row = session.get(ChallengeRow, challenge.id)
+            if row is None:
+                return False
+            row.area, row.text = challenge.area, challenge.text
+            row.data = challenge.model_dump(mode="json")
+            session.execute(
+                MatchResultRow.__table__.delete().where(MatchResultRow.challenge_id == challenge.id)
+            )
+            return True
+
     def delete_challenge(self, challenge_id: str) -> bool:
         with self.session() as session:
             row = session.get(ChallengeRow, challenge_id)

@@ -1,17 +1,22 @@
 """公司+联盟 consortia and 赛马制: teams that jointly cover a challenge's facets.
 
-A team maximises Σ_f w_f · max_{m ∈ team} cov[m, f] (see `optimise`) under:
+A facet is *covered* when a member's calibrated confidence for it (the same P(can contribute)
+the candidates show) reaches the capable level. A team first covers as many facets as it can,
+then maximises Σ_f w_f · max_{m ∈ team} cov[m, f] (see `optimise`), under:
 
 - 产学研: at least one enterprise and at least one university, institute or new R&D institution;
 - a lead unit (牵头单位): an enterprise, preferably one meeting the seed's criteria
   (`eligibility`) within the team. Every enterprise among the most relevant is tried as the fixed
-  lead; the team whose lead has the best verdict wins, then the higher coverage. A lead that is
-  not confirmed eligible is flagged;
+  lead; the team covering the most facets wins, then the one whose lead has the best verdict,
+  then the higher coverage. A lead that is not confirmed eligible is flagged;
+- members are organisations capable for at least one facet; one that covers none joins only
+  where the size or the 产学研 rule cannot be met otherwise, and is marked (`Member.filler`);
 - optionally a region preference: coverage is discounted by region tier while optimising
   (浙江 1.0, 长三角 上海/江苏/安徽 0.9, elsewhere 0.8); reported coverage is never discounted.
 
 `teams = T` builds T disjoint teams one after another from what is left (赛马制), ranked by
-coverage. Whatever cannot be satisfied — too few candidates, no university with any coverage,
+facets covered, then coverage; a team that would cover no facet is not offered. Whatever cannot
+be satisfied — too few candidates, no university with any coverage,
 no facets — is explained in `notes` next to the best partial answer; nothing raises.
 """
 
@@ -77,14 +82,18 @@ class FacetCover(BaseModel):
 
 
 class Member(BaseModel):
-    """One member: role, the facets it covers best in the team, its coverage of each facet."""
+    """One member: role, the facets it is capable for, its confidence for each facet."""
 
     org_id: str
     name: str
     kind: OrgKind
     region: str
     role: Literal["lead", "member"]
-    covers: list[str]
+    covers: list[str] = Field(description="Facets whose confidence reaches the gap threshold.")
+    filler: bool = Field(
+        default=False,
+        description="Covers no facet: joined only because the size or the 产学研 rule needed it.",
+    )
     coverage: dict[str, float]
     evidence: dict[str, str]
 
@@ -106,6 +115,7 @@ class Team(BaseModel):
     rank: int
     coverage: float = Field(description="Weighted mean over facets of the best member's coverage.")
     covered_share: float = Field(description="Share of facets at or above the gap threshold.")
+    covered_facets: int = Field(description="Facets some member is capable for.")
     members: list[Member]
     facets: list[FacetCover]
     gaps: list[str]
@@ -165,15 +175,19 @@ def propose_consortia(
     for number in range(1, options.teams + 1):
         allowed = np.zeros(len(coverage.org_ids), dtype=bool)
         allowed[[row for row in builder.pool if row not in used]] = True
-        if not allowed.any():
+        if not (allowed & builder.capable).any():
             result.notes.append(
-                f"候选单位已用尽：只组成了{number - 1}支互不重叠的队伍（要求{options.teams}支）"
+                f"剩余单位对任何要点都达不到可承担水平：只组成了{number - 1}支互不重叠的队伍"
+                f"（要求{options.teams}支）"
             )
             break
         team = builder.build(allowed)
+        if not team.covered_facets:
+            result.notes.append(f"第{number}支队伍的成员对任何要点都达不到可承担水平，未列出")
+            break
         used.update(builder.rows_of(team))
         teams.append(team)
-    teams.sort(key=lambda team: -team.coverage)
+    teams.sort(key=lambda team: (-team.covered_facets, -team.coverage))
     for rank, team in enumerate(teams, start=1):
         team.rank = rank
     result.teams = teams
@@ -203,10 +217,14 @@ class _TeamBuilder:
         self.enterprise = np.array([k == OrgKind.enterprise for k in kinds], dtype=bool)
         self.academic = np.array([k in ACADEMIC_KINDS for k in kinds], dtype=bool)
         self.pool = self._pool()
+        reached = coverage.values >= options.gap_threshold
+        self.capable = reached.any(axis=1)
         factors = np.array(
             [region_factor(org) if options.prefer_region else 1.0 for org in self.orgs]
         )
-        self.objective = coverage.values * factors[:, None]
+        # A covered facet is worth more than any amount of coverage below the threshold, so the
+        # optimiser covers the most facets first, then the most coverage.
+        self.objective = np.where(reached, 1.0, 0.0) + coverage.values * factors[:, None]
         self._alone: dict[int, EligibilityReport] = {}
 
     def _pool(self) -> np.ndarray:
@@ -232,6 +250,7 @@ class _TeamBuilder:
         if size > available:
             notes.append(f"候选单位只剩{available}家，团队规模由{size}降为{available}")
             size = available
+        allowed = self._members_allowed(allowed, size)
         has_enterprise = bool((self.enterprise & allowed).any())
         need_academic = self.options.require_academic
         if need_academic and not (self.academic & allowed).any():
@@ -262,15 +281,27 @@ class _TeamBuilder:
             lead = self._choose_lead(rows)
         return self._describe(rows, lead, method, notes)
 
+    def _members_allowed(self, allowed: np.ndarray, size: int) -> np.ndarray:
+        """Capable organisations, plus those that cover nothing only where the team needs them:
+        all of them when too few are capable to fill `size`, else those of a kind the 产学研 rule
+        needs and no capable organisation has."""
+        capable = allowed & self.capable
+        if capable.sum() < size:
+            return allowed
+        for kind in (self.enterprise, self.academic):
+            if not (capable & kind).any():
+                capable |= allowed & kind
+        return capable
+
     def _best_with_lead(
         self, size: int, allowed: np.ndarray, requirements: Sequence[np.ndarray]
     ) -> tuple[list[int], SearchMethod, tuple[int, EligibilityReport] | None]:
         enterprises = [i for i in self.pool if allowed[i] and self.enterprise[i]]
         enterprises.sort(key=lambda i: (-self.alone(i).verdict.rank, -self.relevance[i]))
         best: tuple[
-            tuple[int, float], list[int], SearchMethod, tuple[int, EligibilityReport] | None
+            tuple[int, int, float], list[int], SearchMethod, tuple[int, EligibilityReport] | None
         ]
-        best = ((-1, -1.0), [], "greedy", None)
+        best = ((-1, -1, -1.0), [], "greedy", None)
         for lead_row in enterprises[: self.options.lead_candidates]:
             rows, method = best_team(
                 self.objective,
@@ -283,10 +314,15 @@ class _TeamBuilder:
             )
             lead = self._choose_lead(rows)
             rank = lead[1].verdict.rank if lead else -1
-            key = (rank, team_value(self.objective, self.weights, rows))
+            key = (self._covered(rows), rank, team_value(self.objective, self.weights, rows))
             if key > best[0]:
                 best = (key, rows, method, lead)
         return best[1], best[2], best[3]
+
+    def _covered(self, rows: Sequence[int]) -> int:
+        """Facets some member of `rows` is capable for."""
+        reached = self.coverage.values[list(rows)] >= self.options.gap_threshold
+        return int(reached.any(axis=0).sum()) if len(rows) else 0
 
     def _choose_lead(self, rows: Sequence[int]) -> tuple[int, EligibilityReport] | None:
         """The enterprise member with the best verdict within the team, then the most relevant."""
@@ -311,14 +347,11 @@ class _TeamBuilder:
         values = self.coverage.values
         facets = self.coverage.facets
         covers: list[FacetCover] = []
-        best_of: dict[int, list[str]] = {row: [] for row in rows}
         for j, facet in enumerate(facets):
             best_row = max(rows, key=lambda r: values[r, j]) if rows else None
             value = float(values[best_row, j]) if best_row is not None else 0.0
             gap = value < threshold
             org_id = self.coverage.org_ids[best_row] if best_row is not None else None
-            if best_row is not None and not gap:
-                best_of[best_row].append(facet.id)
             covers.append(
                 FacetCover(
                     facet_id=facet.id,
@@ -334,6 +367,7 @@ class _TeamBuilder:
         members = []
         for row in sorted(rows, key=lambda r: (r != lead_row, -self.relevance[r])):
             org = self.orgs[row]
+            capable_for = [f.id for j, f in enumerate(facets) if values[row, j] >= threshold]
             members.append(
                 Member(
                     org_id=org.id,
@@ -341,7 +375,8 @@ class _TeamBuilder:
                     kind=org.kind,
                     region=org.region.label(),
                     role="lead" if row == lead_row else "member",
-                    covers=best_of[row],
+                    covers=capable_for,
+                    filler=not capable_for,
                     coverage={f.id: round(float(values[row, j]), 4) for j, f in enumerate(facets)},
                     evidence={
                         f.id: text
@@ -355,6 +390,7 @@ class _TeamBuilder:
             rank=0,
             coverage=round(team_value(values, weights, rows), 4),
             covered_share=round(sum(not c.gap for c in covers) / len(covers), 4),
+            covered_facets=sum(not c.gap for c in covers),
             members=members,
             facets=covers,
             gaps=[c.facet_id for c in covers if c.gap],

@@ -31,7 +31,7 @@ def find_solvers(
     top: int = 10,
     gap_threshold: float | None = None,
 ) -> SolverResult:
-    """揭榜挂帅: the `top` single organisations by breadth across `facets`.
+    """揭榜挂帅: the `top` single organisations by the `facets` they cover.
 
     A facet counts as covered from `gap_threshold` on (default: the engine calibration's
     capable level, where an organisation is more likely able to contribute than not).

@@ -1,23 +1,22 @@
-"""揭榜挂帅 solvers: single organisations ranked by how broadly they cover a challenge's facets.
+"""揭榜挂帅 solvers: single organisations ranked by the facets of a challenge they can take on.
 
-Breadth is the weighted power mean of an organisation's facet coverages with p = −1 (a harmonic
-mean): like the arithmetic mean when coverage is even, but one facet the organisation cannot
-touch pulls it down hard — a solver must take the whole challenge, not its favourite part.
+An organisation *covers* a facet when its calibrated confidence for that facet (the same
+P(can contribute) the candidates show) reaches the capable level. Solvers rank by the number of
+facets they cover, then by their **expected share**: the weighted mean of their facet
+confidences, i.e. the share of the challenge they are expected to be able to take on (0.5 = half
+of it). So a specialist who covers one facet of three always ranks above an organisation that
+covers none, however evenly weak the latter is.
 """
 
 from __future__ import annotations
 
 from collections.abc import Mapping
 
-import numpy as np
-from pydantic import BaseModel
+from pydantic import BaseModel, Field
 
 from corpus.models import Organisation, OrgKind
 from matcher.teams.coverage import CoverageMatrix
 from matcher.teams.facets import Facet
-
-BREADTH_POWER = -1.0
-_FLOOR = 0.01  # a zero coverage would make the harmonic mean 0 whatever the other facets
 
 
 class FacetScore(BaseModel):
@@ -38,9 +37,11 @@ class Solver(BaseModel):
     name: str
     kind: OrgKind
     region: str
-    breadth: float
-    mean_coverage: float
-    covered_facets: int
+    covered_facets: int = Field(description="Facets whose confidence reaches the capable level.")
+    expected_share: float = Field(
+        description="Weighted mean of the facet confidences: the share of the challenge the "
+        "organisation is expected to be able to take on."
+    )
     facets: list[FacetScore]
 
 
@@ -54,15 +55,6 @@ class SolverResult(BaseModel):
     notes: list[str] = []
 
 
-def power_mean(values: np.ndarray, weights: np.ndarray, p: float) -> np.ndarray:
-    """Row-wise weighted power mean of `values` (rows × facets); p = 0 is the geometric mean."""
-    values = np.clip(values, _FLOOR, 1.0)
-    weights = weights / weights.sum()
-    if p == 0:
-        return np.exp(np.log(values) @ weights)
-    return (values**p @ weights) ** (1.0 / p)
-
-
 def rank_solvers(
     coverage: CoverageMatrix,
     organisations: Mapping[str, Organisation],
@@ -70,12 +62,10 @@ def rank_solvers(
     query: str = "",
     top: int = 10,
     gap_threshold: float | None = None,
-    power: float = BREADTH_POWER,
 ) -> SolverResult:
-    """The `top` organisations by breadth, each with its per-facet coverage and evidence.
-
-    A facet is covered from `gap_threshold` on (default: the matrix's capable level).
-    """
+    """The `top` organisations by facets covered, then expected share; each with its per-facet
+    confidence and evidence. A facet is covered from `gap_threshold` on (default: the matrix's
+    capable level)."""
     gap_threshold = coverage.capable if gap_threshold is None else gap_threshold
     notes: list[str] = []
     facets = list(coverage.facets)
@@ -90,10 +80,10 @@ def rank_solvers(
             query=query, facets=facets, gap_threshold=gap_threshold, solvers=[], notes=notes
         )
     weights = coverage.weights
-    breadth = power_mean(coverage.values, weights, power)
-    mean = coverage.values @ (weights / weights.sum())
+    share = coverage.values @ (weights / weights.sum())
+    covered = (coverage.values >= gap_threshold).sum(axis=1)
     order = sorted(
-        range(len(coverage.org_ids)), key=lambda i: (-breadth[i], -mean[i], coverage.org_ids[i])
+        range(len(coverage.org_ids)), key=lambda i: (-covered[i], -share[i], coverage.org_ids[i])
     )
     solvers = []
     for rank, row in enumerate(order[: max(0, top)], start=1):
@@ -116,9 +106,8 @@ def rank_solvers(
                 name=org.name,
                 kind=org.kind,
                 region=org.region.label(),
-                breadth=round(float(breadth[row]), 4),
-                mean_coverage=round(float(mean[row]), 4),
-                covered_facets=sum(score.covered for score in scores),
+                covered_facets=int(covered[row]),
+                expected_share=round(float(share[row]), 4),
                 facets=scores,
             )
         )
@@ -126,7 +115,7 @@ def rank_solvers(
     if most < len(facets):
         notes.append(
             f"没有单一单位覆盖全部{len(facets)}个要点（最多覆盖{most}个，"
-            f"阈值{gap_threshold}）：可考虑 `jiebang consortium` 组建联合体"
+            f"阈值{gap_threshold:.0%}）：可考虑组建联合体（公司+联盟）"
         )
     return SolverResult(
         query=query, facets=facets, gap_threshold=gap_threshold, solvers=solvers, notes=notes

@@ -13,8 +13,9 @@ from contextlib import asynccontextmanager
 
 from fastapi import Depends, FastAPI
 from fastapi.staticfiles import StaticFiles
+from fastapi_offline import FastAPIOffline
 
-from service.api.errors import ErrorBody, install_error_handlers
+from service.api.errors import install_error_handlers
 from service.api.jobs import JobRunner
 from service.api.limits import BodySizeLimit
 from service.api.routers import (
@@ -40,9 +41,14 @@ UPLOAD_PATHS = ("/patents/match", imports.IMPORT_PATH, imports.SHORTLIST_PATH)
 DESCRIPTION = """
 揭榜 (jiebang) matches technical challenges to the organisations able to solve them.
 
-Write endpoints (POST/DELETE that change state) need the `X-API-Key` header; read endpoints
-need it only when the server runs with `JIEBANG_READ_REQUIRES_KEY=true`. Errors are JSON:
-`{"error": "one-line message", "detail": ...}`.
+Write endpoints (POST/PUT/DELETE that change state) need the `X-API-Key` header; read endpoints
+need it only when the server runs with `JIEBANG_READ_REQUIRES_KEY=true`.
+
+Errors are JSON `{"error": {"code", "message", "detail"?}}`: `code` is stable and machine-readable
+(`ErrorCode`), `message` is one line of Chinese for people, naming the limit or what is wrong;
+validation errors list each bad field in `detail` (`field`, pydantic's error type as `code`,
+`message`, and `limit` where one applies). Texts are refused beyond their limit (`GET /limits`),
+never cut.
 """
 
 
@@ -68,11 +74,14 @@ def create_app(settings: Settings) -> FastAPI:
             jobs.shutdown()
             db.dispose()
 
-    app = FastAPI(
+    # Swagger UI and ReDoc come from the fastapi-offline package, not a CDN: /docs works on a
+    # machine without internet.
+    app = FastAPIOffline(
         title="jiebang 揭榜",
         version="0.1.0",
         description=DESCRIPTION,
         lifespan=lifespan,
+        swagger_ui_parameters={"validatorUrl": None},
     )
     app.state.settings = settings
     app.state.jiebang = state
@@ -112,8 +121,8 @@ def _openapi_with_our_errors(app: FastAPI) -> dict:
         schema = get_openapi(
             title=app.title, version=app.version, description=app.description, routes=app.routes
         )
+        # ErrorBody (with ErrorInfo, ErrorCode) is in the components: routes name it.
         components = schema.setdefault("components", {}).setdefault("schemas", {})
-        components.setdefault("ErrorBody", ErrorBody.model_json_schema())
         for operations in schema.get("paths", {}).values():
             for operation in operations.values():
                 invalid = operation.get("responses", {}).get("422")

@@ -6,7 +6,7 @@ from typing import Annotated
 
 from fastapi import Depends, Request
 
-from service.api.errors import UnsupportedMediaType
+from service.api.errors import ErrorCode, UnsupportedMediaType
 from service.api.state import ServiceState
 
 
@@ -22,7 +22,8 @@ def require_json(request: Request) -> None:
     media_type = request.headers.get("content-type", "").split(";")[0].strip().lower()
     if media_type != "application/json" and not media_type.endswith("+json"):
         raise UnsupportedMediaType(
-            f"Content-Type must be application/json, got {media_type or 'none'!r}"
+            ErrorCode.unsupported_media_type,
+            f"请求体须为 JSON（Content-Type: application/json），收到的是 {media_type or '无'}",
         )
 
 

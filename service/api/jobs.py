@@ -31,7 +31,14 @@ from corpus.errors import JiebangError
 from corpus.files import sync_folder
 from matcher.patents.bulk import BulkMatcher
 from matcher.patents.reader import count_rows, detect_format, iter_patent_rows
-from service.api.errors import InvalidInput, PayloadTooLarge, TooManyRequests, UnsupportedMediaType
+from service.api.errors import (
+    ErrorCode,
+    InvalidInput,
+    PayloadTooLarge,
+    TooManyRequests,
+    UnsupportedMediaType,
+)
+from service.api.limits import megabytes
 from service.api.state import ServiceState
 from service.db import JobRow, JobStatus, utcnow
 from service.usecases.bulk import rejects_path, run_bulk
@@ -118,14 +125,16 @@ class JobRunner:
             detect_format(Path(f"upload{suffix}"))
         except JiebangError:
             raise UnsupportedMediaType(
-                f"unsupported file type {suffix or '(none)'!r}: "
-                "upload .jsonl, .csv or .xlsx patents"
+                ErrorCode.unsupported_media_type,
+                f"不支持的文件类型「{suffix or '无扩展名'}」："
+                "请上传 .jsonl、.csv 或 .xlsx 专利文件",
             ) from None
         owner_key = key_hash(key)
         jobs, used = self.state.db.key_usage(owner_key)
         if jobs >= self.settings.max_jobs_per_key:
             raise TooManyRequests(
-                f"{jobs} unfinished jobs already: at most {self.settings.max_jobs_per_key} per key"
+                ErrorCode.quota_exceeded,
+                f"已有 {jobs} 个未完成的任务：每个密钥最多 {self.settings.max_jobs_per_key} 个",
             )
         job_id = uuid.uuid4().hex
         folder = self.root / job_id
@@ -170,16 +179,19 @@ class JobRunner:
                 if written > limit:
                     if limit < self.settings.max_upload_bytes:
                         raise TooManyRequests(
-                            "this key's unfinished jobs would exceed their upload quota "
-                            f"({self.settings.max_job_bytes_per_key} bytes)"
+                            ErrorCode.quota_exceeded,
+                            "此密钥未完成任务的上传总量将超过上限"
+                            f"（{megabytes(self.settings.max_job_bytes_per_key)}）",
                         )
-                    raise PayloadTooLarge(f"upload larger than {limit} bytes")
+                    raise PayloadTooLarge(
+                        ErrorCode.payload_too_large, f"上传文件超过 {megabytes(limit)} 上限"
+                    )
                 out.write(chunk)
             out.flush()
             os.fsync(out.fileno())
         sync_folder(target.parent)
         if not written:
-            raise InvalidInput("the uploaded file is empty")
+            raise InvalidInput(ErrorCode.invalid_upload, "上传的文件是空的")
         return written
 
     def _preflight(self, source: Path) -> int:
@@ -192,9 +204,10 @@ class JobRunner:
             if index + 1 >= PREFLIGHT_ROWS:
                 break
         if not reasons:
-            raise InvalidInput("the uploaded file has no patent rows")
+            raise InvalidInput(ErrorCode.invalid_upload, "上传的文件里没有专利记录")
         raise InvalidInput(
-            f"the uploaded file has no readable patent in its first {len(reasons)} rows",
+            ErrorCode.invalid_upload,
+            f"上传文件的前 {len(reasons)} 行里没有一条可读的专利（{reasons[0]}）",
             detail=reasons[:5],
         )
 

@@ -30,9 +30,9 @@ class BodySizeLimit:
         if path in self.upload_paths:
             return (
                 self.upload_bytes + MULTIPART_SLACK_BYTES,
-                f"upload larger than {self.upload_bytes} bytes",
+                f"上传文件超过 {megabytes(self.upload_bytes)} 上限",
             )
-        return self.body_bytes, f"request body larger than {self.body_bytes} bytes"
+        return self.body_bytes, f"请求体超过 {megabytes(self.body_bytes)} 上限"
 
     async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
         if scope["type"] != "http":
@@ -44,7 +44,7 @@ class BodySizeLimit:
             try:
                 too_large = int(declared) > limit
             except ValueError:
-                await _reject(send, 400, "invalid Content-Length header")
+                await _reject(send, 400, "请求头 Content-Length 无效", code="bad_request")
                 return
             if too_large:
                 await _reject(send, 413, message)
@@ -80,8 +80,14 @@ class BodySizeLimit:
                 raise
 
 
-async def _reject(send: Send, status: int, message: str) -> None:
-    body = json.dumps({"error": message}, ensure_ascii=False).encode()
+def megabytes(size: int) -> str:
+    """A byte limit as people read it: 2 MB, 0.5 MB."""
+    return f"{size / 1_000_000:g} MB"
+
+
+async def _reject(send: Send, status: int, message: str, code: str = "payload_too_large") -> None:
+    # Shaped like `errors.ErrorBody` (this runs outside FastAPI's exception handlers).
+    body = json.dumps({"error": {"code": code, "message": message}}, ensure_ascii=False).encode()
     await send(
         {
             "type": "http.response.start",

@@ -12,10 +12,13 @@ from enum import StrEnum
 from typing import Annotated, Any
 
 from pydantic import AfterValidator, BaseModel, ConfigDict, Field
+from pydantic_core import PydanticCustomError
 
-from corpus.models import Challenge, OrgKind, Region
+from corpus.models import Challenge, OrgKind, Region, has_letters
 
 MAX_TEXT_CHARS = 20_000
+MAX_AREA_CHARS = 200
+MAX_REGION_CHARS = 50
 MAX_TOP = 200
 ID_PATTERN = r"^[A-Za-z0-9][A-Za-z0-9._\-]{0,63}$"
 
@@ -27,19 +30,39 @@ CONTROL_CHARACTERS = re.compile(r"[\x00-\x08\x0b\x0c\x0e-\x1f\x7f\ud800-\udfff]"
 
 def check_printable(value: str) -> str:
     if CONTROL_CHARACTERS.search(value):
-        raise ValueError("must not contain control characters or unpaired surrogates")
+        raise PydanticCustomError("control_characters", "不能包含控制字符或不成对的代理字符")
     return value
 
 
 def _not_blank(value: str) -> str:
     value = check_printable(value).strip()
     if not value:
-        raise ValueError("must not be empty or only whitespace")
+        raise PydanticCustomError("blank", "不能为空或只有空白")
     return value
 
 
-Text = Annotated[str, Field(min_length=1, max_length=MAX_TEXT_CHARS), AfterValidator(_not_blank)]
-ShortText = Annotated[str, Field(min_length=1, max_length=200), AfterValidator(_not_blank)]
+def _matchable(value: str) -> str:
+    value = _not_blank(value)
+    if not has_letters(value):
+        raise PydanticCustomError(
+            "no_letters", "须包含汉字或拉丁字母：只有表情、标点或数字的文本无法匹配"
+        )
+    return value
+
+
+Text = Annotated[
+    str,
+    Field(
+        min_length=1,
+        max_length=MAX_TEXT_CHARS,
+        description=f"At most {MAX_TEXT_CHARS} characters, with at least one CJK or Latin "
+        "letter; longer text is refused, never cut.",
+    ),
+    AfterValidator(_matchable),
+]
+ShortText = Annotated[
+    str, Field(min_length=1, max_length=MAX_AREA_CHARS), AfterValidator(_not_blank)
+]
 
 
 class Strict(BaseModel):
@@ -55,6 +78,13 @@ class ChallengeIn(Strict):
         examples=["氢能装备"],
         description="Omit it and the nearest catalogue area is inferred (area_inferred: true).",
     )
+    text: Text = Field(examples=["高压储氢瓶碳纤维缠绕工艺及氢脆防护"])
+
+
+class ChallengeEdit(Strict):
+    """A posted challenge's new text and area; without an area, the nearest one is inferred."""
+
+    area: ShortText | None = Field(default=None, examples=["氢能装备"])
     text: Text = Field(examples=["高压储氢瓶碳纤维缠绕工艺及氢脆防护"])
 
 
@@ -77,7 +107,7 @@ class MatchIn(Strict):
     top: int = Field(default=10, ge=1, le=MAX_TOP)
     kind: OrgKind | None = None
     region: Annotated[str, AfterValidator(check_printable)] | None = Field(
-        default=None, min_length=1, max_length=50
+        default=None, min_length=1, max_length=MAX_REGION_CHARS
     )
 
 
@@ -123,6 +153,17 @@ class JobOut(BaseModel):
     created_at: datetime
     updated_at: datetime
     result_url: str | None
+
+
+class Limits(BaseModel):
+    """What the service refuses beyond, so clients can say it before it bites."""
+
+    text_chars: int = MAX_TEXT_CHARS
+    area_chars: int = MAX_AREA_CHARS
+    region_chars: int = MAX_REGION_CHARS
+    top: int = MAX_TOP
+    body_bytes: int
+    upload_bytes: int
 
 
 class Health(BaseModel):

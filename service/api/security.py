@@ -7,7 +7,7 @@ import hmac
 from fastapi import Request, Security
 from fastapi.security import APIKeyHeader
 
-from service.api.errors import Forbidden, Unauthorized
+from service.api.errors import ErrorCode, Forbidden, Unauthorized
 
 API_KEY_HEADER = "X-API-Key"
 _header = APIKeyHeader(
@@ -21,11 +21,17 @@ _header = APIKeyHeader(
 def _check(request: Request, supplied: str | None) -> None:
     expected: str | None = request.app.state.settings.api_key
     if not expected:
-        raise Forbidden("this server accepts no keyed requests: start it with JIEBANG_API_KEY set")
+        raise Forbidden(
+            ErrorCode.keys_disabled,
+            "此服务未设置 API 密钥，不接受需要密钥的请求：请以 JIEBANG_API_KEY 启动服务",
+        )
     if not supplied:
-        raise Unauthorized(f"missing {API_KEY_HEADER} header: this endpoint needs the API key")
+        raise Unauthorized(
+            ErrorCode.missing_api_key,
+            f"缺少 API 密钥：发布、修改、删除和上传需要密钥（请求头 {API_KEY_HEADER}）",
+        )
     if not hmac.compare_digest(supplied.encode(), expected.encode()):
-        raise Unauthorized(f"wrong {API_KEY_HEADER}")
+        raise Unauthorized(ErrorCode.wrong_api_key, "API 密钥不正确")
 
 
 def require_write_key(request: Request, key: str | None = Security(_header)) -> None:

@@ -20,11 +20,12 @@ from embed.embedder import Embedder
 from embed.segment import Segmenter
 from matcher.areas import AreaIndex
 from matcher.engine import MatchEngine
-from service.api.errors import Conflict, NotFound, NotReady
+from service.api.errors import Conflict, ErrorCode, NotFound, NotReady
 from service.api.rwlock import ReadWriteLock
 from service.components import build_embedder, catalogue
 from service.db import Database
 from service.settings import Settings
+from service.usecases.capability import ChallengeScores
 from service.usecases.challenges import ChallengeBook
 from service.usecases.engine import open_engine
 from service.usecases.health import reconcile
@@ -46,6 +47,8 @@ class ServiceState:
         self._load_error: str | None = None
         self._areas: AreaIndex | None = None
         self._areas_lock = threading.Lock()
+        # Confidences per challenge text (organisation pages, roadmap); reset by org writes.
+        self.scores = ChallengeScores()
 
     # -- loading --------------------------------------------------------------------------
 
@@ -105,8 +108,8 @@ class ServiceState:
 
     def _not_ready(self) -> NotReady:
         if self._load_error:
-            return NotReady(f"the model or index failed to load: {self._load_error}")
-        return NotReady("the service is starting: the model and index are still loading")
+            return NotReady(ErrorCode.not_ready, f"模型或索引加载失败：{self._load_error}")
+        return NotReady(ErrorCode.not_ready, "服务正在启动：模型和索引还在加载，请稍候")
 
     # -- challenges -----------------------------------------------------------------------
 
@@ -122,8 +125,8 @@ class ServiceState:
         """A built-in or posted challenge; 404 when unknown."""
         try:
             return self.book.get(challenge_id)
-        except JiebangError as error:
-            raise NotFound(str(error)) from None
+        except JiebangError:
+            raise unknown_challenge(challenge_id) from None
 
     def all_challenges(self) -> list[Challenge]:
         return self.book.all()
@@ -134,7 +137,7 @@ class ServiceState:
         with self.lock.reading():
             found = self.engine.organisations.get(org_id)
         if found is None:
-            raise NotFound(f"unknown organisation id '{org_id}'")
+            raise _unknown_organisation(org_id)
         return found
 
     def put_organisation(self, organisation: Organisation, *, replace: bool) -> bool:
@@ -151,12 +154,13 @@ class ServiceState:
             exists = organisation.id in engine.organisations
             if exists and not replace:
                 raise Conflict(
-                    f"organisation id '{organisation.id}' already exists; "
-                    "post with ?replace=true to update it"
+                    ErrorCode.organisation_exists,
+                    f"编号为「{organisation.id}」的机构已存在；要更新它，请加 ?replace=true",
                 )
             self.db.put_organisation(organisation)
             point("organisation-after-db")
             engine.upsert_organisation(organisation, prepared)
+            self.scores.clear()
             engine.save(self.index_dir)
         return not exists
 
@@ -165,8 +169,17 @@ class ServiceState:
         with self.lock.writing():
             found = engine.organisations.get(org_id)
             if found is None:
-                raise NotFound(f"unknown organisation id '{org_id}'")
+                raise _unknown_organisation(org_id)
             self.db.delete_organisation(found)
             engine.remove_organisation(org_id)
+            self.scores.clear()
             engine.save(self.index_dir)
         return found
+
+
+def unknown_challenge(challenge_id: str) -> NotFound:
+    return NotFound(ErrorCode.challenge_not_found, f"没有编号为「{challenge_id}」的挑战")
+
+
+def _unknown_organisation(org_id: str) -> NotFound:
+    return NotFound(ErrorCode.organisation_not_found, f"没有编号为「{org_id}」的机构")

@@ -18,7 +18,9 @@ from service.cli.common import challenge_book, console, open_engine, settings, u
 @user_errors
 def match(
     text: str | None = typer.Argument(None, help="Challenge text (or use --challenge)."),
-    challenge: str | None = typer.Option(None, "--challenge", "-c", help="Catalogue id."),
+    challenge: str | None = typer.Option(
+        None, "--challenge", "-c", help="A challenge id (ZJ2021-06-01, U-…) or a whole area."
+    ),
     top: int = typer.Option(10, min=1, help="How many organisations."),
     kind: OrgKind | None = typer.Option(None, help="Only this kind of organisation."),
     region: str | None = typer.Option(None, help="Only this city or province, e.g. 杭州."),

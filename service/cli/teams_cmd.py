@@ -39,7 +39,7 @@ def solvers(
     as_json: bool = typer.Option(False, "--json", help="Print JSON instead of tables."),
     request: SolverRequest = SolverRequest(),
 ) -> None:
-    """揭榜挂帅: single organisations able to take the whole challenge, ranked by breadth."""
+    """揭榜挂帅: single organisations able to take the whole challenge, by facets covered."""
     config = settings()
     target = challenge_book(config).target(challenge)
     engine = open_engine(config)
@@ -118,53 +118,60 @@ def _print_solvers(label: str, result: SolverResult) -> None:
     console.print(f"[bold]{label}[/] {result.query}")
     _print_facets(result.facets, result.gap_threshold)
     if result.solvers:
-        table = Table(title="揭榜挂帅：单一揭榜单位（按覆盖广度排序）", show_lines=True)
+        table = Table(
+            title="揭榜挂帅：单一揭榜单位（按覆盖要点数、再按预期承担份额排序）", show_lines=True
+        )
         table.add_column("#", justify="right")
         table.add_column("单位", overflow="fold")
         table.add_column("类型 · 地区")
-        table.add_column("广度", justify="right")
         table.add_column("覆盖", justify="right")
+        table.add_column("预期份额", justify="right")
         table.add_column("各要点覆盖度")
-        table.add_column("最弱要点的证据")
+        table.add_column("最强要点的证据")
         for solver in result.solvers:
-            weakest = min(solver.facets, key=lambda f: f.coverage)
+            strongest = max(solver.facets, key=lambda f: f.coverage)
             table.add_row(
                 str(solver.rank),
                 solver.name,
                 f"{solver.kind.label_zh} · {solver.region}",
-                f"{solver.breadth:.2f}",
                 f"{solver.covered_facets}/{len(solver.facets)}",
+                f"{solver.expected_share:.0%}",
                 " ".join(
                     f"{f.facet_id} {_cell(f.coverage, result.gap_threshold)}" for f in solver.facets
                 ),
-                f"{weakest.facet_id}: {_snip(weakest.evidence)}",
+                f"{strongest.facet_id}: {_snip(strongest.evidence)}",
             )
         console.print(table)
     for note in result.notes:
         console.print(f"[yellow]注意：[/]{note}")
+    most = max((solver.covered_facets for solver in result.solvers), default=0)
+    if result.facets and most < len(result.facets):
+        console.print("[dim]组建联合体：jiebang consortium --challenge …[/]")
 
 
 def _print_team(team: Team, threshold: float) -> None:
     console.rule(
-        f"[bold]队伍 {team.rank}[/] · 覆盖度 {team.coverage:.2f} · "
-        f"覆盖 {len(team.facets) - len(team.gaps)}/{len(team.facets)} 个要点 · {team.method}"
+        f"[bold]队伍 {team.rank}[/] · 覆盖 {team.covered_facets}/{len(team.facets)} 个要点 · "
+        f"覆盖度 {team.coverage:.2f} · {team.method}"
     )
-    if team.lead:
-        colour = "yellow" if team.lead.flagged else "green"
-        console.print(f"[{colour}]牵头单位：{team.lead.name}[/] — {team.lead.why}")
+    names = {cover.facet_id: cover.facet for cover in team.facets}
     members = Table(show_lines=True)
     members.add_column("角色")
     members.add_column("单位", overflow="fold")
     members.add_column("类型 · 地区")
-    members.add_column("负责要点")
+    members.add_column("可承担的要点", overflow="fold")
     for member in team.members:
         members.add_row(
             "牵头" if member.role == "lead" else "成员",
             member.name,
             f"{member.kind.label_zh} · {member.region}",
-            "、".join(member.covers) or "—",
+            "、".join(f"{i} {names[i]}" for i in member.covers)
+            or "[dim]— 未达任何要点（补足规模或产学研要求）[/]",
         )
     console.print(members)
+    if team.lead:
+        colour = "yellow" if team.lead.flagged else "green"
+        console.print(f"[{colour}]牵头单位：{team.lead.name}[/] — {team.lead.why}")
     facets = Table(show_lines=True)
     facets.add_column("要点")
     facets.add_column("最佳成员", overflow="fold")

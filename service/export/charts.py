@@ -6,10 +6,13 @@ Needs a CJK font: Debian's `fonts-wqy-microhei` (WenQuanYi Micro Hei); Noto CJK 
 from __future__ import annotations
 
 import io
+import threading
 from typing import Any
 
 # Tried in order; DejaVu Sans last so Latin text still renders when no CJK font is installed.
 CJK_FONTS = ["WenQuanYi Micro Hei", "WenQuanYi Zen Hei", "Noto Sans CJK SC", "DejaVu Sans"]
+# pyplot is not thread-safe: a server renders one figure at a time.
+PLOT_LOCK = threading.Lock()
 CJK_FONT_FILES = ("/usr/share/fonts/truetype/wqy/*.tt[cf]", "/usr/share/fonts/opentype/noto/*CJK*")
 
 

@@ -153,7 +153,8 @@ def _charts(landscape: Landscape) -> dict[str, object]:
     figure.tight_layout()
     charts = {"areas.png": figure}
 
-    ranked = sorted(landscape.challenges.values(), key=lambda t: -t.patents)[:20]
+    active = [t for t in landscape.challenges.values() if t.patents]
+    ranked = sorted(active, key=lambda t: -t.patents)[:20]
     figure, axis = plt.subplots(figsize=(9, 0.38 * max(len(ranked), 1) + 1.5))
     axis.barh(
         [f"{t.key} {t.label[:18]}" for t in ranked], [t.patents for t in ranked], color="#4c72b0"

@@ -3,6 +3,10 @@
 `ChallengeBook` is what both faces ask: the API over its database, the CLI over the same
 database when one exists (so `jiebang match --challenge U-…` sees a challenge posted through the
 API). `target` resolves what a user typed: a challenge id, a whole area (`ZJ2021-06`), or text.
+
+The rule that tells them apart: one token of ASCII letters, digits and `-_.:` (no space, no
+Chinese), starting with a letter or digit, is an id — `ZJ2021-06-01`, `U-1a2b3c4d5e`, `NOPE` —
+and an id that names nothing is an error, never ranked as text. Anything else is text.
 """
 
 from __future__ import annotations
@@ -13,11 +17,11 @@ from dataclasses import dataclass
 
 from corpus.catalogue import ID_PREFIX, Catalogue, area_number
 from corpus.errors import JiebangError
-from corpus.models import Challenge
+from corpus.models import Challenge, has_letters
 
 _AREA_ID = re.compile(rf"{ID_PREFIX}-(\d{{1,2}})")
-# Catalogue ids (ZJ2021-06-03), user ids (USER-1a2b3c4d, U-…): no spaces, no CJK.
-_ID_PATTERN = re.compile(r"[A-Za-z][A-Za-z0-9_.:-]*-[A-Za-z0-9_.-]+")
+# Catalogue ids (ZJ2021-06-03), user ids (U-…, or any the API accepted): one ASCII token.
+ID_LIKE = re.compile(r"[A-Za-z0-9][A-Za-z0-9_.:-]*")
 
 
 @dataclass(frozen=True)
@@ -71,7 +75,18 @@ class ChallengeBook:
             name = found[0].area
             query = f"{name}（{len(found)}项技术难点）"
             return Target(ref, query, name, tuple(c.text for c in found))
-        if _ID_PATTERN.fullmatch(ref):
-            one = self.get(ref)
+        if ID_LIKE.fullmatch(ref):
+            try:
+                one = self.get(ref)
+            except JiebangError:
+                raise JiebangError(
+                    f"unknown challenge id '{ref}' (`jiebang challenges list` shows the ids; "
+                    "a single ASCII word is read as an id, text needs Chinese or spaces)"
+                ) from None
             return Target(one.id, one.query_text, one.area, (one.text,), one)
+        if not has_letters(ref):
+            raise JiebangError(
+                "the challenge text has no Chinese or Latin letters: emoji, punctuation or "
+                "digits alone match nothing"
+            )
         return Target("text", ref, None, (ref,))

@@ -2,12 +2,12 @@
 
 from __future__ import annotations
 
-from collections.abc import Mapping, Sequence
+from collections.abc import Callable, Mapping, Sequence
 from pathlib import Path
 
 from corpus.models import Challenge
 from matcher.engine import MatchEngine
-from matcher.patents.landscape import build_landscape, read_matches
+from matcher.patents.landscape import Landscape, build_landscape, read_matches
 from matcher.patents.roadmap import ChallengeStatus, RoadmapRules, assess, load_roadmap_rules
 
 
@@ -19,19 +19,41 @@ def patent_counts(
     return {key: tally.patents for key, tally in tallies.items()}
 
 
+def job_landscape(
+    matches: Path, challenges: Sequence[Challenge], out_dir: Path
+) -> tuple[Landscape, list[Path]]:
+    """The landscape of a finished job's matches, and its files (CSV, XLSX, PNG charts)
+    written into `out_dir` the first time (a job's output never changes)."""
+    from service.export.charts import PLOT_LOCK
+    from service.export.landscape import write_landscape
+
+    landscape = build_landscape(read_matches(matches), challenges)
+    with PLOT_LOCK:
+        if not (out_dir / LANDSCAPE_DONE).is_file():
+            write_landscape(landscape, out_dir)
+            (out_dir / LANDSCAPE_DONE).touch()
+    return landscape, sorted(p for p in out_dir.iterdir() if p.name != LANDSCAPE_DONE)
+
+
+LANDSCAPE_DONE = ".complete"
+
+
 def roadmap(
     engine: MatchEngine,
     challenges: Sequence[Challenge],
     *,
     rules_file: Path | None = None,
     counts: Mapping[str, int] | None = None,
+    score_organisations: Callable[[str], Mapping[str, float]] | None = None,
 ) -> tuple[list[ChallengeStatus], RoadmapRules]:
-    """Every challenge's status and batch, and the rules that decided them."""
+    """Every challenge's status and batch, and the rules that decided them.
+
+    `score_organisations` defaults to the engine's own (a service passes its memo of it)."""
     rules = load_roadmap_rules(rules_file, capable=engine.capable_confidence)
     statuses = assess(
         challenges,
         rules,
-        score_organisations=engine.score_organisations,
+        score_organisations=score_organisations or engine.score_organisations,
         org_names={org_id: org.name for org_id, org in engine.organisations.items()},
         patent_counts=counts,
     )

@@ -181,7 +181,7 @@ def test_a_killed_run_resumes_from_its_checkpoint(pairs, test_home, tmp_path):
         time.sleep(0.05)
     assert killed.poll() is None, killed.stderr.read().decode()[-2000:]
     os.kill(killed.pid, signal.SIGKILL)
-    killed.wait()
+    killed.wait(timeout=60)
     saved = json.loads(state.read_text())["step"]
     assert saved >= 2
 

@@ -95,3 +95,24 @@ def test_backend_names():
     assert Backend.from_str("auto") is Backend.default() is Backend.openvino
     with pytest.raises(ValueError, match="choose one of auto, torch, openvino"):
         Backend.from_str("onnx")
+
+
+def test_a_converted_model_encodes_without_torch(openvino_embedder, real_passages) -> None:
+    """Once the IR exists, the tokenizer file and the IR encode alone: the same ids as the
+    model's own tokenizer, the same vectors as the encoder built from the loaded model."""
+    from embed.backends import OpenVinoEncoder, file_tokenizer
+
+    model = openvino_embedder._loaded()
+    folder = ir_folder(openvino_embedder._path, openvino_embedder._models_dir)
+    length = openvino_embedder.max_seq_length
+    texts = [*real_passages[:32], "", "😀！！", "ＡＢＣ　全角①②", "高纯度湿电子化学品" * 300]
+    ours = file_tokenizer(Path(openvino_embedder._path), length)(texts)
+    theirs = model[0].tokenizer(
+        texts, padding=True, truncation=True, max_length=length, return_tensors="np"
+    )
+    for name in ("input_ids", "attention_mask"):
+        np.testing.assert_array_equal(ours[name], theirs[name])
+    alone = OpenVinoEncoder.from_files(Path(openvino_embedder._path), folder, length)
+    assert alone is not None
+    loaded = OpenVinoEncoder.from_model(model, folder)
+    np.testing.assert_allclose(alone.encode(texts), loaded.encode(texts), atol=1e-6)

@@ -40,6 +40,13 @@ def test_full_width_and_case_fold_to_the_same_ngrams() -> None:
     assert char_ngrams("ＯＬＥＤ") == char_ngrams("oled")
 
 
+def test_ngrams_are_scikit_learns_char_analyzer_after_nfkc() -> None:
+    analyzer = TfidfVectorizer(analyzer="char", ngram_range=(1, 2)).build_analyzer()
+    texts = [*TEXTS, "", "a", "  多  个\t\n空白  ", "Ⅻ ＡＢＣ ﬁ", "İstanbul ǅ", "😀光刻胶"]
+    for text in texts:
+        assert char_ngrams(text) == analyzer(unicodedata.normalize("NFKC", text)), text
+
+
 def test_search_ranks_with_whole_index_statistics_even_when_filtered() -> None:
     index = LexicalIndex()
     index.add(np.arange(5), TEXTS)

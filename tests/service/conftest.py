@@ -82,7 +82,7 @@ class LiveServer:
             self.process.wait(timeout=30)
         except subprocess.TimeoutExpired:
             self.process.kill()
-            self.process.wait()
+            self.process.wait(timeout=30)
         self.process = None
 
     def restart(self) -> LiveServer:
@@ -199,7 +199,7 @@ def postgres_url() -> Iterator[str]:
     with socket.socket() as probe:
         probe.bind(("127.0.0.1", 0))
         port = probe.getsockname()[1]
-    run = {"check": True, "capture_output": True}
+    run = {"check": True, "capture_output": True, "timeout": 120}
     subprocess.run(
         [*as_user, initdb, "-D", str(data / "db"), "-A", "trust", "-U", "jiebang"], **run
     )

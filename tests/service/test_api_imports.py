@@ -75,9 +75,11 @@ def test_a_bad_item_stores_nothing_unless_skipped(live_server, api_key, sources,
         before = stored_ids(client)
         refused = client.post("/challenges/import", **upload(path))
         assert refused.status_code == 422
-        assert refused.json()["error"] == (
-            "需求表.xlsx: sheet '需求' row 3: empty text: no name (榜单名称) and no description"
-        )
+        assert refused.json()["error"] == {
+            "code": "invalid_upload",
+            "message": "无法导入：需求表.xlsx: sheet '需求' row 3: empty text: no name (榜单名称) "
+            "and no description",
+        }
         assert stored_ids(client) == before
         skipped = client.post("/challenges/import", **upload(path, skip_invalid=True))
         assert skipped.status_code == 201
@@ -91,10 +93,13 @@ def test_a_bad_item_stores_nothing_unless_skipped(live_server, api_key, sources,
         unknown = client.post(
             "/challenges/import", files={"file": ("list.xls", b"\xd0\xcf\x11\xe0 binary")}
         )
-        assert unknown.status_code == 415 and unknown.json()["error"].startswith("list.xls: ")
+        assert unknown.status_code == 415
+        assert unknown.json()["error"]["message"].startswith("list.xls：不支持的文件类型「.xls」")
         corrupt = client.post("/challenges/import", files={"file": ("x.docx", b"PK\x03\x04junk")})
         assert corrupt.status_code == 422
-        assert corrupt.json()["error"].startswith("x.docx: not a readable .docx file")
+        assert corrupt.json()["error"]["message"].startswith(
+            "无法导入：x.docx: not a readable .docx file"
+        )
         assert "/tmp" not in corrupt.text  # the server's upload folder stays private
 
 

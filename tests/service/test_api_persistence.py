@@ -58,7 +58,8 @@ def test_posted_challenge_is_ranked_and_survives_restart(make_server, api_key: s
         assert client.get(f"/challenges/{HYDROGEN['id']}").status_code == 404
         builtin = client.delete("/challenges/ZJ2021-01-01")
         assert builtin.status_code == 409
-        assert "built in" in builtin.json()["error"]
+        assert builtin.json()["error"]["code"] == "builtin_challenge"
+        assert "内置" in builtin.json()["error"]["message"]
 
 
 def test_added_and_deleted_organisations_stay_consistent_across_restarts(

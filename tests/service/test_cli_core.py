@@ -56,7 +56,12 @@ def test_match_free_text_with_filters_prints_a_table(built_index):
     ("args", "message"),
     [
         (("match", "   "), "empty"),
-        (("match", "--challenge", "ZJ2099-01-01"), "unknown challenge id"),
+        (("match", "--challenge", "ZJ2099-99-99"), "unknown challenge id 'ZJ2099-99-99'"),
+        (("match", "--challenge", "NOPE"), "unknown challenge id 'NOPE'"),
+        (("match", "-c", "ZJ2021-99"), "no area matches '99'"),
+        (("solvers", "-c", "NOPE"), "unknown challenge id 'NOPE'"),
+        (("consortium", "-c", "zj2021-06-01x"), "unknown challenge id"),
+        (("match", "😀🚀！？……123"), "no Chinese or Latin letters"),
         (("index", "build", "--orgs", "/nonexistent/orgs.jsonl"), "cannot read"),
     ],
 )
@@ -123,3 +128,32 @@ def test_an_area_that_is_not_a_number_is_a_name_not_a_crash(cli_env):
     out = run(cli_env, "challenges", "list", "--area", "①")
     assert out.returncode == 1 and "no challenge in area '①'" in out.stderr
     assert "Traceback" not in out.stderr
+
+
+COMMANDS = [
+    (),
+    ("match",),
+    ("solvers",),
+    ("consortium",),
+    ("eligibility",),
+    ("challenges", "list"),
+    ("index", "build"),
+    ("patents", "match"),
+    ("patents", "landscape"),
+    ("roadmap",),
+    ("eval", "run"),
+    ("model", "adapt"),
+    ("doctor",),
+    ("serve",),
+]
+
+
+def test_help_is_clean(cli_env):
+    """No type placeholders on flags (`--json <bool>`), no help text eaten as markup."""
+    for command in COMMANDS:
+        out = run(dict(cli_env, COLUMNS="100"), *command, "--help")
+        assert out.returncode == 0, (command, out.stderr)
+        assert "<bool>" not in out.stdout, command
+        assert out.stdout.startswith("Usage:")
+    consortium = run(dict(cli_env, COLUMNS="100"), "consortium", "--help").stdout
+    assert "[default: the calibration's" in consortium  # was dropped as rich markup

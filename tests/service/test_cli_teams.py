@@ -73,11 +73,12 @@ def test_consortium_table_names_the_lead_and_the_facets(env):
     assert "机床误差补偿技术" in out.stdout and "地域偏好" in out.stdout
 
 
-def test_solvers_rank_by_breadth_with_per_facet_evidence(env):
+def test_solvers_rank_by_facets_covered_with_per_facet_evidence(env):
     result = ok_json(env, "solvers", "--challenge", "ZJ2021-06-01", "--top", "5")
     solvers = result["solvers"]
     assert len(solvers) == 5 and len(result["facets"]) == 3
-    assert [s["breadth"] for s in solvers] == sorted((s["breadth"] for s in solvers), reverse=True)
+    keys = [(s["covered_facets"], s["expected_share"]) for s in solvers]
+    assert keys == sorted(keys, reverse=True)
     assert all(len(s["facets"]) == 3 for s in solvers)
     assert any(f["evidence"] for f in solvers[0]["facets"])
 

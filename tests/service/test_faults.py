@@ -110,7 +110,7 @@ def test_sigterm_checkpoints_the_running_job_and_the_next_start_resumes_it(make_
         job_id = _submit(client, 60)
         deadline = time.monotonic() + 120
         while client.get(f"/jobs/{job_id}").json()["progress"] == 0:
-            assert time.monotonic() < deadline
+            assert time.monotonic() < deadline, f"job {job_id} made no progress in 120 s"
             time.sleep(0.2)
     started = time.monotonic()
     server.process.send_signal(signal.SIGTERM)

@@ -11,7 +11,14 @@ import pytest
 from openpyxl import load_workbook
 
 from tests.files import challenge_xlsx, real_challenges
-from tests.service.test_web_page import CHROMIUM, page, save_small_png  # noqa: F401 (fixture)
+from tests.service.test_web_page import (  # noqa: F401 (browser, page: fixtures)
+    CHROMIUM,
+    SHOTS,
+    browser,
+    open_page,
+    page,
+    shoot,
+)
 
 pytestmark = [
     pytest.mark.browser,
@@ -24,7 +31,7 @@ README_SCREENSHOT = Path(__file__).resolve().parents[2] / "docs" / "import-previ
 def test_upload_preview_confirm_and_shortlist(page, api_key, live_server, shared_data, tmp_path):  # noqa: F811
     sources = real_challenges(shared_data, count=5)
     path = challenge_xlsx(tmp_path / "2025榜单.xlsx", sources)
-    page.wait_for_function("document.getElementById('status').textContent.includes('服务就绪')")
+    open_page(page)
     assert page.locator("#import-preview").is_disabled()
     page.fill("#api-key", api_key)
     page.set_input_files("#import-file", str(path))
@@ -37,9 +44,7 @@ def test_upload_preview_confirm_and_shortlist(page, api_key, live_server, shared
     assert [t.split("\n")[0] for t in texts] == [s.title for s in sources]
     assert "2025榜单.xlsx：5 个挑战" in page.locator("#import-summary").inner_text()
     assert rows.first.locator("td.where").inner_text() == "工作表「榜单」第 5 行"
-    shot = tmp_path / "preview.png"
-    save_small_png(page.screenshot(), shot)
-    assert shot.stat().st_size > 10_000
+    shot = shoot(page, tmp_path, "import-preview")
     if os.environ.get("JIEBANG_UPDATE_SCREENSHOT") == "1":
         shutil.copyfile(shot, README_SCREENSHOT)
     with live_server.client() as client:  # previewing stored nothing
@@ -52,6 +57,8 @@ def test_upload_preview_confirm_and_shortlist(page, api_key, live_server, shared
     )
     assert not page.locator("#import-dialog").is_visible()
     assert "（新增 5，更新 0）" in page.locator("#import-message").inner_text()
+    if SHOTS:  # the section after an import, to look at
+        page.locator("#import-section").screenshot(path=str(Path(SHOTS) / "import-section.png"))
     page.wait_for_selector("#challenge-list li .cid:has-text('F-')")
     listed_ids = page.locator("#challenge-list li .cid").all_inner_texts()
     imported = [text.split(" · ")[0] for text in listed_ids if text.startswith("F-")]
@@ -72,6 +79,7 @@ def test_upload_preview_confirm_and_shortlist(page, api_key, live_server, shared
 def test_a_bad_file_is_reported_on_the_page(page, api_key, tmp_path) -> None:  # noqa: F811
     path = tmp_path / "notice.docx"
     path.write_bytes(b"PK\x03\x04 not really a document")
+    open_page(page)
     page.fill("#api-key", api_key)
     page.set_input_files("#import-file", str(path))
     page.click("#import-preview")

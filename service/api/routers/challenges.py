@@ -10,9 +10,10 @@ from fastapi import APIRouter, Depends, Path, Query, Response
 
 from corpus.models import Challenge
 from service.api.deps import JsonBody, State
-from service.api.errors import Conflict, ErrorBody
-from service.api.schemas import AreaOut, ChallengeIn, ChallengeList, StoredResult
+from service.api.errors import Conflict, ErrorBody, ErrorCode
+from service.api.schemas import AreaOut, ChallengeEdit, ChallengeIn, ChallengeList, StoredResult
 from service.api.security import require_write_key
+from service.api.state import ServiceState, unknown_challenge
 
 router = APIRouter(tags=["challenges"])
 
@@ -30,7 +31,8 @@ def list_challenges(
     ] = None,
 ) -> ChallengeList:
     challenges = state.book.by_area(area)
-    counts = Counter(c.area_no for c in state.catalogue.challenges)
+    # Posted challenges count in their catalogue area too: the counts are what the list holds.
+    counts = Counter(c.area_no for c in state.book.all())
     areas = [
         AreaOut(no=a.no, name=a.name, name_inferred=a.name_inferred, challenges=counts[a.no])
         for a in state.catalogue.areas
@@ -48,6 +50,15 @@ def get_challenge(state: State, challenge_id: ChallengeId) -> Challenge:
     return state.challenge(challenge_id)
 
 
+def _placed(state: ServiceState, area: str | None, text: str) -> tuple[int | None, str, bool]:
+    """(area number, area name, inferred): the given area, else the nearest catalogue one."""
+    if area is None or not area.strip():
+        area_no, inferred_area = state.infer_area(text)
+        return area_no, inferred_area, True
+    name = area.strip()
+    return next((a.no for a in state.catalogue.areas if a.name == name), None), name, False
+
+
 @router.post(
     "/challenges",
     response_model=Challenge,
@@ -61,14 +72,8 @@ def post_challenge(state: State, body: ChallengeIn, response: Response) -> Chall
     if any(c.id == challenge_id for c in state.catalogue.challenges) or state.db.get_challenge(
         challenge_id
     ):
-        raise Conflict(f"challenge id '{challenge_id}' is already taken")
-    if body.area is None or not body.area.strip():
-        area_no, area = state.infer_area(body.text)
-        inferred = True
-    else:
-        area = body.area.strip()
-        area_no = next((a.no for a in state.catalogue.areas if a.name == area), None)
-        inferred = False
+        raise Conflict(ErrorCode.challenge_id_taken, f"挑战编号「{challenge_id}」已被占用")
+    area_no, area, inferred = _placed(state, body.area, body.text)
     challenge = Challenge(
         id=challenge_id,
         area_no=area_no,
@@ -82,6 +87,39 @@ def post_challenge(state: State, body: ChallengeIn, response: Response) -> Chall
     return challenge
 
 
+def _posted(state: ServiceState, challenge_id: str) -> Challenge:
+    """A posted challenge; 404 when unknown, 409 for one of the built-in catalogue."""
+    challenge = state.challenge(challenge_id)
+    if challenge.source != POSTED:
+        raise Conflict(
+            ErrorCode.builtin_challenge, f"「{challenge_id}」是目录内置的挑战，不能修改或删除"
+        )
+    return challenge
+
+
+@router.put(
+    "/challenges/{challenge_id}",
+    response_model=Challenge,
+    dependencies=[Depends(require_write_key), JsonBody],
+    responses={
+        **WRITE_ERRORS,
+        404: {"model": ErrorBody},
+        409: {"model": ErrorBody, "description": "A built-in challenge."},
+        415: {"model": ErrorBody},
+    },
+    summary="Edit a posted challenge's text and area (no area: the nearest is inferred)",
+)
+def edit_challenge(state: State, challenge_id: ChallengeId, body: ChallengeEdit) -> Challenge:
+    old = _posted(state, challenge_id)
+    area_no, area, inferred = _placed(state, body.area, body.text)
+    challenge = old.model_copy(
+        update={"area_no": area_no, "area": area, "area_inferred": inferred, "text": body.text}
+    )
+    if not state.db.update_challenge(challenge):  # deleted meanwhile
+        raise unknown_challenge(challenge_id)
+    return challenge
+
+
 @router.delete(
     "/challenges/{challenge_id}",
     status_code=204,
@@ -90,9 +128,7 @@ def post_challenge(state: State, body: ChallengeIn, response: Response) -> Chall
     summary="Delete a posted challenge",
 )
 def delete_challenge(state: State, challenge_id: ChallengeId) -> Response:
-    challenge = state.challenge(challenge_id)
-    if challenge.source != POSTED:
-        raise Conflict(f"challenge '{challenge_id}' is built in and cannot be deleted")
+    _posted(state, challenge_id)
     state.db.delete_challenge(challenge_id)
     return Response(status_code=204)
 

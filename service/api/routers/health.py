@@ -1,13 +1,14 @@
-"""Liveness (`/healthz`: the process answers) and readiness (`/readyz`: it can match)."""
+"""Liveness (`/healthz`: the process answers), readiness (`/readyz`: it can match) and the
+limits requests must stay within (`/limits`)."""
 
 from __future__ import annotations
 
-from fastapi import APIRouter
+from fastapi import APIRouter, Request
 from fastapi.responses import JSONResponse
 
 from service.api.deps import State
 from service.api.errors import redact_paths
-from service.api.schemas import Health, Readiness
+from service.api.schemas import Health, Limits, Readiness
 
 router = APIRouter(tags=["health"])
 
@@ -36,3 +37,9 @@ def readyz(state: State) -> Readiness | JSONResponse:
         challenges=len(state.all_challenges()),
         model=state.settings.model,
     )
+
+
+@router.get("/limits", response_model=Limits, summary="The largest text, body and upload accepted")
+def limits(request: Request) -> Limits:
+    settings = request.app.state.settings
+    return Limits(body_bytes=settings.max_body_bytes, upload_bytes=settings.max_upload_bytes)

@@ -23,8 +23,15 @@ from corpus.documents.formats import SUFFIXES, supported_suffixes
 from corpus.errors import DataError
 from corpus.models import Challenge
 from service.api.deps import State
-from service.api.errors import ErrorBody, InvalidInput, PayloadTooLarge, UnsupportedMediaType
+from service.api.errors import (
+    ErrorBody,
+    ErrorCode,
+    InvalidInput,
+    PayloadTooLarge,
+    UnsupportedMediaType,
+)
 from service.api.export import download
+from service.api.limits import megabytes
 from service.api.routers.challenges import WRITE_ERRORS
 from service.api.security import require_write_key
 from service.api.state import ServiceState
@@ -108,8 +115,9 @@ def shortlist(
     imported = _read_upload(state, file, skip_invalid)
     if len(imported.challenges) > MAX_SHORTLIST_CHALLENGES:
         raise InvalidInput(
-            f"{imported.file_name}: {len(imported.challenges)} challenges; a shortlist upload "
-            f"takes at most {MAX_SHORTLIST_CHALLENGES} (use `jiebang match --file` for more)"
+            ErrorCode.invalid_upload,
+            f"{imported.file_name} 有 {len(imported.challenges)} 个挑战，一次最多 "
+            f"{MAX_SHORTLIST_CHALLENGES} 个（更多请用 jiebang match --file）",
         )
     engine = state.engine
     with state.lock.reading():
@@ -122,17 +130,17 @@ def _read_upload(state: ServiceState, file: UploadFile, skip_invalid: bool) -> C
     name = Path(file.filename or "").name or "upload"
     suffix = Path(name).suffix.lower()
     if suffix not in SUFFIXES:
-        shown = suffix or "no suffix"
         raise UnsupportedMediaType(
-            f"{name}: unsupported file type ({shown}); upload {supported_suffixes()}"
+            ErrorCode.unsupported_media_type,
+            f"{name}：不支持的文件类型「{suffix or '无扩展名'}」，请上传 {supported_suffixes()}",
         )
     with _saved(file.file, suffix, state.settings.max_upload_bytes) as path:
         try:
             return challenges_from_file(
                 path, state.catalogue, state.infer_area, name=name, skip_invalid=skip_invalid
             )
-        except DataError as error:
-            raise InvalidInput(str(error)) from None
+        except DataError as error:  # the file and the place named, as the CLI names them
+            raise InvalidInput(ErrorCode.invalid_upload, f"无法导入：{error}") from None
 
 
 @contextmanager
@@ -146,10 +154,12 @@ def _saved(upload: BinaryIO, suffix: str, limit: int) -> Iterator[Path]:
             while chunk := upload.read(CHUNK_BYTES):
                 written += len(chunk)
                 if written > limit:
-                    raise PayloadTooLarge(f"upload larger than {limit} bytes")
+                    raise PayloadTooLarge(
+                        ErrorCode.payload_too_large, f"上传文件超过 {megabytes(limit)} 上限"
+                    )
                 out.write(chunk)
         if not written:
-            raise InvalidInput("the uploaded file is empty")
+            raise InvalidInput(ErrorCode.invalid_upload, "上传的文件是空的")
         yield path
     finally:
         shutil.rmtree(folder, ignore_errors=True)

@@ -4,22 +4,33 @@ from __future__ import annotations
 
 from enum import StrEnum
 from pathlib import Path
-from typing import Annotated
+from typing import Annotated, Any
 
 from fastapi import APIRouter, Depends, File, Form, Query, Request, Response, UploadFile
 from fastapi import Path as PathParam
 from fastapi.responses import FileResponse
+from pydantic import BaseModel
 
 from service.api.deps import State
-from service.api.errors import Conflict, ErrorBody, NotFound, redact_paths
+from service.api.errors import Conflict, ErrorBody, ErrorCode, NotFound, redact_paths
 from service.api.routers.challenges import WRITE_ERRORS
 from service.api.schemas import JobOut
 from service.api.security import require_write_key
 from service.db import JobRow, JobStatus
+from service.export.landscape import SUMMARY_COLUMNS, summary_rows
+from service.export.tables import CSV_MEDIA_TYPE, XLSX_MEDIA_TYPE
+from service.usecases.reports import job_landscape
 
 router = APIRouter(tags=["jobs"])
 
 JobId = Annotated[str, PathParam(min_length=1, max_length=64, description="Job id")]
+STATUS_ZH = {
+    JobStatus.queued: "排队中",
+    JobStatus.running: "运行中",
+    JobStatus.done: "已完成",
+    JobStatus.failed: "失败",
+    JobStatus.cancelled: "取消",
+}
 MEDIA_TYPES = {"jsonl": "application/x-ndjson", "csv": "text/csv; charset=utf-8"}
 
 
@@ -52,7 +63,7 @@ def _job_out(request: Request, job: JobRow) -> JobOut:
 def _job(state: State, job_id: str) -> JobRow:
     job = state.db.get_job(job_id)
     if job is None:
-        raise NotFound(f"unknown job id '{job_id}'")
+        raise NotFound(ErrorCode.job_not_found, f"没有编号为「{job_id}」的任务")
     return job
 
 
@@ -121,9 +132,16 @@ def job_result(
 ) -> FileResponse:
     job = _job(state, job_id)
     if job.status in (JobStatus.failed, JobStatus.cancelled):
-        raise Conflict(f"job '{job_id}' {job.status}: {redact_paths(job.error or 'no output')}")
+        raise Conflict(
+            ErrorCode.job_failed,
+            f"任务{STATUS_ZH.get(job.status, job.status)}：{redact_paths(job.error or '没有输出')}",
+        )
     if job.status != JobStatus.done:
-        raise Conflict(f"job '{job_id}' is {job.status}: {job.progress} of {job.total} rows done")
+        raise Conflict(
+            ErrorCode.job_not_finished,
+            f"任务尚未完成（{STATUS_ZH.get(job.status, job.status)}）："
+            f"已处理 {job.progress} / {job.total} 行",
+        )
     fmt = job.params["format"]
     if part is ResultPart.rejects:
         path, media_type, name = (
@@ -134,7 +152,7 @@ def job_result(
     else:
         path, media_type, name = Path(job.result_path or ""), MEDIA_TYPES[fmt], f"{job_id}.{fmt}"
     if not path.is_file():
-        raise NotFound(f"the {part} file of job '{job_id}' is gone from the server")
+        raise NotFound(ErrorCode.file_gone, f"任务「{job_id}」的输出文件已不在服务器上")
     return FileResponse(path, media_type=media_type, filename=name)
 
 
@@ -148,5 +166,108 @@ def job_result(
 def cancel_job(request: Request, state: State, job_id: JobId) -> Response:
     job = _job(state, job_id)
     if not request.app.state.jobs.cancel(job_id):
-        raise Conflict(f"job '{job_id}' is {job.status}: only a queued or running job is cancelled")
+        raise Conflict(
+            ErrorCode.job_not_cancellable,
+            f"任务已{STATUS_ZH.get(job.status, job.status)}：只能取消排队中或运行中的任务",
+        )
     return Response(status_code=204)
+
+
+LANDSCAPE_FILES = {
+    "areas.png": "image/png",
+    "challenges.png": "image/png",
+    "landscape.xlsx": XLSX_MEDIA_TYPE,
+    "challenges.csv": CSV_MEDIA_TYPE,
+    "areas.csv": CSV_MEDIA_TYPE,
+    "applicants.csv": CSV_MEDIA_TYPE,
+}
+TOP_CHALLENGES = 20
+
+
+class LandscapeOut(BaseModel):
+    """专利导航 of a finished job: per area and per challenge (most patents first), and the
+    files (charts, workbook, CSV tables) by name → URL."""
+
+    job: str
+    patents: int
+    unmatched: int
+    areas: list[dict[str, Any]]
+    challenges: list[dict[str, Any]]
+    files: dict[str, str]
+
+
+def _finished(state: State, job_id: str) -> JobRow:
+    job = _job(state, job_id)
+    if job.status in (JobStatus.failed, JobStatus.cancelled):
+        raise Conflict(ErrorCode.job_failed, f"任务{STATUS_ZH[job.status]}，没有专利导航")
+    if job.status != JobStatus.done or not job.result_path:
+        raise Conflict(
+            ErrorCode.job_not_finished,
+            f"任务尚未完成（{STATUS_ZH.get(job.status, job.status)}）："
+            f"已处理 {job.progress} / {job.total} 行",
+        )
+    return job
+
+
+def _landscape(request: Request, state: State, job: JobRow):
+    result = Path(job.result_path or "")
+    if not result.is_file():
+        raise NotFound(ErrorCode.file_gone, f"任务「{job.id}」的输出文件已不在服务器上")
+    folder = request.app.state.jobs.root / job.id / "landscape"
+    return job_landscape(result, state.book.all(), folder)
+
+
+@router.get(
+    "/jobs/{job_id}/landscape",
+    response_model=LandscapeOut,
+    responses={404: {"model": ErrorBody}, 409: {"model": ErrorBody}},
+    summary="专利导航 of a finished job: patents per area and challenge, applicants, charts",
+)
+def job_landscape_summary(request: Request, state: State, job_id: JobId) -> LandscapeOut:
+    job = _finished(state, job_id)
+    landscape, paths = _landscape(request, state, job)
+
+    def rows(table) -> list[dict[str, Any]]:
+        return [
+            dict(zip(SUMMARY_COLUMNS, row, strict=True)) for row in summary_rows(table, landscape)
+        ]
+
+    challenges = [row for row in rows(landscape.challenges) if row["patents"]][:TOP_CHALLENGES]
+    return LandscapeOut(
+        job=job.id,
+        patents=landscape.patents,
+        unmatched=landscape.unmatched,
+        areas=sorted(rows(landscape.areas), key=lambda row: row["area_no"] or 99),
+        challenges=challenges,
+        files={
+            p.name: request.url_for("job_landscape_file", job_id=job.id, name=p.name).path
+            for p in paths
+            if p.name in LANDSCAPE_FILES
+        },
+    )
+
+
+@router.get(
+    "/jobs/{job_id}/landscape/{name}",
+    response_class=FileResponse,
+    responses={
+        200: {"content": {t: {} for t in set(LANDSCAPE_FILES.values())}},
+        404: {"model": ErrorBody},
+        409: {"model": ErrorBody},
+    },
+    summary="One file of a job's 专利导航: areas.png, challenges.png, landscape.xlsx or a CSV",
+)
+def job_landscape_file(
+    request: Request,
+    state: State,
+    job_id: JobId,
+    name: Annotated[str, PathParam(max_length=40, description=", ".join(LANDSCAPE_FILES))],
+) -> FileResponse:
+    if name not in LANDSCAPE_FILES:
+        raise NotFound(
+            ErrorCode.file_gone, f"专利导航没有文件「{name}」：可选 {'、'.join(LANDSCAPE_FILES)}"
+        )
+    job = _finished(state, job_id)
+    _, paths = _landscape(request, state, job)
+    path = next(p for p in paths if p.name == name)
+    return FileResponse(path, media_type=LANDSCAPE_FILES[name], filename=f"{job_id}-{name}")

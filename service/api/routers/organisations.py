@@ -9,7 +9,7 @@ from fastapi import APIRouter, Depends, Path, Query, Response
 
 from corpus.models import Organisation, OrgKind
 from service.api.deps import JsonBody, State
-from service.api.errors import ErrorBody, InvalidInput
+from service.api.errors import ErrorBody, ErrorCode, InvalidInput
 from service.api.routers.challenges import WRITE_ERRORS
 from service.api.schemas import CONTROL_CHARACTERS, OrganisationPage, OrganisationSummary
 from service.api.security import require_write_key
@@ -74,7 +74,7 @@ def post_organisation(
     replace: Annotated[bool, Query(description="Update an organisation with this id")] = False,
 ) -> Organisation:
     if "/" in organisation.id or len(organisation.id) > 200:
-        raise InvalidInput("organisation id must be at most 200 characters, without '/'")
+        raise InvalidInput(ErrorCode.invalid_input, "机构编号最长 200 个字符，且不能含「/」")
     texts = [
         organisation.id,
         organisation.name,
@@ -83,9 +83,7 @@ def post_organisation(
     ]
     texts += [organisation.region.city or "", organisation.region.province or ""]
     if any(CONTROL_CHARACTERS.search(text) for text in texts):
-        raise InvalidInput(
-            "organisation fields must not contain control characters or unpaired surrogates"
-        )
+        raise InvalidInput(ErrorCode.invalid_input, "机构信息不能包含控制字符或不成对的代理字符")
     if not state.put_organisation(organisation, replace=replace):
         response.status_code = 200
     response.headers["Location"] = f"/organisations/{quote(organisation.id, safe='')}"

@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import threading
 from enum import StrEnum
 from pathlib import Path
 from typing import Annotated
@@ -13,10 +12,11 @@ from pydantic import BaseModel
 
 from matcher.patents.roadmap import BATCHES, ChallengeStatus
 from service.api.deps import State
-from service.api.errors import Conflict, ErrorBody, NotFound
+from service.api.errors import Conflict, ErrorBody, ErrorCode, NotFound
 from service.api.export import download
 from service.api.state import ServiceState
 from service.db import JobStatus
+from service.export.charts import PLOT_LOCK
 from service.export.roadmap import RoadmapFormat as ReportFormat
 from service.export.roadmap import render
 from service.export.tables import XLSX_MEDIA_TYPE
@@ -24,9 +24,6 @@ from service.usecases.reports import patent_counts
 from service.usecases.reports import roadmap as build_roadmap
 
 router = APIRouter(tags=["reports"])
-
-# matplotlib's pyplot (the heatmap) is not thread-safe: one report renders at a time.
-_RENDER_LOCK = threading.Lock()
 
 
 class RoadmapFormat(StrEnum):
@@ -50,9 +47,9 @@ def _patent_counts(state: ServiceState, job_id: str | None) -> dict[str, int] | 
         return None
     job = state.db.get_job(job_id)
     if job is None:
-        raise NotFound(f"unknown job id '{job_id}'")
+        raise NotFound(ErrorCode.job_not_found, f"没有编号为「{job_id}」的任务")
     if job.status != JobStatus.done or not job.result_path:
-        raise Conflict(f"job '{job_id}' is {job.status}; the roadmap needs a finished job")
+        raise Conflict(ErrorCode.job_not_finished, "路线图需要一个已完成的专利任务")
     return patent_counts(Path(job.result_path), state.book.all())
 
 
@@ -87,11 +84,16 @@ def roadmap(
     engine = state.engine
     counts = _patent_counts(state, job)
     with state.lock.reading():
-        statuses, rules = build_roadmap(engine, state.book.all(), counts=counts)
+        statuses, rules = build_roadmap(
+            engine,
+            state.book.all(),
+            counts=counts,
+            score_organisations=lambda text: state.scores.scores(engine, text),
+        )
     if format is RoadmapFormat.json:
         tally = {batch: sum(1 for s in statuses if s.batch == batch) for batch in BATCHES}
         return Roadmap(batches=tally, patents_from_job=job, challenges=statuses)
-    with _RENDER_LOCK:
+    with PLOT_LOCK:
         content = render(statuses, rules, ReportFormat(format.value))
     if format is RoadmapFormat.html:
         return HTMLResponse(content, media_type="text/html; charset=utf-8")

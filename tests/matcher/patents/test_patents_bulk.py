@@ -195,7 +195,7 @@ def test_resume_after_sigkill_gives_exactly_the_uninterrupted_rows(cli_env, tmp_
         time.sleep(0.02)
     assert process.poll() is None, "the run finished before it could be killed"
     os.kill(process.pid, signal.SIGKILL)
-    process.wait()
+    process.wait(timeout=60)
     checkpoint = json.loads(checkpoint_path(out).read_text())
     assert not checkpoint["complete"] and 6 <= checkpoint["rows_done"] < len(patents) + 4
 

@@ -80,7 +80,13 @@ def test_random_instances_keep_every_constraint_and_teams_are_disjoint(seed):
         assert team.gaps == [
             f.id for f, v in zip(coverage.facets, best, strict=True) if v < coverage.capable
         ]
-    ranked = [team.coverage for team in result.teams]
+        assert team.covered_facets == len(coverage.facets) - len(team.gaps) > 0
+        for member in team.members:
+            row = coverage.values[coverage.org_ids.index(member.org_id)]
+            capable_for = [f.id for f, v in zip(coverage.facets, row, strict=True)
+                           if v >= coverage.capable]  # fmt: skip
+            assert member.covers == capable_for and member.filler == (not capable_for)
+    ranked = [(team.covered_facets, team.coverage) for team in result.teams]
     assert ranked == sorted(ranked, reverse=True)
 
 
@@ -135,7 +141,7 @@ def test_size_larger_than_candidates_and_too_many_teams_are_explained():
 def test_team_of_one_explains_that_产学研_cannot_fit():
     orgs = [org(0, "enterprise", **ELIGIBLE), org(1, "university")]
     result = propose_consortia(
-        matrix(orgs, [[0.4], [0.9]]), {o.id: o for o in orgs}, options=ConsortiumOptions(size=1)
+        matrix(orgs, [[0.6], [0.9]]), {o.id: o for o in orgs}, options=ConsortiumOptions(size=1)
     )
     team = result.teams[0]
     assert [m.org_id for m in team.members] == ["o00"]
@@ -178,13 +184,18 @@ def test_region_preference_breaks_near_ties_towards_zhejiang_without_changing_re
     )
 
 
-def test_solvers_reward_breadth_over_one_strong_facet():
-    orgs = [org(0, "enterprise"), org(1, "university"), org(2, "institute")]
-    values = [[1.0, 0.05, 0.05], [0.6, 0.6, 0.6], [0.7, 0.7, 0.1]]
-    result = rank_solvers(matrix(orgs, values), {o.id: o for o in orgs}, top=3)
-    assert [s.org_id for s in result.solvers] == ["o01", "o02", "o00"]
+def test_solvers_rank_by_facets_covered_then_expected_share():
+    orgs = [org(0, "enterprise"), org(1, "university"), org(2, "institute"), org(3, "other")]
+    values = [[0.95, 0.01, 0.01], [0.6, 0.6, 0.6], [0.7, 0.7, 0.1], [0.45, 0.45, 0.45]]
+    result = rank_solvers(matrix(orgs, values), {o.id: o for o in orgs}, top=4)
+    # 3 facets, 2, 1 (a specialist), then 0 however evenly close it comes: capable is 0.5.
+    assert [s.org_id for s in result.solvers] == ["o01", "o02", "o00", "o03"]
+    assert [s.covered_facets for s in result.solvers] == [3, 2, 1, 0]
     top = result.solvers[0]
-    assert top.covered_facets == 3 and [f.coverage for f in top.facets] == [0.6, 0.6, 0.6]
+    assert (
+        top.expected_share == pytest.approx(0.6) and [f.coverage for f in top.facets] == [0.6] * 3
+    )
+    assert result.solvers[2].expected_share == pytest.approx(0.97 / 3, abs=1e-4)
     assert not result.notes
     narrow = rank_solvers(matrix(orgs[:1], values[:1]), {"o00": orgs[0]})
     assert "没有单一单位覆盖全部3个要点（最多覆盖1个" in narrow.notes[0]
@@ -208,3 +219,31 @@ def test_a_maker_whose_capability_is_the_facet_is_never_its_gap(demo_engine):
                 assert not cover.gap, (cover.facet, cover.coverage)
                 checked += 1
     assert checked >= 2
+
+
+def test_members_that_cover_nothing_join_only_to_fill_the_size_and_are_marked():
+    orgs = [
+        org(0, "enterprise", **ELIGIBLE),  # covers F1
+        org(1, "university"),  # covers F2
+        org(2, "enterprise", **ELIGIBLE),  # evenly weak: covers nothing
+        org(3, "institute"),  # covers F2 less well than o01: still capable
+    ]
+    values = [[0.9, 0.1], [0.1, 0.8], [0.45, 0.45], [0.0, 0.6]]
+    by_id = {o.id: o for o in orgs}
+    three = propose_consortia(matrix(orgs, values), by_id, options=ConsortiumOptions(size=3))
+    team = three.teams[0]
+    assert {m.org_id for m in team.members} == {"o00", "o01", "o03"}  # not the evenly weak one
+    assert not any(m.filler for m in team.members) and team.covered_facets == 2
+    four = propose_consortia(matrix(orgs, values), by_id, options=ConsortiumOptions(size=4))
+    filler = next(m for m in four.teams[0].members if m.org_id == "o02")
+    assert filler.filler and filler.covers == []
+
+
+def test_a_team_that_would_cover_nothing_is_not_offered():
+    orgs = [org(i, kind, **ELIGIBLE) for i, kind in enumerate(["enterprise", "university"] * 3)]
+    values = [[0.9, 0.1], [0.1, 0.8], [0.2, 0.3], [0.3, 0.2], [0.1, 0.1], [0.2, 0.2]]
+    result = propose_consortia(
+        matrix(orgs, values), {o.id: o for o in orgs}, options=ConsortiumOptions(size=2, teams=3)
+    )
+    assert len(result.teams) == 1 and result.teams[0].covered_facets == 2
+    assert any("只组成了1支" in note for note in result.notes)
