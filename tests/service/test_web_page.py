@@ -404,7 +404,7 @@ def test_patent_upload_progress_then_landscape(page, api_key: str, tmp_path: Pat
     page.wait_for_function(
         "document.getElementById('upload-message').textContent.includes('请选择')"
     )
-    assert page.locator("#upload-message").inner_text() == "请选择 .jsonl 或 .csv 专利文件。"
+    assert page.locator("#upload-message").inner_text() == "请选择 .jsonl、.csv 或 .xlsx 专利文件。"
     page.set_input_files(
         "#patent-file", files=[{"name": "x.txt", "mimeType": "text/plain", "buffer": b"{}\n"}]
     )
