@@ -260,6 +260,15 @@ def load_records(
             row = canonical_fields(row, model.__name__)
             if from_cells:
                 row = _row_from_cells(path, line, row, model)
+            else:  # a JSON string where a list belongs ("assignee": "甲公司；乙大学")
+                row = {
+                    name: split_list(value)
+                    if isinstance(value, str)
+                    and name in model.model_fields
+                    and _is_list(model.model_fields[name].annotation)
+                    else value
+                    for name, value in row.items()
+                }
             record = _validate(path, line, model, prepare(row) if prepare else row)
             if id_field is not None:
                 record_id = str(getattr(record, id_field))

@@ -170,3 +170,10 @@ def test_user_challenges_get_stable_derived_ids(tmp_path):
 def test_user_challenge_without_text_names_text_not_id(tmp_path):
     with pytest.raises(DataError, match=r"c\.csv:2: missing required field 'text'$"):
         load_challenges(write(tmp_path / "c.csv", "id,area,text\n,氢能装备,\n"))
+
+
+def test_a_json_string_where_a_list_belongs_is_split(tmp_path):
+    path = tmp_path / "patents.jsonl"
+    row = {"id": "CN1", "title": "一种锂电池回收方法", "assignee": "甲公司；乙大学"}
+    path.write_text(json.dumps(row, ensure_ascii=False) + "\n", encoding="utf-8")
+    assert load_patents(path).records[0].applicants == ["甲公司", "乙大学"]
