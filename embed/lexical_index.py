@@ -6,17 +6,20 @@ character 1–2-gram TF-IDF fused with the dense channel beat jieba-word + bigra
 need no dictionary, so a term a segmenter does not know (碳化硅, 钕铁硼) still matches.
 
 Weighting is scikit-learn's `TfidfVectorizer(analyzer="char", ngram_range=(1, 2),
-sublinear_tf=True)`, fitted on the indexed passages: tf = 1 + ln(count), idf = ln((1 + n) /
-(1 + df)) + 1, rows L2-normalised. Queries use the same vocabulary (unknown n-grams are
-ignored). `tests/embed/test_lexical_index.py` checks parity with scikit-learn itself. Text is
-NFKC-normalised first, so full-width ＯＬＥＤ and OLED are the same n-grams.
+sublinear_tf=True)`: tf = 1 + ln(count), idf = ln((1 + n) / (1 + df)) + 1, rows L2-normalised.
+Where the IDF comes from is the index's choice:
 
-Updates: raw counts are kept per passage; `add`/`remove` mark the weighted matrix stale and the
-next search rebuilds it (idf depends on every passage). The rebuild is a few sparse-matrix
-operations, well under a second at 10⁴ passages (BENCHMARKS.md).
+- **a fixed background** (`NgramWeights`, `embed.background.Background`): the evidence index.
+  A passage's vector, a query's vector (over all its n-grams) and the mean and deviation of a
+  query's scores come from the background, so no score moves when other passages are added;
+- **the indexed passages themselves**: a fixed corpus such as the catalogue's challenges.
+  Queries use the index's vocabulary (unknown n-grams are ignored) and the mean and deviation
+  are over every passage. `tests/embed/test_lexical_index.py` checks parity with scikit-learn.
 
-Every search scores all passages (a sparse matrix–vector product), so the mean and standard
-deviation of the query's scores over the whole index come for free: fusion z-scores with them.
+Text is NFKC-normalised first, so full-width ＯＬＥＤ and OLED are the same n-grams. Raw counts
+are kept per passage; `add`/`remove` mark the weighted matrix stale and the next search rebuilds
+it, a few sparse-matrix operations (well under a second at 10⁴ passages, BENCHMARKS.md). Every
+search scores all passages (a sparse matrix–vector product).
 """
 
 from __future__ import annotations
@@ -27,6 +30,7 @@ import re
 import unicodedata
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
+from typing import Protocol
 
 import numpy as np
 import scipy.sparse as sp
@@ -55,6 +59,21 @@ def char_ngrams(text: str) -> list[str]:
     return grams
 
 
+def tfidf_weights(counts: np.ndarray, idf: np.ndarray) -> np.ndarray:
+    """Sublinear TF × IDF of one text's n-grams, L2-normalised."""
+    weights = (1.0 + np.log(np.asarray(counts, dtype=np.float64))) * idf
+    norm = np.linalg.norm(weights)
+    return weights / norm if norm > 0 else weights
+
+
+class NgramWeights(Protocol):
+    """A fixed weighting of character n-grams: what `embed.background.Background` provides."""
+
+    def idf(self, grams: Sequence[str]) -> np.ndarray: ...
+
+    def lexical_stats(self, grams: Sequence[str], weights: np.ndarray) -> tuple[float, float]: ...
+
+
 @dataclass(frozen=True)
 class ScoredPassages:
     """One query's scores: the top hits and the statistics of its scores over the whole index."""
@@ -66,9 +85,11 @@ class ScoredPassages:
 
 
 class LexicalIndex:
-    """TF-IDF cosine search over passages with stable int64 ids."""
+    """TF-IDF cosine search over passages with stable int64 ids; IDF from `background`, or
+    fitted on the indexed passages when there is none (see the module docstring)."""
 
-    def __init__(self) -> None:
+    def __init__(self, background: NgramWeights | None = None) -> None:
+        self.background = background
         self._vocabulary: dict[str, int] = {}
         self._counts: dict[int, tuple[np.ndarray, np.ndarray]] = {}  # id → (columns, counts)
         self._matrix: sp.csc_matrix | None = None  # rows = self._order, tf-idf, L2-normalised
@@ -100,12 +121,16 @@ class LexicalIndex:
     def search(self, text: str, k: int, allowed: np.ndarray | None = None) -> ScoredPassages:
         """The top-k passages with a positive score, best first (ties by id).
 
-        `allowed` restricts the hits, not the statistics: mean and std are always over the
-        whole index, so a filtered query's scores keep their meaning.
+        `allowed` restricts the hits, not the statistics (the background's, or the whole
+        index's), so a filtered query's scores keep their meaning.
         """
         ids, scores = self.scores(text)
-        mean = float(scores.mean()) if len(scores) else 0.0
-        std = float(scores.std()) if len(scores) else 0.0
+        if self.background is not None:
+            grams, weights = self.query_weights(text)
+            mean, std = self.background.lexical_stats(grams, weights)
+        else:
+            mean = float(scores.mean()) if len(scores) else 0.0
+            std = float(scores.std()) if len(scores) else 0.0
         keep = scores > 0
         if allowed is not None:
             keep &= np.isin(ids, allowed)
@@ -121,14 +146,30 @@ class LexicalIndex:
         matrix = self._ready()
         if matrix is None:
             return np.zeros(0, dtype=np.int64), np.zeros(0, dtype=np.float32)
-        columns = [self._vocabulary[g] for g in char_ngrams(text) if g in self._vocabulary]
-        if not columns:
+        grams, weights = self.query_weights(text)
+        known = [i for i, g in enumerate(grams) if g in self._vocabulary]
+        if not known:
             return self._order, np.zeros(len(self._order), dtype=np.float32)
-        unique, counts = np.unique(np.array(columns, dtype=np.int64), return_counts=True)
-        weights = (1.0 + np.log(counts)) * self._idf[unique]
-        weights /= np.linalg.norm(weights)
-        scores = matrix[:, unique] @ weights
+        columns = np.array([self._vocabulary[grams[i]] for i in known], dtype=np.int64)
+        scores = matrix[:, columns] @ weights[known]
         return self._order, np.asarray(scores, dtype=np.float32).ravel()
+
+    def query_weights(self, text: str) -> tuple[list[str], np.ndarray]:
+        """A query's n-grams and normalised weights: all of them under a background, only the
+        index's vocabulary otherwise."""
+        counts: dict[str, int] = {}
+        for gram in char_ngrams(text):
+            if self.background is not None or gram in self._vocabulary:
+                counts[gram] = counts.get(gram, 0) + 1
+        grams = list(counts)
+        if not grams:
+            return [], np.zeros(0)
+        self._ready()
+        if self.background is not None:
+            idf = self.background.idf(grams)
+        else:
+            idf = self._idf[[self._vocabulary[g] for g in grams]]
+        return grams, tfidf_weights(np.array([counts[g] for g in grams]), idf)
 
     def rebuild(self) -> None:
         """Rebuild the weighted matrix now rather than at the next search."""
@@ -147,8 +188,7 @@ class LexicalIndex:
             weights = np.concatenate([n for _, n in rows])
             np.log(weights, out=weights)
             weights += 1.0
-            df = np.bincount(columns, minlength=len(self._vocabulary))
-            self._idf = np.log((1.0 + len(rows)) / (1.0 + df)) + 1.0
+            self._idf = self._fitted_idf(columns, len(rows))
             weights *= self._idf[columns]
             row_of = np.repeat(np.arange(len(rows)), lengths)
             norms = np.sqrt(np.bincount(row_of, weights=weights * weights, minlength=len(rows)))
@@ -156,6 +196,14 @@ class LexicalIndex:
             shape = (len(rows), len(self._vocabulary))
             self._matrix = sp.csr_matrix((weights, columns, indptr), shape=shape).tocsc()
         return self._matrix
+
+    def _fitted_idf(self, columns: np.ndarray, documents: int) -> np.ndarray:
+        """The IDF of every vocabulary entry: the background's, or from the indexed passages."""
+        if self.background is not None:  # fixed per n-gram: only new vocabulary is looked up
+            new = list(self._vocabulary)[len(self._idf) :]  # columns in insertion order
+            return np.concatenate([self._idf, self.background.idf(new)])
+        df = np.bincount(columns, minlength=len(self._vocabulary))
+        return np.log((1.0 + documents) / (1.0 + df)) + 1.0
 
     # ---- persistence ----------------------------------------------------------------------
 
@@ -176,8 +224,10 @@ class LexicalIndex:
         return header.encode() + b"\n" + buffer.getvalue()
 
     @classmethod
-    def from_bytes(cls, blob: bytes, source: str = "index") -> LexicalIndex:
-        """Load what `to_bytes` wrote."""
+    def from_bytes(
+        cls, blob: bytes, source: str = "index", background: NgramWeights | None = None
+    ) -> LexicalIndex:
+        """Load what `to_bytes` wrote, weighting with `background` (as it was built)."""
         header, _, body = blob.partition(b"\n")
         try:
             meta = json.loads(header)
@@ -186,7 +236,7 @@ class LexicalIndex:
             meta = {}
         if meta.get("format") != FORMAT:
             raise JiebangError(f"{source} holds no jiebang lexical index")
-        index = cls()
+        index = cls(background)
         index._vocabulary = {term: i for i, term in enumerate(meta["vocabulary"])}
         starts = np.concatenate([[0], np.cumsum(arrays["lengths"])])
         columns, counts = arrays["columns"], arrays["counts"]

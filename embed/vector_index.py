@@ -172,6 +172,13 @@ class VectorIndex:
             params = faiss.SearchParameters(sel=selector) if selector is not None else None
         return self._index.search(queries, k, params=params)
 
+    def vectors(self, ids: np.ndarray) -> np.ndarray:
+        """The stored vectors of `ids` (each must be present), in that order."""
+        ids = np.asarray(ids, dtype=np.int64)
+        if not len(ids):
+            return np.zeros((0, self.dim), dtype=np.float32)
+        return self._index.reconstruct_batch(ids)
+
     def ids(self) -> np.ndarray:
         """All stored ids, ascending."""
         return np.array(sorted(self._ids), dtype=np.int64)

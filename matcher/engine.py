@@ -36,24 +36,29 @@ from embed.embedder import Embedder
 from embed.lexical_index import LexicalIndex
 from embed.vector_index import IndexKind, VectorIndex
 from matcher.aggregate import aggregate
+from matcher.assessment import Assessment, Scored
 from matcher.calibration import Calibration, RankingConfig, default_calibration
+from matcher.calibration.candidate import candidate_features
 from matcher.calibration.store import parse_calibration
 from matcher.evidence import EvidenceDoc, Passage, attach_patents, chunk_docs, organisation_docs
 from matcher.explain import Explainer
-from matcher.fusion import ChannelScores, FusionConfig, Method, fuse
+from matcher.fusion import ChannelScores, Method, fuse
 from matcher.ranking import Ranking
-from matcher.results import Candidate, MatchResult
-from matcher.retrieval import dense_hits, lexical_hits
+from matcher.results import Candidate, FacetLabel, MatchResult
+from matcher.retrieval import evidence_hits
+from matcher.teams.facets import enumerated
 
 PreparedEvidence = tuple[list[Passage], np.ndarray | None]
 """Chunked passages and their vectors, ready to insert (`MatchEngine.prepare_organisation`)."""
 
 INDEX_FILE = "jiebang-index.zip"
-FORMAT = "jiebang-index/3"
+FORMAT = "jiebang-index/4"
 # Passages each channel contributes per query before fusion: enough for every plausible
 # organisation.
 CANDIDATE_PASSAGES = 2000
 CHANNELS = ("dense", "lexical")
+# Facets scored beside the whole text: an appendix row lists up to six technologies.
+MAX_FACETS = 8
 INDEX_MEMBERS = (
     "meta.json",
     "calibration.json",
@@ -90,7 +95,7 @@ class MatchEngine:
         self.organisations: dict[str, Organisation] = dict(organisations or {})
         self.passages: dict[int, Passage] = {}
         self.index = VectorIndex(embedder.dim, embedder.model_id, index_kind)
-        self.lexical = LexicalIndex()
+        self.lexical = LexicalIndex(self.calibration.background)
         self.method = Method.from_str(method)
         self.terms = tuple(sorted(set(terms)))
         self.explainer = Explainer(self.passages, self.terms)
@@ -254,7 +259,8 @@ class MatchEngine:
         region: str | None = None,
         depth: int = CANDIDATE_PASSAGES,
     ) -> dict[str, ChannelScores]:
-        """Both channels' top `depth` passages for `text`, raw and z-scored over the index."""
+        """Both channels' exact scores for every passage of the organisations their top `depth`
+        passages reach, raw and standardised against the reference background."""
         if not text or not text.strip():
             raise JiebangError("the challenge text is empty")
         text = text.strip()
@@ -263,10 +269,15 @@ class MatchEngine:
             return dict.fromkeys(CHANNELS, ChannelScores.empty())
         # A long query is chunked like the passages; a passage scores its best chunk.
         vectors = self.embedder.encode_queries(split_passages(text))
-        return {
-            "dense": dense_hits(self.index, vectors, depth, allowed),
-            "lexical": lexical_hits(self.lexical, text, depth, allowed),
-        }
+        return evidence_hits(
+            self.index, self.lexical, self.calibration.background, vectors, text, depth,
+            self._group_passages, allowed,
+        )  # fmt: skip
+
+    def _group_passages(self, pids: Iterable[int]) -> np.ndarray:
+        """Every passage of the organisations owning `pids`."""
+        groups = set(self._group_of_pid[np.fromiter(pids, dtype=np.int64)].tolist())
+        return np.array(sorted(p for g in groups for p in self._by_group[g]), dtype=np.int64)
 
     def rank(
         self,
@@ -299,10 +310,55 @@ class MatchEngine:
         by_group = _passages_by_group(pids, values, groups)
         return Ranking(scores, fused, contributions, floor, by_group)
 
+    def assess(
+        self,
+        text: str,
+        *,
+        area: str | None = None,
+        kind: OrgKind | str | None = None,
+        region: str | None = None,
+        facets: bool = True,
+    ) -> Assessment:
+        """Every organisation with evidence for `text`, scored and given its confidence.
+
+        With `facets`, a challenge that enumerates several technologies (`enumerated`, from the
+        splitter teams use) is also scored facet by facet: an organisation that works on one of
+        them can take part, so its confidence is its best over the whole text and the facets.
+        `area` is the challenge's area when `text` starts with it ("数控机床：…", a catalogue
+        challenge's `query_text`): the whole text keeps it, the facets do not (it dilutes them).
+        """
+        whole = self._variant(text, kind, region)
+        body = text.strip().removeprefix(f"{area}：") if area else text
+        parts = enumerated(body)[:MAX_FACETS] if facets else []
+        variants = [self._variant(f.query, kind, region) for f in parts] if len(parts) > 1 else []
+        confidence = dict(whole.confidence)
+        for variant in variants:
+            for group, value in variant.confidence.items():
+                confidence[group] = max(confidence.get(group, 0.0), value)
+        return Assessment(text, whole, parts if variants else [], variants, confidence)
+
+    def _variant(self, text: str, kind: OrgKind | str | None, region: str | None) -> Scored:
+        """One query text's hybrid ranking and each organisation's confidence under it."""
+        hits = self.channel_hits(text, kind, region)
+        ranking = self.rank(text, hits, Method.hybrid)
+        groups = list(ranking.scores)
+        if not groups:
+            return Scored(text, hits, ranking, {})
+        scores = np.array([ranking.scores[g] for g in groups])
+        values = self.calibration.candidate.confidence(candidate_features(scores, hits))
+        return Scored(text, hits, ranking, dict(zip(groups, values.tolist(), strict=True)))
+
+    def confidences(
+        self, text: str, *, area: str | None = None, facets: bool = True
+    ) -> dict[str, float]:
+        """Confidence of every organisation with evidence for `text` (see `assess`)."""
+        return self.assess(text, area=area, facets=facets).confidence
+
     def match(
         self,
         text: str,
         *,
+        area: str | None = None,
         top: int = 10,
         kind: OrgKind | str | None = None,
         region: str | None = None,
@@ -313,14 +369,17 @@ class MatchEngine:
     ) -> MatchResult:
         """Rank organisations for `text`; each candidate carries its best evidence passages.
 
-        `method` overrides the engine's (dense, lexical, hybrid); `explain=False` skips
-        highlights and shared terms (faster for bulk evaluation).
+        Candidates are ordered by confidence, then score (the probability ranking principle), so
+        a confidence never rises down the list. `method` other than hybrid ranks by that
+        channel's score instead (a diagnostic for the evaluation harness; confidences stay the
+        hybrid ones). `explain=False` skips highlights and shared terms; `area` as in `assess`.
         """
         if top < 1:
             raise JiebangError("top must be at least 1")
         method = self.method if method is None else Method.from_str(method)
-        hits = self.channel_hits(text, kind, region)
-        if not any(hits[name].raw for name in method.channels):
+        assessment = self.assess(text, area=area, kind=kind, region=region)
+        whole = assessment.whole
+        if not whole.ranking.scores and not assessment.confidence:
             reason = "no organisation is indexed" if not len(self.index) else (
                 f"no organisation matches the filters (kind={kind}, region={region})"
                 if kind is not None or region else "no evidence passage matches the text"
@@ -328,17 +387,23 @@ class MatchEngine:
             return MatchResult(
                 query=text, candidates=[], reason=reason, capable=self.capable_confidence
             )
-        ranking = self.rank(text, hits, method)
-        confidences = self.confidences(text, hits, ranking if method is Method.hybrid else None)
+        if method is Method.hybrid:
+            shown, order = whole.ranking, assessment.order()
+        else:
+            shown = self.rank(text, whole.hits, method)
+            order = sorted(shown.scores, key=lambda g: (-shown.scores[g], g))
         candidates = []
-        for group in sorted(ranking.scores, key=lambda g: (-ranking.scores[g], g)):
-            confidence = confidences.get(group, 0.0)
+        for group in order:
+            confidence = assessment.confidence.get(group, 0.0)
             if confidence < min_confidence:
                 continue
-            candidate = self._candidate(group, ranking.scores[group], confidence)
-            if explain:
+            candidate = self._candidate(group, shown.scores.get(group), confidence)
+            candidate.facets = assessment.facet_evidence(
+                group, self.capable_confidence, self.passages
+            )
+            if explain and group in shown.by_group:
                 self.explainer.explain(
-                    candidate, text, ranking.by_group[group][:evidence_per_org], hits, ranking
+                    candidate, text, shown.by_group[group][:evidence_per_org], whole.hits, shown
                 )
             candidates.append(candidate)
             if len(candidates) == top:
@@ -346,6 +411,7 @@ class MatchEngine:
         return MatchResult(
             query=text,
             candidates=candidates,
+            facets=[FacetLabel(id=f.id, text=f.text) for f in assessment.facets],
             reason=self._reason(candidates, min_confidence),
             capable=self.capable_confidence,
         )
@@ -369,52 +435,14 @@ class MatchEngine:
         values = np.fromiter(fused.values(), dtype=np.float64, count=len(fused))
         return pids, values, self._group_of_pid[pids]
 
-    def confidences(
-        self, text: str, hits: dict[str, ChannelScores], hybrid: Ranking | None = None
-    ) -> dict[str, float]:
-        """P(can contribute) of every organisation with a hit, from its hybrid evidence.
-
-        `hybrid` is `text`'s hybrid ranking when the caller already has it (not fused twice).
-        Vectorised over the organisations: a query can reach thousands of them.
-        """
-        fusion = self.calibration.ranking.regime_for(text).fusion
-        features = self.candidate_features(hits, fusion, hybrid)
-        if not features:
-            return {}
-        values = self.calibration.candidate.confidence(np.array(list(features.values())))
-        return dict(zip(features, values.tolist(), strict=True))
-
-    def candidate_features(
-        self, hits: dict[str, ChannelScores], fusion: FusionConfig, hybrid: Ranking | None = None
-    ) -> dict[str, list[float]]:
-        """`CANDIDATE_FEATURES` of every organisation with a hit, under hybrid `fusion`
-        (or as `hybrid`, these hits already ranked under it, has them)."""
-        if hybrid is None:
-            weights = fusion.weights_for(Method.hybrid)
-            fused, _, floor = fuse(hits, weights, fusion.mode, fusion.rrf_k)
-            by_group = _passages_by_group(*self._fused_arrays(fused))
-        else:
-            fused, floor, by_group = hybrid.fused, hybrid.floor, hybrid.by_group
-        dense, lexical = hits["dense"].raw, hits["lexical"].raw
-        dense_floor = min(dense.values(), default=0.0)
-        features: dict[str, list[float]] = {}
-        for group, pids in by_group.items():
-            features[group] = [
-                fused[pids[0]],
-                max(fused[pids[1]], 0.0) if len(pids) > 1 else max(floor, 0.0),
-                max((dense[p] for p in pids if p in dense), default=dense_floor),
-                max((lexical[p] for p in pids if p in lexical), default=0.0),
-            ]
-        return features
-
-    def _candidate(self, org_id: str, score: float, confidence: float) -> Candidate:
+    def _candidate(self, org_id: str, score: float | None, confidence: float) -> Candidate:
         org = self.organisations[org_id]
         return Candidate(
             org_id=org.id,
             name=org.name,
             kind=org.kind.value,
             region=org.region.label(),
-            score=round(score, 4),
+            score=round(score, 4) if score is not None else None,
             confidence=round(confidence, 4),
         )
 
@@ -422,10 +450,6 @@ class MatchEngine:
     def capable_confidence(self) -> float:
         """The confidence from which a candidate counts as capable (the calibration's)."""
         return self.calibration.candidate.capable
-
-    def score_organisations(self, text: str) -> dict[str, float]:
-        """Confidence of every organisation with evidence retrieved for `text`."""
-        return self.confidences(text, self.channel_hits(text))
 
     # ---- persistence ----------------------------------------------------------------------
 
@@ -502,7 +526,9 @@ class MatchEngine:
         passages = members["passages.jsonl"].decode().splitlines()
         if passages:
             engine._remember([Passage.model_validate_json(line) for line in passages])
-        engine.lexical = LexicalIndex.from_bytes(members["lexical.bin"], str(path))
+        engine.lexical = LexicalIndex.from_bytes(
+            members["lexical.bin"], str(path), calibration.background
+        )
         engine._next_pid = meta["next_pid"]
         return engine
 

@@ -2,10 +2,11 @@
 
 Raw scores are not comparable across channels (e5 cosine ≈ 0.8–0.9, TF-IDF cosine 0–1 and
 mostly near 0), so each channel is normalised first. The shipped mode, `zscore`, standardises a
-passage's score by the mean and standard deviation of the query's scores over *every* indexed
-passage (`ChannelScores.mean/std`, exact: see `VectorIndex.score_stats` and `LexicalIndex`), so
-a z of 3 means the same "three deviations above this query's background" in both channels and
-whatever was retrieved. A passage a channel did not retrieve gets that channel's `floor`.
+passage's score by the mean and standard deviation of the query's scores over a background
+(`ChannelScores.background`: a fixed reference corpus for evidence, `embed.background`; the
+index itself for the fixed catalogue), so a z of 3 means the same "three deviations above this
+query's background" in both channels and whatever was retrieved. A passage a channel did not
+score gets that channel's `floor`.
 `minmax` and `rrf` normalise over the retrieved passages only; they are kept for measurement
 (`jiebang eval tune` compares all three; EVALUATION.md records the numbers that chose zscore).
 """
@@ -64,12 +65,14 @@ class ChannelScores:
     """One channel's passages for one query.
 
     `raw` are the channel's own scores (cosine, TF-IDF cosine: what explanations show), `z` the
-    same standardised over the whole index, `floor_z` the z of a passage it did not retrieve.
+    same standardised against the query's background (`background`: its mean and standard
+    deviation there), `floor_z` the z of a passage the channel did not score.
     """
 
     raw: dict[int, float]
     z: dict[int, float]
     floor_z: float
+    background: tuple[float, float] = (0.0, 0.0)
 
     @classmethod
     def empty(cls) -> ChannelScores:

@@ -18,6 +18,23 @@ class EvidenceHit(BaseModel):
     )
 
 
+class FacetLabel(BaseModel):
+    """One facet (技术要点) of a challenge that enumerates several."""
+
+    id: str
+    text: str
+
+
+class FacetEvidence(BaseModel):
+    """How an organisation stands on one facet of the challenge."""
+
+    facet_id: str
+    facet: str
+    confidence: float = Field(ge=0, le=1, description="P(it can contribute to this facet).")
+    covered: bool = Field(description="The confidence reaches the capable level.")
+    evidence: str | None = Field(default=None, description="Its best passage for the facet.")
+
+
 class Candidate(BaseModel):
     """A ranked organisation with the evidence behind its rank."""
 
@@ -25,7 +42,11 @@ class Candidate(BaseModel):
     name: str
     kind: str
     region: str
-    score: float = Field(description="Aggregated evidence score; comparable within one query.")
+    score: float | None = Field(
+        default=None,
+        description="Aggregated evidence score for the whole text, in deviations above the "
+        "query's reference background; none when only a facet reached the organisation.",
+    )
     confidence: float = Field(
         ge=0,
         le=1,
@@ -39,6 +60,12 @@ class Candidate(BaseModel):
     shared_terms: list[str] = Field(
         default_factory=list, description="Key terms the query and the organisation share."
     )
+    facets: list[FacetEvidence] = Field(
+        default_factory=list,
+        description="Per facet of a challenge that enumerates several: confidence, whether it "
+        "is covered, and the evidence. The candidate's confidence is its best over the whole "
+        "text and these.",
+    )
 
 
 class MatchResult(BaseModel):
@@ -46,6 +73,9 @@ class MatchResult(BaseModel):
 
     query: str
     candidates: list[Candidate]
+    facets: list[FacetLabel] = Field(
+        default_factory=list, description="The challenge's facets, when it enumerates several."
+    )
     reason: str | None = None
     capable: float | None = Field(
         default=None, description="The confidence from which a candidate counts as capable."

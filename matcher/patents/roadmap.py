@@ -201,21 +201,22 @@ def assess(
     challenges: Sequence[Challenge],
     rules: RoadmapRules,
     *,
-    score_organisations: Callable[[str], Mapping[str, float]] | None = None,
+    confidences: Callable[[Challenge], Mapping[str, float]] | None = None,
     org_names: Mapping[str, str] | None = None,
     patent_counts: Mapping[str, int] | None = None,
 ) -> list[ChallengeStatus]:
     """Measure and classify every challenge.
 
-    `score_organisations(query_text)` gives calibrated confidences per organisation id (e.g.
-    `MatchEngine.score_organisations`); without it coverage is zero. `patent_counts` maps
-    challenge ids to matched patents (e.g. from a landscape); without it activity is zero.
+    `confidences(challenge)` gives calibrated confidences per organisation id (e.g.
+    `MatchEngine.confidences` of its `query_text` and area); without it coverage is zero.
+    `patent_counts` maps challenge ids to matched patents (e.g. from a landscape); without it
+    activity is zero.
     """
     org_names = org_names or {}
     patent_counts = patent_counts or {}
     statuses = []
     for challenge in challenges:
-        scores = score_organisations(challenge.query_text) if score_organisations else {}
+        scores = confidences(challenge) if confidences else {}
         best_org = max(scores, key=scores.__getitem__, default="")
         statuses.append(
             ChallengeStatus(

@@ -21,7 +21,7 @@ class ScoringEngine(Protocol):
     @property
     def capable_confidence(self) -> float: ...
 
-    def score_organisations(self, text: str) -> dict[str, float]: ...
+    def confidences(self, text: str, *, facets: bool = True) -> dict[str, float]: ...
 
     def match(self, text: str, *, top: int = 10) -> Any: ...
 
@@ -60,7 +60,7 @@ def build_coverage(
     Evidence comes from `engine.match(query, top=evidence_top)`: organisations outside that
     top list still get their coverage value, without a passage.
     """
-    scores = [engine.score_organisations(facet.query) for facet in facets]
+    scores = [engine.confidences(facet.query, facets=False) for facet in facets]
     org_ids = tuple(sorted({org for per_facet in scores for org in per_facet}))
     position = {org: i for i, org in enumerate(org_ids)}
     values = np.zeros((len(org_ids), len(facets)), dtype=float)

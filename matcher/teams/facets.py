@@ -53,6 +53,9 @@ _TECH_USE = re.compile(r"(?<=技术)用")  # "…显示技术用湿电子化学�
 _ADJECTIVE_PREFIX = tuple("超高低大小特微轻薄强新")
 _HEAD_NOUNS = ("技术", "材料", "系统", "设备", "工艺", "芯片", "软件", "算法", "仪器", "装备")
 _MIN_KEYWORD_TEXT = 16
+# An enumerated item with fewer Han characters names no technology alone ("组装", "污水"); the
+# appendix's shortest are three (光刻胶, 大硅片).
+_MIN_ENUMERATED_HAN = 3
 
 
 class Facet(BaseModel):
@@ -99,6 +102,32 @@ def decompose(
             return keyword_facets
     context, item = pieces[0] if pieces else ("", text)
     return _facets([(context, item or text)], "whole")
+
+
+def enumerated(text: str) -> list[Facet]:
+    """The facets an enumeration names: the items of each segment that lists several
+    technologies with "、" (what the appendix does: "光刻胶、大硅片、高纯度电化学品等关键材料"),
+    each of at least three Chinese characters or with a Latin term; [] when fewer than two.
+
+    The matching engine scores these beside the whole text. Items split off by clauses, commas
+    or a lone "及" ("…关键技术研发及应用示范", a published call's description) are not
+    technologies of their own: scored alone they lifted unrelated organisations (challenge-org,
+    EVALUATION.md).
+    """
+    pieces: list[tuple[str, str]] = []
+    for clause in _split_outside(text.strip(), _CLAUSE_SEPARATORS):
+        label, body = _label(clause)
+        if not label:  # "a published call's title：its description": the title only
+            body = re.split("[：:]", body, maxsplit=1)[0]
+        for segment in _split_outside(body, "，,"):
+            items = _segment_items(segment) if "、" in segment else []
+            if len(items) > 1:
+                pieces += [
+                    (label + context, item)
+                    for context, item in items
+                    if len(_han(item)) >= _MIN_ENUMERATED_HAN or _han(item) != item
+                ]
+    return _facets(pieces, "enumeration") if len(pieces) > 1 else []
 
 
 def user_facets(texts: Sequence[str]) -> list[Facet]:

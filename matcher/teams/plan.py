@@ -19,7 +19,7 @@ def challenge_facets(
     engine: ScoringEngine | None = None,
 ) -> list[Facet]:
     """Facets of a challenge; the keyword fallback groups keywords by the engine's scores."""
-    score = engine.score_organisations if engine is not None else None
+    score = (lambda text: engine.confidences(text, facets=False)) if engine is not None else None
     return decompose(text, area=area, segmenter=segmenter, score=score)
 
 

@@ -154,7 +154,6 @@ def _print_team(team: Team, threshold: float) -> None:
         f"[bold]队伍 {team.rank}[/] · 覆盖 {team.covered_facets}/{len(team.facets)} 个要点 · "
         f"覆盖度 {team.coverage:.2f} · {team.method}"
     )
-    names = {cover.facet_id: cover.facet for cover in team.facets}
     members = Table(show_lines=True)
     members.add_column("角色")
     members.add_column("单位", overflow="fold")
@@ -165,8 +164,7 @@ def _print_team(team: Team, threshold: float) -> None:
             "牵头" if member.role == "lead" else "成员",
             member.name,
             f"{member.kind.label_zh} · {member.region}",
-            "、".join(f"{i} {names[i]}" for i in member.covers)
-            or "[dim]— 未达任何要点（补足规模或产学研要求）[/]",
+            "、".join(member.covers) or "[dim]— 未达任何要点（补足规模或产学研要求）[/]",
         )
     console.print(members)
     if team.lead:

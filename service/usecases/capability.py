@@ -1,7 +1,7 @@
 """Which challenges an organisation is capable for, and the scores behind it, computed once.
 
 The organisation page asks, for one organisation, its confidence on every challenge; the
-roadmap asks every challenge's confidences. Both are `MatchEngine.score_organisations` over the
+roadmap asks every challenge's confidences. Both are `MatchEngine.confidences` over the
 challenge texts, so one memo serves both; whoever changes the organisations clears it.
 """
 
@@ -21,23 +21,24 @@ MAX_TEXTS = 4096  # memo entries (one per challenge text); the oldest go first
 
 
 class ChallengeScores:
-    """`engine.score_organisations(text)`, memoised per text until `clear()`."""
+    """`engine.confidences` of a challenge, memoised per text and area until `clear()`."""
 
     def __init__(self, max_texts: int = MAX_TEXTS) -> None:
-        self._scores: OrderedDict[str, dict[str, float]] = OrderedDict()
+        self._scores: OrderedDict[tuple[str, str], dict[str, float]] = OrderedDict()
         self._lock = threading.Lock()
         self._max = max_texts
 
-    def scores(self, engine: MatchEngine, text: str) -> dict[str, float]:
-        """Every organisation with evidence for `text` → its confidence (callers hold the
+    def scores(self, engine: MatchEngine, challenge: Challenge) -> dict[str, float]:
+        """Every organisation with evidence for `challenge` → its confidence (callers hold the
         engine's read lock)."""
+        key = (challenge.query_text, challenge.area)
         with self._lock:
-            if text in self._scores:
-                self._scores.move_to_end(text)
-                return self._scores[text]
-        scores = engine.score_organisations(text)
+            if key in self._scores:
+                self._scores.move_to_end(key)
+                return self._scores[key]
+        scores = engine.confidences(challenge.query_text, area=challenge.area)
         with self._lock:
-            self._scores[text] = scores
+            self._scores[key] = scores
             while len(self._scores) > self._max:
                 self._scores.popitem(last=False)
         return scores
@@ -71,7 +72,7 @@ def capable_for(
     level = engine.capable_confidence
     rows = []
     for challenge in challenges:
-        scores = memo.scores(engine, challenge.query_text)
+        scores = memo.scores(engine, challenge)
         confidence = scores.get(org_id)
         if confidence is None:
             continue

@@ -44,16 +44,17 @@ def roadmap(
     *,
     rules_file: Path | None = None,
     counts: Mapping[str, int] | None = None,
-    score_organisations: Callable[[str], Mapping[str, float]] | None = None,
+    confidences: Callable[[Challenge], Mapping[str, float]] | None = None,
 ) -> tuple[list[ChallengeStatus], RoadmapRules]:
     """Every challenge's status and batch, and the rules that decided them.
 
-    `score_organisations` defaults to the engine's own (a service passes its memo of it)."""
+    `confidences` defaults to the engine's own (a service passes its memo of it)."""
     rules = load_roadmap_rules(rules_file, capable=engine.capable_confidence)
     statuses = assess(
         challenges,
         rules,
-        score_organisations=score_organisations or engine.score_organisations,
+        confidences=confidences
+        or (lambda challenge: engine.confidences(challenge.query_text, area=challenge.area)),
         org_names={org_id: org.name for org_id, org in engine.organisations.items()},
         patent_counts=counts,
     )

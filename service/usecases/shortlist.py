@@ -43,7 +43,9 @@ def rank_challenges(
     """Rank candidates for each challenge, in order; `on_progress(1)` after each."""
     ranked = []
     for challenge in challenges:
-        result = engine.match(challenge.query_text, top=top, kind=kind, region=region)
+        result = engine.match(
+            challenge.query_text, area=challenge.area, top=top, kind=kind, region=region
+        )
         ranked.append(RankedChallenge(challenge, result))
         if on_progress is not None:
             on_progress(1)

@@ -34,18 +34,23 @@ FILE_RESPONSES = {
 
 
 def _match(
-    state: ServiceState, text: str, top: int, kind: OrgKind | None, region: str | None
+    state: ServiceState,
+    text: str,
+    top: int,
+    kind: OrgKind | None,
+    region: str | None,
+    area: str | None = None,
 ) -> MatchResult:
     engine = state.engine
     with state.lock.reading():
-        return engine.match(text, top=top, kind=kind, region=region)
+        return engine.match(text, area=area, top=top, kind=kind, region=region)
 
 
 def _challenge_ranking(
     state: ServiceState, challenge_id: str, top: int, kind: OrgKind | None, region: str | None
 ) -> MatchResult:
     challenge = state.challenge(challenge_id)
-    result = _match(state, challenge.query_text, top, kind, region)
+    result = _match(state, challenge.query_text, top, kind, region, challenge.area)
     # Only the default ranking is stored: one row per challenge, whatever clients ask for.
     if (top, kind, region) == (DEFAULT_TOP, None, None):
         state.db.save_result(challenge_id, DEFAULT_PARAMS, result.model_dump(mode="json"))

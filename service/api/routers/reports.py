@@ -88,7 +88,7 @@ def roadmap(
             engine,
             state.book.all(),
             counts=counts,
-            score_organisations=lambda text: state.scores.scores(engine, text),
+            confidences=lambda challenge: state.scores.scores(engine, challenge),
         )
     if format is RoadmapFormat.json:
         tally = {batch: sum(1 for s in statuses if s.batch == batch) for batch in BATCHES}

@@ -95,13 +95,13 @@ def test_assess_with_the_real_engine(demo_engine):
     statuses = assess(
         challenges,
         rules,
-        score_organisations=demo_engine.score_organisations,
+        confidences=lambda c: demo_engine.confidences(c.query_text, area=c.area),
         org_names={k: o.name for k, o in demo_engine.organisations.items()},
         patent_counts={challenges[0].id: 7},
     )
     assert [s.challenge_id for s in statuses] == [c.id for c in challenges]
     for challenge, s in zip(challenges, statuses, strict=True):
-        scores = demo_engine.score_organisations(challenge.query_text)
+        scores = demo_engine.confidences(challenge.query_text)
         assert s.strong_orgs == sum(v >= rules.strong_confidence for v in scores.values())
         assert s.best_confidence == pytest.approx(max(scores.values()), abs=1e-4)
         assert s.best_org in {o.name for o in demo_engine.organisations.values()}
