@@ -95,6 +95,12 @@ def challenge_org(data_dir: Path, split: Split = "dev") -> Dataset:
     return Dataset("challenge-org", corpus, queries, qrels, source=str(folder / "qrels.jsonl"))
 
 
+def challenge_domains(data_dir: str | Path) -> dict[str, str]:
+    """`challenge-org` query id → its coarse domain label (新能源, 环保, …)."""
+    path = Path(data_dir) / _CHALLENGES / "queries.jsonl"
+    return {row["id"]: row.get("domain") or "unknown" for row in _records(path)}
+
+
 def csl_discipline(data_dir: Path, split: Split = "dev") -> Dataset:
     """CSL abstract → its discipline; each discipline's document is its bare name."""
     disciplines = sorted({row["discipline"] for row in _fewclue_train(data_dir)})

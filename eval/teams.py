@@ -40,7 +40,7 @@ class CachedEngine:
     def __init__(self, engine: ScoringEngine) -> None:
         self.organisations = engine.organisations
         self.capable_confidence = engine.capable_confidence
-        self.score_organisations = cache(engine.score_organisations)
+        self.confidences = cache(engine.confidences)
         self._match = cache(lambda text, top: engine.match(text, top=top))
 
     def match(self, text: str, *, top: int = 10) -> Any:
@@ -72,7 +72,8 @@ def teams_rows(
     for challenge_id, facets in items:
         coverage = build_coverage(engine, facets)
         solver = rank_solvers(coverage, organisations, top=1, gap_threshold=gap_threshold)
-        team = propose_consortia(coverage, organisations, options=options).teams[0]
+        teams = propose_consortia(coverage, organisations, options=options).teams
+        team = teams[0] if teams else None  # none is offered when no member covers a facet
         best = solver.solvers[0]
         rows.append(
             ChallengeRow(
@@ -81,9 +82,9 @@ def teams_rows(
                 solver=best.name,
                 solver_coverage=best.expected_share,
                 solver_covered=best.covered_facets,
-                team_coverage=team.coverage,
-                team_covered=len(facets) - len(team.gaps),
-                lead_eligible=bool(team.lead and not team.lead.flagged),
+                team_coverage=team.coverage if team else 0.0,
+                team_covered=team.covered_facets if team else 0,
+                lead_eligible=bool(team and team.lead and not team.lead.flagged),
             )
         )
     return rows

@@ -5,13 +5,17 @@
    the engine and re-ranked under each configuration, so the grid costs no encoding.
 2. **Long-query aggregation** on `patents-applicant` (a patent ranks its applicant): the
    aggregation for queries of patent length, by MRR, with the fusion chosen in 1.
-3. **Confidence** on `challenge-org`: a logistic model of P(grade ≥ 1) over the top-10
-   candidates' evidence features (`CANDIDATE_FEATURES`).
+3. **Confidence** on `challenge-org` (`eval.confidence`): a logistic model of P(grade ≥ 1)
+   over `CANDIDATE_FEATURES`, whole text and facets; the engine orders candidates by it.
+
+Before any of it, the **reference background** every evidence score is standardised against
+(`embed.background`) is fitted on the dev corpus's passages (unlabelled statistics only).
 
 Each choice is cross-validated over queries (`eval.cv`, 5 folds, fixed seed): the CV run pools
-each query's ranking under the configuration chosen without it. The final calibration is then
-fitted on all queries. Nothing here touches the engine's internals: it calls `channel_hits`,
-`rank` and `candidate_features` like any user of `MatchEngine`.
+each query's ranking under the configuration chosen without it, and its confidence from a model
+fitted without it (nested: the fold's ranking configuration is chosen on its training queries).
+The final calibration is then fitted on all queries. Nothing here touches the engine's
+internals: it calls `channel_hits` and `rank` like any user of `MatchEngine`.
 """
 
 from __future__ import annotations
@@ -22,27 +26,24 @@ from dataclasses import dataclass
 
 import numpy as np
 
+from embed.background import Background
+from embed.chunk import MAX_PASSAGE_CHARS
 from embed.embedder import Embedder
 from embed.progress import progress_bar
+from eval import confidence as conf
 from eval.baselines import BASELINES
 from eval.cv import DEFAULT_FOLDS, DEFAULT_SEED, query_folds
 from eval.metrics import per_query
-from eval.runner import QueryHits, unjudged_at
+from eval.runner import QueryHits, evidence_docs, unjudged_at
 from eval.runs import RunScores
 from matcher.aggregate import Aggregation, AggregationConfig
 from matcher.areas import ChallengeIndex
-from matcher.calibration import (
-    CANDIDATE_FEATURES,
-    AreaModel,
-    Calibration,
-    CandidateModel,
-    RankingConfig,
-)
-from matcher.calibration.logistic import fit_logistic
+from matcher.calibration import AreaModel, Calibration, CandidateModel, RankingConfig
 from matcher.calibration.ranking import Regime
+from matcher.evidence import chunk_docs
 from matcher.fusion import FusionConfig, FusionMode
+from matcher.teams.facets import decompose
 
-TOP_PAIRS = 10
 DENSE_WEIGHTS = (0.5, 0.6, 0.7, 0.8, 0.9)
 SHORT_AGGREGATIONS = (
     AggregationConfig(mode=Aggregation.max),
@@ -149,145 +150,6 @@ def baseline_runs(queries: QueryHits) -> dict[str, RunScores]:
     return {name: queries.baseline(name) for name in BASELINES}
 
 
-# ---- confidence ---------------------------------------------------------------------------
-
-
-@dataclass(frozen=True)
-class Pairs:
-    """Top-k (query, organisation) pairs of a run with their features and grades."""
-
-    qids: list[str]
-    orgs: list[str]
-    features: np.ndarray
-    grades: np.ndarray  # -1 = unjudged
-    rank: np.ndarray  # 0-based within the query
-
-
-def top_pairs(
-    queries: QueryHits, run: RunScores, fusion: FusionConfig, k: int = TOP_PAIRS
-) -> Pairs:
-    """The top-k organisations of every query of `run`, featurised as the engine would."""
-    qids, orgs, rows, grades, ranks = [], [], [], [], []
-    for qid, ranking in run.items():
-        features = queries.engine.candidate_features(queries.hits[qid], fusion)
-        judged = queries.dataset.qrels.get(qid, {})
-        for rank, org in enumerate(list(ranking)[:k]):
-            qids.append(qid)
-            orgs.append(org)
-            rows.append(features[org])
-            grades.append(judged.get(org, -1))
-            ranks.append(rank)
-    return Pairs(qids, orgs, np.array(rows), np.array(grades), np.array(ranks))
-
-
-def cross_validated_confidence(
-    pairs: Pairs, *, folds: int = DEFAULT_FOLDS, seed: int = DEFAULT_SEED
-) -> np.ndarray:
-    """Each pair's confidence from a logistic model fitted without its query."""
-    out = np.zeros(len(pairs.qids))
-    qids = np.array(pairs.qids)
-    for train, test in query_folds(sorted(set(pairs.qids)), folds, seed):
-        fit = np.isin(qids, train)
-        model = fit_logistic(pairs.features[fit], pairs.grades[fit] > 0, CANDIDATE_FEATURES)
-        held = np.isin(qids, test)
-        out[held] = model.probability(pairs.features[held])
-    return out
-
-
-def expected_calibration_error(
-    confidence: np.ndarray, outcome: np.ndarray, bins: int = 10
-) -> float:
-    """ECE over equal-width confidence bins: Σ_b share_b · |mean confidence_b − rate_b|."""
-    which = np.minimum((confidence * bins).astype(int), bins - 1)
-    return float(
-        sum(
-            (which == b).mean() * abs(confidence[which == b].mean() - outcome[which == b].mean())
-            for b in range(bins)
-            if (which == b).any()
-        )
-    )
-
-
-def confidence_report(pairs: Pairs, confidence: np.ndarray) -> dict[str, float]:
-    """ECE, mean confidence by grade, and how well the top-1 confidence flags capable queries."""
-    from sklearn.metrics import roc_auc_score
-
-    capable = pairs.grades > 0
-    first = pairs.rank == 0
-    has = {q: (pairs.grades[np.array(pairs.qids) == q]).max() for q in set(pairs.qids)}
-    top1 = dict(zip(np.array(pairs.qids)[first], confidence[first], strict=True))
-    qids = sorted(top1)
-    grade2 = np.array([has[q] == 2 for q in qids])
-    anything = np.array([has[q] >= 1 for q in qids])
-    scores = np.array([top1[q] for q in qids])
-    return {
-        "pairs": len(confidence),
-        "base_rate": round(float(capable.mean()), 4),
-        "ece": round(expected_calibration_error(confidence, capable), 4),
-        "brier": round(float(((confidence - capable) ** 2).mean()), 4),
-        "mean_grade2": round(float(confidence[pairs.grades == 2].mean()), 4),
-        "mean_grade1": round(float(confidence[pairs.grades == 1].mean()), 4),
-        "mean_grade0": round(float(confidence[pairs.grades == 0].mean()), 4),
-        "mean_unjudged": round(float(confidence[pairs.grades < 0].mean()), 4),
-        "pair_auc": round(float(roc_auc_score(capable, confidence)), 4),
-        "top1_auc_grade2": round(float(roc_auc_score(grade2, scores)), 4),
-        "top1_auc_any": round(float(roc_auc_score(anything, scores)), 4),
-    }
-
-
-def capable_level(confidence: np.ndarray, outcome: np.ndarray) -> float:
-    """The confidence threshold with the best F1 for "capable" over the pairs (CV confidences)."""
-    best, level = -1.0, 0.5
-    for threshold in np.round(np.arange(0.1, 0.91, 0.01), 2):
-        predicted = confidence >= threshold
-        hits = (predicted & outcome).sum()
-        if not hits:
-            continue
-        precision, recall = hits / predicted.sum(), hits / outcome.sum()
-        f1 = 2 * precision * recall / (precision + recall)
-        if f1 > best:
-            best, level = f1, float(threshold)
-    return level
-
-
-def fit_candidate_model(pairs: Pairs, capable: float) -> CandidateModel:
-    """The shipped confidence: the logistic model fitted on all pairs."""
-    logistic = fit_logistic(pairs.features, pairs.grades > 0, CANDIDATE_FEATURES)
-    return CandidateModel(logistic=logistic, capable=capable)
-
-
-def reliability_plot(confidence: np.ndarray, outcome: np.ndarray, path, title: str) -> None:
-    """A reliability diagram (mean confidence vs observed rate per bin, with counts) as PNG."""
-    from matplotlib.figure import Figure
-
-    from eval.report import plotting
-
-    bins = np.linspace(0, 1, 11)
-    which = np.minimum((confidence * 10).astype(int), 9)
-    centres, rates, counts = [], [], []
-    for b in range(10):
-        mask = which == b
-        if mask.any():
-            centres.append(confidence[mask].mean())
-            rates.append(outcome[mask].mean())
-            counts.append(int(mask.sum()))
-    with plotting():
-        fig = Figure(figsize=(5.5, 4.2), layout="constrained")
-        axes = fig.subplots()
-        axes.plot([0, 1], [0, 1], linestyle="--", color="grey", linewidth=1, label="perfect")
-        axes.plot(centres, rates, marker="o", label="jiebang (cross-validated)")
-        for x, y, n in zip(centres, rates, counts, strict=True):
-            axes.annotate(str(n), (x, y), textcoords="offset points", xytext=(4, -10), fontsize=7)
-        axes.set_xticks(bins)
-        axes.set_xlim(0, 1)
-        axes.set_ylim(0, 1)
-        axes.set_xlabel("confidence (P can contribute)")
-        axes.set_ylabel("share of grade ≥ 1")
-        axes.set_title(title, fontsize=9)
-        axes.legend(loc="upper left", fontsize=8)
-        fig.savefig(path, dpi=120)
-
-
 # ---- the whole fit ------------------------------------------------------------------------
 
 
@@ -331,9 +193,9 @@ def tune(
     seed: int = DEFAULT_SEED,
     progress: bool = True,
 ) -> TuneOutcome:
-    """Fit ranking and confidence on the dev sets in `data_dir`; measure everything by CV.
+    """Fit background, ranking and confidence on the dev sets in `data_dir`; measure by CV.
 
-    `base` supplies what is not refitted here (the area model: `eval.areas`) and the model id.
+    `base` supplies the model id and what a step leaves as it was.
     """
     from pathlib import Path
 
@@ -341,9 +203,9 @@ def tune(
 
     tables: dict[str, list[dict]] = {}
     figures: list[str] = []
-    challenges = QueryHits.collect(
-        load_builtin("challenge-org", data_dir), embedder, base, progress
-    )
+    challenge_set = load_builtin("challenge-org", data_dir)
+    base = base.with_background(fit_background(challenge_set, embedder, progress))
+    challenges = QueryHits.collect(challenge_set, embedder, base, progress)
     qrels = challenges.dataset.qrels
 
     # 1. fusion mode: the best of each mode on all queries, for the record.
@@ -363,8 +225,8 @@ def tune(
         tables["fusion_modes"].append(
             {"mode": str(mode), "best": everything.label(best), "ndcg@10": round(mean[best], 4)}
         )
-    # 2. weights and aggregation within zscore (standardised over the whole index: the mode
-    #    whose scores keep their meaning under filters and at any index size), by CV.
+    # 2. weights and aggregation within zscore (standardised against the reference background:
+    #    the mode whose scores keep their meaning under filters and whatever is indexed), by CV.
     zgrid = [c for c in everything.configs if c.short.fusion.mode is FusionMode.zscore]
     chosen = grid_search(challenges, zgrid, "ndcg@10", folds=folds, seed=seed, progress=False)
     ranking = chosen.configs[chosen.final]
@@ -372,15 +234,6 @@ def tune(
         {"config": chosen.label(i), "ndcg@10": round(float(chosen.scores[i].mean()), 4)}
         for i in np.argsort(-chosen.scores.mean(axis=1))
     ]
-    runs = {
-        **baseline_runs(challenges),
-        "jiebang (CV)": chosen.cv_run,
-        "jiebang (CV over all three modes)": everything.cv_run,
-    }
-    metrics = ["ndcg@10", "map", "recall@10", "hit@1"]
-    tables["challenge_org"] = _summary(qrels, runs, metrics, "z-fusion")
-    for row in tables["challenge_org"]:
-        row["unjudged@10"] = round(unjudged_at(runs[row["run"]], qrels), 2)
     tables["challenge_org_folds"] = [{"fold": f, "chosen": chosen.label(i)}
                                      for f, i in enumerate(chosen.chosen)]  # fmt: skip
 
@@ -400,21 +253,25 @@ def tune(
         applicants.dataset.qrels, app_runs, ["mrr", "hit@1", "hit@10"], "z-fusion"
     )
 
-    # 4. confidence on the top-10 pairs of all 95 challenge-org queries (those with no capable
-    #    organisation too: they are where a low confidence matters), under the chosen ranking.
-    pairs = top_pairs(challenges, challenges.run(ranking), ranking.short.fusion)
-    confidence = cross_validated_confidence(pairs, folds=folds, seed=seed)
-    capable = capable_level(confidence, pairs.grades > 0)
-    report = confidence_report(pairs, confidence)
-    report["capable_level"] = capable
-    tables["confidence"] = [report]
-    candidate = fit_candidate_model(pairs, capable)
+    # 4. confidence, and the order it gives (the engine's), nested in the same CV.
+    fitted = tune_confidence(challenges, chosen, data_dir, folds, seed)
+    tables.update(fitted.tables)
+    runs = {
+        **baseline_runs(challenges),
+        "jiebang (CV, ordered by confidence)": fitted.run,
+        "jiebang (CV, ordered by score)": chosen.cv_run,
+        "jiebang (CV over all three modes, by score)": everything.cv_run,
+    }
+    metrics = ["ndcg@10", "map", "recall@10", "hit@1"]
+    tables["challenge_org"] = _summary(qrels, runs, metrics, "z-fusion")
+    for row in tables["challenge_org"]:
+        row["unjudged@10"] = round(unjudged_at(runs[row["run"]], qrels), 2)
     if report_dir is not None:
         path = Path(report_dir) / "reliability.png"
         path.parent.mkdir(parents=True, exist_ok=True)
-        reliability_plot(confidence, pairs.grades > 0, path,
-                         f"challenge-org: top-10 pairs of {len(set(pairs.qids))} queries, "
-                         f"{folds}-fold CV")  # fmt: skip
+        conf.reliability_plot(fitted.pairs, path,
+                              f"challenge-org: top-10 pairs of {len(challenges.texts)} queries, "
+                              f"{folds}-fold CV")  # fmt: skip
         figures.append(str(path))
 
     # 5. area decisions for bulk matching, on patent-area, through the bulk retrieval.
@@ -425,11 +282,12 @@ def tune(
     calibration = base.model_copy(
         update={
             "ranking": ranking,
-            "candidate": candidate,
+            "candidate": fitted.model,
             "area": area_model,
             "fitted_on": (
-                "challenge-org (ranking: zscore fusion weight and short-query aggregation by "
-                "nDCG@10; confidence: logistic P(grade>=1) over top-10 pairs), "
+                "challenge-org (background: its corpus's passages, unlabelled; ranking: zscore "
+                "fusion weight and short-query aggregation by nDCG@10; confidence: logistic "
+                "P(grade>=1) over the top-20 and judged pairs, whole text and facets), "
                 "patents-applicant (long-query aggregation by MRR); patent-area (area "
                 "directions and decision model, threshold by F1); "
                 f"{folds}-fold CV over queries, seed {seed}"
@@ -444,8 +302,125 @@ def tune(
             },
         }
     )
-    cv_runs = {"challenge-org": chosen.cv_run, "patents-applicant": long.cv_run}
+    cv_runs = {"challenge-org": fitted.run, "patents-applicant": long.cv_run}
     return TuneOutcome(calibration, tables, figures, cv_runs)
+
+
+def fit_background(dataset, embedder: Embedder, progress: bool = True) -> Background:
+    """The reference background of `dataset`'s corpus, chunked as the engine chunks evidence."""
+    texts = [p.text for p in chunk_docs(evidence_docs(dataset), MAX_PASSAGE_CHARS)]
+    return Background.fit(texts, embedder.encode_passages(texts, progress=progress))
+
+
+@dataclass(frozen=True)
+class FittedConfidence:
+    """The shipped candidate model, its CV run and shown pairs, and the tables behind it."""
+
+    model: CandidateModel
+    run: RunScores
+    pairs: conf.ShownPairs
+    tables: dict[str, list[dict]]
+
+
+def tune_confidence(
+    challenges: QueryHits, chosen: GridResult, data_dir, folds: int, seed: int
+) -> FittedConfidence:
+    """The candidate model on `challenge-org`, its CV order and calibration by kind of query,
+    leave-one-domain-out, with facets and without, and on appendix-style composites."""
+    from eval.builtin import challenge_domains
+
+    qrels = challenges.dataset.qrels
+    texts = challenges.texts
+    domain_of = challenge_domains(data_dir)
+    facet_hits = conf.facet_hits(challenges)
+    splits = conf.folds(texts, folds, seed)
+    position = {q: i for i, q in enumerate(chosen.qids)}
+    scored_by: dict[int, dict[str, conf.ScoredQuery]] = {}
+
+    def scored(config: int) -> dict[str, conf.ScoredQuery]:
+        if config not in scored_by:
+            scored_by[config] = conf.score_queries(challenges, chosen.configs[config], facet_hits)
+        return scored_by[config]
+
+    def fold_config(train: list[str]) -> int:
+        columns = [position[q] for q in train if q in position]
+        return int(np.argmax(chosen.scores[:, columns].mean(axis=1)))
+
+    def cv(splitting: conf.Splits, facets: bool = True) -> dict[str, dict[str, float]]:
+        confidence: dict[str, dict[str, float]] = {}
+        for train, test in splitting:
+            config = scored(fold_config(train))
+            model = conf.fit_model(config, qrels, train)
+            confidence.update({q: config[q].confidence(model, facets) for q in test})
+        return confidence
+
+    def report(confidence: dict[str, dict[str, float]]) -> tuple[RunScores, conf.ShownPairs]:
+        merged = {q: s for config in scored_by.values() for q, s in config.items()}
+        run = conf.ordered_run(confidence, merged)
+        return run, conf.shown_pairs(run, confidence, qrels)
+
+    run, pairs = report(cv(splits))
+    capable = conf.capable_level(pairs.confidence, pairs.grades > 0)
+    tables = {"confidence": [{**conf.calibration_report(pairs), "capable_level": capable}]}
+    facets_of = {q: len(decompose(t)) for q, t in texts.items()}  # the splitter teams use
+    for name, kind in (
+        ("facets", lambda q: conf.facet_kind(facets_of[q])),
+        ("length", lambda q: conf.length_kind(texts[q])),
+        ("domain", domain_of.__getitem__),
+    ):
+        tables[f"confidence_by_{name}"] = [
+            {"kind": k, **r} for k, r in conf.report_by(pairs, kind).items()
+        ]
+    _, lodo = report(cv(conf.by_group(texts, domain_of.__getitem__)))
+    without_run, without = report(cv(splits, facets=False))
+    tables["confidence_transfer"] = [
+        {"protocol": f"{folds}-fold CV, facets scored", **conf.calibration_report(pairs)},
+        {"protocol": "leave one domain out", **conf.calibration_report(lodo)},
+        {"protocol": f"{folds}-fold CV, whole text only", **conf.calibration_report(without)},
+    ]
+    tables["facet_ordering"] = _summary(
+        qrels, {"by confidence, facets": run, "by confidence, whole text": without_run},
+        ["ndcg@10", "recall@10"], "by confidence, whole text",
+    )  # fmt: skip
+    tables["composites"] = composite_tables(challenges, chosen, splits, domain_of, fold_config)
+    model = conf.fit_model(scored(chosen.final), qrels, sorted(texts), capable=capable)
+    return FittedConfidence(model, run, pairs, tables)
+
+
+def composite_tables(
+    challenges: QueryHits,
+    chosen: GridResult,
+    splits: conf.Splits,
+    domain_of: Mapping[str, str],
+    fold_config,
+) -> list[dict]:
+    """Appendix-style challenges made from real ones (`eval.confidence.composite_queries`),
+    held out by fold: calibration and nDCG@10 with facets scored and without."""
+    qrels = challenges.dataset.qrels
+    texts, grades, parts_of = conf.composite_queries(challenges.texts, qrels, domain_of, splits)
+    hits = {cid: challenges.engine.channel_hits(text) for cid, text in texts.items()}
+    facet_hits = {
+        cid: [(f.query, challenges.engine.channel_hits(f.query)) for f in conf.enumerated(text)]
+        for cid, text in texts.items()
+    }
+    rows = []
+    for facets in (True, False):
+        confidence: dict[str, dict[str, float]] = {}
+        merged: dict[str, conf.ScoredQuery] = {}
+        for train, test in splits:
+            config = chosen.configs[fold_config(train)]
+            fitted_on = conf.score_queries(challenges, config)
+            model = conf.fit_model(fitted_on, qrels, train)
+            held = {c: t for c, t in texts.items() if set(parts_of[c]) <= set(test)}
+            scored = conf.score_queries(challenges, config, facet_hits, held, hits)
+            merged.update(scored)
+            confidence.update({c: s.confidence(model, facets) for c, s in scored.items()})
+        run = conf.ordered_run(confidence, merged)
+        pairs = conf.shown_pairs(run, confidence, grades)
+        quality = _summary(grades, {"run": run}, ["ndcg@10"], "run")[0]["ndcg@10"]
+        rows.append({"facets scored": facets, "ndcg@10": quality,
+                     **conf.calibration_report(pairs)})  # fmt: skip
+    return rows
 
 
 def tune_areas(

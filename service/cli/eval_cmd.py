@@ -164,7 +164,7 @@ def tune(
 
     config = settings()
     model = embedder(config)
-    placeholder = Logistic(features=["best_fused"], coef=[0.0], intercept=0.0)
+    placeholder = Logistic(features=["score"], coef=[1.0], intercept=0.0)
     base = Calibration(
         model_id=model.model_id,
         fitted_on="(being fitted)",
@@ -213,6 +213,47 @@ def teams(
     rows = teams_rows(engine, challenges, engine.organisations, **options)
     area_rows = teams_rows(engine, areas, engine.organisations, **options)
     typer.echo(to_markdown(rows, area_rows, **options))
+
+
+@app.command("invariance")
+@user_errors
+def invariance(
+    patents: Annotated[
+        Path | None,
+        typer.Option(help="Patents to add [default: the 4,097 BDCI patents of the data dir]."),
+    ] = None,
+    data_dir: DataDirOption = None,
+    as_json: Annotated[bool, typer.Option("--json", help="Print JSON.")] = False,
+) -> None:
+    """Does a confidence move when unrelated documents are indexed, or rise down a list?
+
+    Every catalogue challenge over the illustrative demo index, then over the same organisations
+    plus `--patents` (their applicants join as new organisations): the top-10 candidates'
+    confidence shift, and the lists whose confidence rises from one rank to the next.
+    """
+    from corpus.catalogue import builtin_catalogue
+    from corpus.demo import demo_organisations_path
+    from corpus.loaders import load_organisations, load_patents
+    from eval.invariance import measure
+    from matcher.engine import MatchEngine
+
+    config = settings()
+    model = embedder(config)
+    organisations = load_organisations(demo_organisations_path()).records
+    source = patents or (data_dir or config.data_dir) / "bdci2022_patents" / "patents.jsonl"
+    added = load_patents(source).records
+    demo = MatchEngine.build(organisations, model, progress=False, **engine_options(config))
+    both = MatchEngine.build(organisations, model, added, **engine_options(config))
+    report = measure(demo, both, builtin_catalogue().challenges)
+    summary = {"patents_added": len(added), **report.summary(), "rising": report.rising}
+    if as_json:
+        typer.echo(json.dumps(summary, ensure_ascii=False, indent=1))
+        return
+    table = Table(title="置信度是否随索引内容变化（示例索引 vs 示例 + 其他专利）")
+    for key in summary:
+        table.add_column(key)
+    table.add_row(*(str(v) for v in summary.values()))
+    console.print(table)
 
 
 @app.command("compare")
