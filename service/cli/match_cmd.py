@@ -46,7 +46,8 @@ def match(
         raise JiebangError("give either TEXT or --challenge ID")
     config = settings()
     target = challenge_book(config).target(challenge if challenge is not None else text or "")
-    result = open_engine(config).match(target.query, top=top, kind=kind, region=region)
+    area = target.challenge.area if target.challenge is not None else None
+    result = open_engine(config).match(target.query, area=area, top=top, kind=kind, region=region)
     if as_json:
         typer.echo(json.dumps(to_json(result), ensure_ascii=False, indent=1))
     else:
@@ -75,16 +76,24 @@ def print_result(label: str, result: MatchResult) -> None:
         best = best if len(best) <= 70 else best[:68] + "…"
         if c.evidence and (year := year_of(c.evidence[0].date)) is not None:
             best = f"〔{year}〕{best}"
+        covers = [f.facet for f in c.facets if f.covered]
+        facets = f"\n[green]covers: {escape('、'.join(covers))}[/]" if covers else ""
         table.add_row(
             str(rank),
-            f"[bold]{escape(c.name)}[/]\n[dim]{escape(best)}[/]",
+            f"[bold]{escape(c.name)}[/]{facets}\n[dim]{escape(best)}[/]",
             f"{OrgKind(c.kind).label_zh} · {c.region}",
             f"{c.confidence:.2f}" + (" ✓" if capable(c.confidence, result) else ""),
         )
     console.print(table)
+    facets = (
+        f" The challenge lists {len(result.facets)} technologies: working on one of them "
+        "(covers) is enough to contribute."
+        if result.facets
+        else ""
+    )
     console.print(
-        "[dim]conf. = P(the organisation can contribute to this challenge), calibrated on real "
-        f"published challenges; ✓ = capable (≥ {result.capable:.2f}).[/]"
+        "[dim]conf. = P(the organisation can contribute to this challenge), calibrated on 95 real "
+        f"published challenges; ✓ = capable (≥ {result.capable:.2f}).{facets}[/]"
     )
     if result.reason:
         console.print(f"[yellow]note:[/] {result.reason}", highlight=False)

@@ -252,8 +252,13 @@ def test_posting_without_an_area_shows_the_inferred_one(page, api_key: str, live
     page.wait_for_selector("#candidates-table tbody tr.candidate", timeout=SLOW)
     assert "领域推断为「数控机床」" in page.locator("#post-message").inner_text()
     assert page.locator("#challenge-meta").inner_text().endswith("数控机床（推断） · 用户发布")
-    assert "能为此挑战作出贡献" in page.locator("#candidates-table caption").inner_text()
-    assert page.locator("#candidates-table tbody tr.capable").count() >= 1
+    legend = page.locator("#candidates-legend").inner_text()
+    assert "能为此挑战作出贡献" in legend and "显示 30% 的机构" in legend and "✓ 有能力" in legend
+    capable = page.locator("#candidates-table tbody tr.capable")
+    assert capable.count() >= 1 and capable.first.locator(".capable-mark").is_visible()
+    plain = page.locator("#candidates-table tbody tr.candidate:not(.capable) td.name")
+    if plain.count():  # only capable names stand out
+        assert plain.first.evaluate("e => getComputedStyle(e).fontWeight") == "400"
     posted = page.locator("#challenge-meta").inner_text().split(" · ")[0]
     with live_server.client(api_key) as client:
         assert client.delete(f"/challenges/{posted}").status_code == 204

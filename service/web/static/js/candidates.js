@@ -80,6 +80,7 @@ function renderCandidates(result, filters, showAll) {
   const visible = showAll ? result.candidates : result.candidates.filter((c) => c.confidence >= LOW_CONFIDENCE);
   const hidden = result.candidates.length - visible.length;
   tbody.replaceChildren(...visible.map((c, i) => candidateRow(c, i + 1, result)));
+  $("candidates-legend").replaceWith(legend(result));
   note("candidates-note", summary(result, visible, filters));
   const floor = $("floor-note");
   const lowCount = result.candidates.filter((c) => c.confidence < LOW_CONFIDENCE).length;
@@ -103,7 +104,7 @@ function summary(result, visible, filters) {
       : "没有与这段文字相关的证据，找不到候选机构";
   }
   const lines = [visible.length
-    ? `共 ${visible.length} 个候选机构（按证据得分排序）`
+    ? `共 ${visible.length} 个候选机构（按置信度排序）`
     : `没有置信度达到 ${percent(LOW_CONFIDENCE)} 的机构`];
   const best = Math.max(...result.candidates.map((c) => c.confidence));
   if (result.capable != null && best < result.capable) {
@@ -112,8 +113,26 @@ function summary(result, visible, filters) {
   return lines.join("；");
 }
 
+// What a confidence means, in Chinese, with the capable level of this result.
+export function legend(result) {
+  const level = result.capable == null ? null : percent(result.capable);
+  return el("p", { id: "candidates-legend", class: "legend" },
+    "置信度：该机构能为此挑战作出贡献（已有相关专利或能力）的概率，在95个真实榜单上校准——显示 30% 的机构，大约每10家中有3家确有相关能力。",
+    level ? el("span", {}, " 达到“有能力”水平（≥ ", level, "）的机构标有", el("span", { class: "capable-mark", text: "✓ 有能力" }), "。") : "",
+    result.facets && result.facets.length
+      ? ` 本挑战列举了${result.facets.length}个技术要点，机构只要能承担其中一个，即可视为能作出贡献。`
+      : "");
+}
+
 export function candidateRow(candidate, rank, result) {
   const evidence = el("td", { class: "evidence" });
+  if (candidate.facets && candidate.facets.length) {
+    evidence.append(el("div", { class: "chips" }, candidate.facets.map((facet) => el("span", {
+      class: facet.covered ? "chip covered" : "chip",
+      title: facet.evidence || "无证据",
+      text: `${facet.facet} ${percent(facet.confidence)}${facet.covered ? " ✓" : ""}`,
+    }))));
+  }
   for (const hit of candidate.evidence) {
     evidence.append(el("p", {},
       el("span", { class: "source", text: hit.source === "patent" ? `专利${hit.date ? " " + hit.date.slice(0, 4) : ""}` : "能力" }),
@@ -127,7 +146,8 @@ export function candidateRow(candidate, rank, result) {
     el("td", { class: "name" }, orgLink(candidate.org_id, candidate.name), el("small", { text: candidate.org_id })),
     el("td", {}, kindBadge(candidate.kind)),
     el("td", { class: "region", text: candidate.region }),
-    el("td", { class: "confidence" }, percent(candidate.confidence), bar),
+    el("td", { class: "confidence" }, percent(candidate.confidence),
+      capable ? el("span", { class: "capable-mark", title: "达到有能力水平", text: "✓" }) : "", bar),
     evidence);
 }
 
