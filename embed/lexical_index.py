@@ -171,6 +171,12 @@ class LexicalIndex:
             idf = self._idf[[self._vocabulary[g] for g in grams]]
         return grams, tfidf_weights(np.array([counts[g] for g in grams]), idf)
 
+    def reweight(self, background: NgramWeights | None) -> None:
+        """Weight with another background (or the passages' own IDF) from the next search."""
+        self.background = background
+        self._idf = np.zeros(0)
+        self._matrix = None
+
     def rebuild(self) -> None:
         """Rebuild the weighted matrix now rather than at the next search."""
         self._matrix = None

@@ -20,6 +20,7 @@ from __future__ import annotations
 
 import io
 import json
+import logging
 import zipfile
 from collections import defaultdict
 from collections.abc import Iterable, Sequence
@@ -31,13 +32,20 @@ from corpus.errors import JiebangError
 from corpus.files import atomic_write
 from corpus.models import Organisation, OrgKind, Patent
 from embed.backends import Backend
+from embed.background import Background
 from embed.chunk import MAX_PASSAGE_CHARS, split_passages
 from embed.embedder import Embedder
 from embed.lexical_index import LexicalIndex
 from embed.vector_index import IndexKind, VectorIndex
 from matcher.aggregate import aggregate
 from matcher.assessment import Assessment, Scored
-from matcher.calibration import Calibration, RankingConfig, default_calibration
+from matcher.calibration import (
+    SHIPPED,
+    Calibration,
+    RankingConfig,
+    default_calibration,
+    neutral_calibration,
+)
 from matcher.calibration.candidate import candidate_features
 from matcher.calibration.store import parse_calibration
 from matcher.evidence import EvidenceDoc, Passage, attach_patents, chunk_docs, organisation_docs
@@ -47,6 +55,8 @@ from matcher.ranking import Ranking
 from matcher.results import Candidate, FacetLabel, MatchResult
 from matcher.retrieval import evidence_hits
 from matcher.teams.facets import enumerated
+
+log = logging.getLogger("jiebang")
 
 PreparedEvidence = tuple[list[Passage], np.ndarray | None]
 """Chunked passages and their vectors, ready to insert (`MatchEngine.prepare_organisation`)."""
@@ -119,11 +129,10 @@ class MatchEngine:
 
         `options` go to the constructor (calibration, method, terms, index_kind).
         """
-        engine = cls(embedder, {org.id: org for org in organisations}, **options)
-        docs = list(organisation_docs(engine.organisations.values()))
-        docs += attach_patents(patents, engine.organisations)
-        engine.add_documents(docs, progress=progress)
-        return engine
+        known = {org.id: org for org in organisations}
+        docs = list(organisation_docs(known.values()))
+        docs += attach_patents(patents, known)
+        return cls._indexed(embedder, known, docs, progress, options)
 
     @classmethod
     def from_documents(
@@ -142,24 +151,44 @@ class MatchEngine:
         known = {org.id: org for org in organisations}
         for doc in docs:
             known.setdefault(doc.group, Organisation(id=doc.group, name=doc.group))
-        engine = cls(embedder, known, **options)
-        engine.add_documents(docs, progress=progress)
+        return cls._indexed(embedder, known, docs, progress, options)
+
+    @classmethod
+    def _indexed(
+        cls,
+        embedder: Embedder,
+        organisations: dict[str, Organisation],
+        docs: Sequence[EvidenceDoc],
+        progress: bool,
+        options: dict[str, object],
+    ) -> MatchEngine:
+        """An engine over `docs`. A model with no calibration at all gets a neutral one whose
+        reference background is these documents' passages, frozen (`neutral_calibration`)."""
+        passages, vectors = _prepare(embedder, docs, progress)
+        if options.get("calibration") is None and embedder.model_id not in SHIPPED:
+            if vectors is None:
+                raise JiebangError(
+                    f"no calibration exists for model '{embedder.model_id}' and there is no "
+                    "evidence to fit a neutral one on"
+                )
+            background = Background.fit([p.text for p in passages], vectors)
+            neutral = neutral_calibration(embedder.model_id, background, len(passages))
+            log.warning("no calibration for model '%s': %s", embedder.model_id, neutral.fitted_on)
+            options = {**options, "calibration": neutral}
+        engine = cls(embedder, organisations, **options)
+        engine._insert(passages, vectors)
         return engine
 
     def add_documents(self, docs: Sequence[EvidenceDoc], progress: bool = True) -> None:
         """Chunk, embed and index evidence documents."""
-        self._insert(*self._prepare(docs, progress))
+        self._insert(*_prepare(self.embedder, docs, progress))
 
-    def _prepare(self, docs: Sequence[EvidenceDoc], progress: bool) -> PreparedEvidence:
-        """Passages and their vectors: the slow, fallible part, done before anything changes.
-
-        Reads nothing the index owns (passage ids are given at insert time), so it may run
-        while other threads read or change the engine.
-        """
-        passages = chunk_docs(docs, MAX_PASSAGE_CHARS)
-        texts = [p.text for p in passages]
-        vectors = self.embedder.encode_passages(texts, progress=progress) if passages else None
-        return passages, vectors
+    def use_calibration(self, calibration: Calibration) -> None:
+        """Score with `calibration` from now on (the lexical weights follow its background)."""
+        calibration.require_model(self.embedder.model_id)
+        if calibration.background_npz != self.calibration.background_npz:
+            self.lexical.reweight(calibration.background)
+        self.calibration = calibration
 
     def _insert(self, passages: list[Passage], vectors: np.ndarray | None) -> None:
         if not passages:
@@ -189,7 +218,7 @@ class MatchEngine:
 
         The slow part of an upsert; a service runs it outside its write lock.
         """
-        return self._prepare(list(organisation_docs([org])), progress=False)
+        return _prepare(self.embedder, list(organisation_docs([org])), progress=False)
 
     def upsert_organisation(
         self, org: Organisation, prepared: PreparedEvidence | None = None
@@ -531,6 +560,18 @@ class MatchEngine:
         )
         engine._next_pid = meta["next_pid"]
         return engine
+
+
+def _prepare(embedder: Embedder, docs: Sequence[EvidenceDoc], progress: bool) -> PreparedEvidence:
+    """Passages and their vectors: the slow, fallible part, done before anything changes.
+
+    Reads nothing an index owns (passage ids are given at insert time), so it may run while
+    other threads read or change an engine.
+    """
+    passages = chunk_docs(docs, MAX_PASSAGE_CHARS)
+    texts = [p.text for p in passages]
+    vectors = embedder.encode_passages(texts, progress=progress) if passages else None
+    return passages, vectors
 
 
 def _read_member(archive: zipfile.ZipFile, name: str, path: Path) -> bytes:

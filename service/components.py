@@ -54,21 +54,35 @@ MODEL_CALIBRATION = "jiebang-calibration.json"
 """A calibration saved inside a model folder is that model's default."""
 
 
-def build_calibration(settings: Settings) -> Calibration:
-    """The configured calibration file, or the one shipped for the configured model."""
-    from matcher.calibration import default_calibration, load_calibration
+def configured_calibration(settings: Settings) -> Calibration | None:
+    """The calibration the settings choose, first found of: the `JIEBANG_CALIBRATION` file, the
+    version adopted from the users' judgments (`jiebang feedback fit`), the model folder's own,
+    the one shipped for the model; None for a model with none of them (an index built for it
+    fits a neutral one on its own evidence: `MatchEngine.build`)."""
+    from matcher.calibration import SHIPPED, default_calibration, load_calibration
+    from service.usecases.calibrations import CalibrationVersions
 
     if settings.calibration is not None:
         return load_calibration(settings.calibration, settings.model)
+    adopted = CalibrationVersions(settings.home, settings.model).active()
+    if adopted is not None:
+        return adopted
     beside = Path(settings.model) / MODEL_CALIBRATION
     if beside.is_file():  # an adapted model folder carries its own (`jiebang model adapt`)
         return load_calibration(beside, settings.model)
-    return default_calibration(settings.model)
+    return default_calibration(settings.model) if settings.model in SHIPPED else None
+
+
+def build_calibration(settings: Settings) -> Calibration:
+    """`configured_calibration`, required (bulk matching and area inference need one)."""
+    from matcher.calibration import default_calibration
+
+    return configured_calibration(settings) or default_calibration(settings.model)
 
 
 def engine_options(settings: Settings) -> dict[str, object]:
     """What a new `MatchEngine` takes from the settings: its calibration and index kind."""
-    return {"calibration": build_calibration(settings), "index_kind": settings.index_kind}
+    return {"calibration": configured_calibration(settings), "index_kind": settings.index_kind}
 
 
 def stored_challenges(

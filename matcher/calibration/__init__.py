@@ -14,15 +14,23 @@
 from matcher.calibration.area import AREA_FEATURES, AreaModel
 from matcher.calibration.candidate import CANDIDATE_FEATURES, CandidateModel
 from matcher.calibration.ranking import RankingConfig
-from matcher.calibration.store import Calibration, default_calibration, load_calibration
+from matcher.calibration.store import (
+    SHIPPED,
+    Calibration,
+    default_calibration,
+    load_calibration,
+    neutral_calibration,
+)
 
 __all__ = [
     "AREA_FEATURES",
     "CANDIDATE_FEATURES",
+    "SHIPPED",
     "AreaModel",
     "Calibration",
     "CandidateModel",
     "RankingConfig",
     "default_calibration",
     "load_calibration",
+    "neutral_calibration",
 ]

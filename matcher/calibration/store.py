@@ -14,7 +14,8 @@ from corpus.errors import JiebangError
 from corpus.files import atomic_write
 from embed.background import Background
 from matcher.calibration.area import AreaModel
-from matcher.calibration.candidate import CandidateModel
+from matcher.calibration.candidate import CANDIDATE_FEATURES, CandidateModel
+from matcher.calibration.logistic import Logistic
 from matcher.calibration.ranking import RankingConfig
 
 FORMAT = "jiebang-calibration/2"
@@ -111,3 +112,26 @@ def default_calibration(model_id: str) -> Calibration:
 @lru_cache(maxsize=4)
 def _decoded(encoded: str) -> Background:
     return Background.from_bytes(base64.b64decode(encoded), "calibration background")
+
+
+# A neutral confidence for a model nobody calibrated: even odds at five deviations above the
+# background, the capable level at even odds. `jiebang feedback fit` refines it.
+NEUTRAL_CANDIDATE = CandidateModel(
+    logistic=Logistic(features=list(CANDIDATE_FEATURES), coef=[0.9, 0.0, 0.0], intercept=-4.5),
+    capable=0.5,
+)
+
+
+def neutral_calibration(model_id: str, background: Background, passages: int) -> Calibration:
+    """A calibration for a model with none: default ranking, `NEUTRAL_CANDIDATE`, no area
+    model, and `background` (fitted on the first evidence indexed, then frozen)."""
+    neutral = Calibration(
+        model_id=model_id,
+        fitted_on=(
+            f"nothing: no calibration exists for this model. The background is the first "
+            f"{passages} passages indexed, frozen; the confidence is neutral until `jiebang "
+            "feedback fit` refits it on judgments"
+        ),
+        candidate=NEUTRAL_CANDIDATE,
+    )
+    return neutral.with_background(background)

@@ -14,17 +14,29 @@ from corpus.errors import JiebangError
 from corpus.loaders import load_organisations
 from embed.embedder import Embedder
 from matcher.engine import INDEX_FILE, MatchEngine
-from service.components import engine_options
+from service.components import configured_calibration, engine_options
 from service.settings import Settings
 
 log = logging.getLogger("jiebang")
 
 
 def open_engine(settings: Settings, embedder: Embedder) -> MatchEngine:
-    """The saved index; the demo index when `settings.demo` asks and there is none."""
+    """The saved index; the demo index when `settings.demo` asks and there is none.
+
+    The calibration is the configured one (`configured_calibration`: the file given, the
+    version adopted from judgments, the model's own) whatever the index was saved with; the
+    index's own is used only when nothing is configured (a model with no calibration), and a
+    switch is logged.
+    """
     folder = settings.resolved_index_dir
     if (folder / INDEX_FILE).exists():
-        return MatchEngine.load(folder, embedder)
+        engine = MatchEngine.load(folder, embedder)
+        configured = configured_calibration(settings)
+        if configured is not None and configured != engine.calibration:
+            log.info("scoring with the configured calibration (%s), not the one %s was saved "
+                     "with", configured.fitted_on[:80], folder / INDEX_FILE)  # fmt: skip
+            engine.use_calibration(configured)
+        return engine
     if not settings.demo:
         raise JiebangError(
             f"no index at {folder}: build one with `jiebang index build`, or start the service "
