@@ -256,6 +256,56 @@ def invariance(
     console.print(table)
 
 
+@app.command("programmes")
+@user_errors
+def programmes(
+    data_dir: DataDirOption = None,
+    as_json: Annotated[bool, typer.Option("--json", help="Print JSON.")] = False,
+) -> None:
+    """Learning from judgments, played out on challenge-org, domain by domain.
+
+    Each domain starts from a calibration fitted without it, half its challenges are judged
+    (10, 30, 100 or all of their graded pairs) and refit it; the other half measures ECE, AUC,
+    log-loss and nDCG@10 before and after (`eval.refit.simulate_programmes`).
+    """
+    from eval import confidence as conf
+    from eval.builtin import challenge_domains
+    from eval.refit import simulate_programmes
+    from eval.runner import QueryHits
+
+    config = settings()
+    calibration = build_calibration(config)
+    directory = data_dir or config.data_dir
+    challenges = QueryHits.collect(
+        load_builtin("challenge-org", directory), embedder(config), calibration
+    )
+    scored = conf.score_queries(challenges, calibration.ranking, conf.facet_hits(challenges))
+    qrels, domains = challenges.dataset.qrels, challenge_domains(directory)
+    # As graded (capable = grade ≥ 1), and by stricter assessors who count only grade 2.
+    strict = {q: {o: int(g >= 2) for o, g in grades.items()} for q, grades in qrels.items()}
+    table = [
+        {"assessors": who, **{k: _plain(v) for k, v in row.items()}}
+        for who, graded in (("as graded", qrels), ("strict: grade 2 only", strict))
+        for row in simulate_programmes(scored, graded, domains)
+    ]
+    if as_json:
+        typer.echo(json.dumps(table, ensure_ascii=False, indent=1))
+        return
+    view = Table(title="从用户评判中学习：按领域模拟（未见过的一半挑战上的校准）")
+    runs = [k for k in table[0] if k not in ("assessors", "judgments")]
+    for column in ("assessors", "judgments", "measure", *runs):
+        view.add_column(column)
+    for row in table:
+        for metric in ("ece", "auc", "log_loss", "ndcg@10"):
+            cells = [row["assessors"], str(row["judgments"]), metric]
+            view.add_row(*cells, *(str((row[k][metric] or ["—"])[0]) for k in runs))
+    console.print(view)
+
+
+def _plain(value: object) -> object:
+    return value.to_dict() if hasattr(value, "to_dict") else value
+
+
 @app.command("compare")
 @user_errors
 def compare(

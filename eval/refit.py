@@ -1,0 +1,337 @@
+"""Refit the confidence on a programme's own judgments, and measure it before adopting it.
+
+Users grade candidates (2 能承担, 1 相关, 0 不相关); each graded pair is featurised as the engine
+scores it today (`MatchEngine.assess`: whole text and facets; the pair takes the variant where
+the current model is most confident). The refit is the maximum a posteriori logistic model with
+the current calibration's candidate model as the prior (`fit_logistic_with_prior`): a few dozen
+judgments move it a little, hundreds move it far. It is cross-validated over challenges and
+adopted only when its CV log-loss on the judgments beats the current model's; ECE, AUC and
+nDCG@10 (candidates ordered by confidence, graded by the judgments) are reported with bootstrap
+95 % intervals over challenges.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Mapping, Sequence
+from dataclasses import dataclass, field
+
+import numpy as np
+
+from corpus.errors import JiebangError
+from eval.confidence import ScoredQuery, Variant, expected_calibration_error, ordered_run
+from eval.cv import query_folds
+from eval.dataset import Qrels
+from eval.metrics import per_query
+from matcher.calibration import CandidateModel
+from matcher.calibration.candidate import candidate_features
+from matcher.calibration.logistic import Logistic, fit_logistic_with_prior
+from matcher.engine import MatchEngine
+
+PRIOR_STRENGTH = 30.0
+"""The prior's precision per standardised coordinate (chosen on `challenge-org`: EVALUATION.md,
+"Learning from judgments")."""
+NEUTRAL_STRENGTH = 1.0
+"""For a model without a calibration the prior is neutral and weak."""
+MIN_JUDGMENTS = 20
+MIN_JUDGMENTS_NEUTRAL = 60
+MIN_CHALLENGES = 3
+BOOTSTRAP = 1000
+
+
+@dataclass(frozen=True)
+class Judged:
+    """One current judgment: a challenge's text (as judged), an organisation and its grade."""
+
+    challenge_id: str
+    text: str
+    area: str | None
+    org_id: str
+    grade: int
+
+
+def score_judged(
+    engine: MatchEngine, judged: Sequence[Judged]
+) -> tuple[dict[str, ScoredQuery], Qrels]:
+    """Each judged challenge scored by `engine` (whole text and facets) and the judgments as
+    qrels (challenge id → organisation → grade)."""
+    qrels: Qrels = {}
+    texts: dict[str, tuple[str, str | None]] = {}
+    for j in judged:
+        qrels.setdefault(j.challenge_id, {})[j.org_id] = j.grade
+        texts[j.challenge_id] = (j.text, j.area)
+    scored = {}
+    for cid, (text, area) in texts.items():
+        assessment = engine.assess(text, area=area)
+        variants = [_variant(v.ranking.scores, v.hits) for v in [assessment.whole,
+                                                                *assessment.variants]]  # fmt: skip
+        scored[cid] = ScoredQuery(variants[0], variants[1:])
+    return scored, qrels
+
+
+def _variant(scores: Mapping[str, float], hits) -> Variant:
+    orgs = sorted(scores, key=lambda g: (-scores[g], g))
+    return Variant(orgs, candidate_features(np.array([scores[g] for g in orgs]), hits))
+
+
+@dataclass(frozen=True)
+class Measure:
+    """Calibration and ranking quality on judged pairs, each with a 95 % bootstrap interval."""
+
+    pairs: int
+    challenges: int
+    log_loss: tuple[float, float, float]
+    ece: tuple[float, float, float]
+    auc: tuple[float, float, float] | None
+    ndcg_at_10: tuple[float, float, float] | None
+
+    def to_dict(self) -> dict:
+        return {
+            "pairs": self.pairs,
+            "challenges": self.challenges,
+            "log_loss": list(self.log_loss),
+            "ece": list(self.ece),
+            "auc": list(self.auc) if self.auc else None,
+            "ndcg@10": list(self.ndcg_at_10) if self.ndcg_at_10 else None,
+        }
+
+
+@dataclass(frozen=True)
+class Refit:
+    """The refitted model (on every judgment), and what CV says of it against the current one."""
+
+    model: CandidateModel
+    before: Measure
+    after: Measure
+    adopted: bool
+    reason: str
+    unscored: list[tuple[str, str]] = field(default_factory=list)  # judged, no evidence found
+
+    def to_dict(self) -> dict:
+        return {
+            "adopted": self.adopted,
+            "reason": self.reason,
+            "before": self.before.to_dict(),
+            "after": self.after.to_dict(),
+            "unscored_pairs": len(self.unscored),
+            "model": self.model.logistic.model_dump(),
+        }
+
+
+def refit(
+    scored: Mapping[str, ScoredQuery],
+    qrels: Qrels,
+    current: CandidateModel,
+    *,
+    neutral: bool = False,
+    folds: int = 5,
+    seed: int = 0,
+) -> Refit:
+    """Refit `current` on the judgments (`qrels`) of the `scored` challenges, cross-validated.
+
+    Refused (a `JiebangError` saying how many are needed) on too few judgments, too few
+    challenges or judgments of a single kind (all capable or none).
+    """
+    pairs, unscored = _pairs(scored, qrels, current)
+    needed = MIN_JUDGMENTS_NEUTRAL if neutral else MIN_JUDGMENTS
+    capable = sum(grade > 0 for *_, grade in pairs)
+    challenges = sorted({cid for cid, *_ in pairs})
+    if len(pairs) < needed or len(challenges) < MIN_CHALLENGES:
+        raise JiebangError(
+            f"a refit needs at least {needed} judged candidates over {MIN_CHALLENGES} challenges "
+            f"(with evidence in the index); there are {len(pairs)} over {len(challenges)}"
+            + (" (no calibration exists for this model: the prior is neutral)" if neutral else "")
+        )
+    if capable in (0, len(pairs)):
+        raise JiebangError(
+            f"all {len(pairs)} judgments say the same ({'capable' if capable else 'not capable'}"
+            "): a refit needs both, grade 0 and grade 1 or 2"
+        )
+    strength = NEUTRAL_STRENGTH if neutral else PRIOR_STRENGTH
+    k = min(folds, len(challenges))
+    after: dict[str, dict[str, float]] = {}
+    for train, test in query_folds(challenges, k, seed):
+        model = _fit(pairs, set(train), current, strength)
+        after.update({cid: scored[cid].confidence(model) for cid in test})
+    before = {cid: scored[cid].confidence(current) for cid in challenges}
+    measured = {name: measure(conf, scored, qrels) for name, conf in
+                (("before", before), ("after", after))}  # fmt: skip
+    gain = measured["before"].log_loss[0] - measured["after"].log_loss[0]
+    adopted = gain > 0
+    reason = (
+        f"cross-validated log-loss {measured['after'].log_loss[0]:.4f} against the current "
+        f"{measured['before'].log_loss[0]:.4f}: " + ("better, adopted" if adopted else "not better")
+    )
+    final = _fit(pairs, set(challenges), current, strength)
+    return Refit(final, measured["before"], measured["after"], adopted, reason, unscored)
+
+
+def _pairs(
+    scored: Mapping[str, ScoredQuery], qrels: Qrels, current: CandidateModel
+) -> tuple[list[tuple[str, str, dict[str, float], int]], list[tuple[str, str]]]:
+    """(challenge, organisation, features of its most confident variant, grade) per judgment."""
+    pairs, unscored = [], []
+    for cid, grades in sorted(qrels.items()):
+        query = scored[cid]
+        for org, grade in sorted(grades.items()):
+            features = _features(query, org, current)
+            if features is None:
+                unscored.append((cid, org))
+            else:
+                pairs.append((cid, org, features, grade))
+    return pairs, unscored
+
+
+def _features(query: ScoredQuery, org: str, model: CandidateModel) -> dict[str, float] | None:
+    best, chosen = -1.0, None
+    for variant in [query.whole, *query.facets]:
+        if org not in variant.orgs:
+            continue
+        row = variant.orgs.index(org)
+        features = {name: float(values[row]) for name, values in variant.features.items()}
+        value = float(model.confidence({k: np.array([v]) for k, v in features.items()})[0])
+        if value > best:
+            best, chosen = value, features
+    return chosen
+
+
+def fit_on(
+    scored: Mapping[str, ScoredQuery],
+    qrels: Qrels,
+    current: CandidateModel,
+    strength: float = PRIOR_STRENGTH,
+) -> CandidateModel:
+    """`current` refitted on every judgment in `qrels` (no CV, no checks)."""
+    pairs, _ = _pairs(scored, qrels, current)
+    return _fit(pairs, {cid for cid, *_ in pairs}, current, strength)
+
+
+def _fit(pairs, challenges: set[str], current: CandidateModel, strength: float) -> CandidateModel:
+    rows = [(f, g) for cid, _, f, g in pairs if cid in challenges]
+    names = current.logistic.features
+    x = np.array([[f[name] for name in names] for f, _ in rows])
+    y = np.array([g > 0 for _, g in rows])
+    logistic: Logistic = fit_logistic_with_prior(x, y, current.logistic, strength=strength)
+    return CandidateModel(logistic=logistic, capable=current.capable).require_monotone()
+
+
+def measure(
+    confidence: Mapping[str, Mapping[str, float]],
+    scored: Mapping[str, ScoredQuery],
+    qrels: Qrels,
+    seed: int = 0,
+) -> Measure:
+    """Log-loss, ECE and AUC over the judged pairs that have a confidence, and nDCG@10 of the
+    confidence order; intervals by resampling challenges."""
+    challenges = sorted(c for c in confidence if c in qrels)
+    per: dict[str, tuple[np.ndarray, np.ndarray]] = {}
+    for cid in challenges:
+        shown = confidence[cid]
+        judged = [(shown[o], g > 0) for o, g in qrels[cid].items() if o in shown]
+        if judged:
+            values, labels = zip(*judged, strict=True)
+            per[cid] = (np.array(values), np.array(labels))
+    ndcg = per_query(qrels, ordered_run(confidence, scored), ["ndcg@10"])["ndcg@10"]
+    rng = np.random.default_rng(seed)
+    keys = list(per)
+
+    def statistics(sample: Sequence[str]) -> tuple[float, float, float, float]:
+        p = np.concatenate([per[c][0] for c in sample])
+        y = np.concatenate([per[c][1] for c in sample])
+        clipped = np.clip(p, 1e-6, 1 - 1e-6)
+        loss = float(-(y * np.log(clipped) + (~y) * np.log(1 - clipped)).mean())
+        return (
+            loss,
+            expected_calibration_error(p, y),
+            _auc(p, y),
+            float(np.mean([ndcg[c] for c in sample if c in ndcg] or [np.nan])),
+        )
+
+    point = statistics(keys)
+    draws = np.array([statistics(rng.choice(keys, len(keys))) for _ in range(BOOTSTRAP)])
+
+    def interval(i: int) -> tuple[float, float, float] | None:
+        if np.isnan(point[i]):
+            return None
+        low, high = np.nanpercentile(draws[:, i], [2.5, 97.5])
+        return (round(point[i], 4), round(float(low), 4), round(float(high), 4))
+
+    return Measure(
+        pairs=int(sum(len(v[0]) for v in per.values())),
+        challenges=len(keys),
+        log_loss=interval(0),
+        ece=interval(1),
+        auc=interval(2),
+        ndcg_at_10=interval(3),
+    )
+
+
+def _auc(p: np.ndarray, y: np.ndarray) -> float:
+    """The probability a capable pair outranks an incapable one (ties count half); NaN when
+    one class is missing."""
+    positives, negatives = p[y], p[~y]
+    if not len(positives) or not len(negatives):
+        return float("nan")
+    greater = (positives[:, None] > negatives[None, :]).mean()
+    ties = (positives[:, None] == negatives[None, :]).mean()
+    return float(greater + 0.5 * ties)
+
+
+SIMULATED_JUDGMENTS = (10, 30, 100, None)  # None: all of the half's judgments
+SIMULATED_STRENGTHS = (3.0, 10.0, 30.0, 100.0)
+
+
+def simulate_programmes(
+    scored: Mapping[str, ScoredQuery],
+    qrels: Qrels,
+    domain_of: Mapping[str, str],
+    *,
+    strengths: Sequence[float] = SIMULATED_STRENGTHS,
+    sizes: Sequence[int | None] = SIMULATED_JUDGMENTS,
+    seed: int = 0,
+) -> list[dict]:
+    """A programme adopting the tool, played out on a labelled set, domain by domain.
+
+    For each domain with at least two challenges: the calibration it starts from is fitted on
+    the other domains only (so it never saw this kind of challenge); half the domain's
+    challenges are judged (their graded pairs, subsampled to each size of `sizes`) and refit it
+    under each prior strength; the other half measures the calibration before and after. Rows
+    pool every domain's unseen half.
+    """
+    from eval.confidence import fit_model
+
+    rng = np.random.default_rng(seed)
+    domains = sorted({domain_of[q] for q in scored})
+    plans = []
+    for domain in domains:
+        members = sorted(q for q in scored if domain_of[q] == domain)
+        if len(members) < 2:
+            continue
+        prior = fit_model(scored, qrels, [q for q in scored if domain_of[q] != domain])
+        judged, unseen = members[0::2], members[1::2]
+        pool = [(q, o, g) for q in judged for o, g in sorted(qrels.get(q, {}).items())]
+        plans.append((prior, pool, unseen))
+    rows = []
+    for size in sizes:
+        picks = [
+            [pool[i] for i in sorted(rng.choice(len(pool), size, replace=False))]
+            if size is not None and size < len(pool) else pool
+            for _, pool, _ in plans
+        ]  # fmt: skip
+        before = {q: scored[q].confidence(prior) for prior, _, unseen in plans for q in unseen}
+        row = {"judgments": size or "all of the half", "before": measure(before, scored, qrels)}
+        for strength in strengths:
+            after: dict[str, dict[str, float]] = {}
+            for (prior, _, unseen), pick in zip(plans, picks, strict=True):
+                feedback: Qrels = {}
+                for q, o, g in pick:
+                    feedback.setdefault(q, {})[o] = g
+                model = fit_on(scored, feedback, prior, strength) if _mixed(pick) else prior
+                after.update({q: scored[q].confidence(model) for q in unseen})
+            row[f"after (strength {strength:g})"] = measure(after, scored, qrels)
+        rows.append(row)
+    return rows
+
+
+def _mixed(pick: Sequence[tuple[str, str, int]]) -> bool:
+    """Both capable and not capable among the judgments (else the prior stays)."""
+    return len({g > 0 for *_, g in pick}) == 2
