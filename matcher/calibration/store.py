@@ -115,9 +115,15 @@ def _decoded(encoded: str) -> Background:
 
 
 # A neutral confidence for a model nobody calibrated: even odds at five deviations above the
-# background, the capable level at even odds. `jiebang feedback fit` refines it.
+# background, the capable level at even odds; feature scales as the bundled model's dev data
+# spread them (a refit's unit). `jiebang feedback fit` refines it.
 NEUTRAL_CANDIDATE = CandidateModel(
-    logistic=Logistic(features=list(CANDIDATE_FEATURES), coef=[0.9, 0.0, 0.0], intercept=-4.5),
+    logistic=Logistic(
+        features=list(CANDIDATE_FEATURES),
+        coef=[0.9, 0.0, 0.0],
+        intercept=-4.5,
+        scale=[1.2, 0.009, 0.0013],
+    ),
     capable=0.5,
 )
 
