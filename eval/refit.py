@@ -285,6 +285,7 @@ def simulate_programmes(
     qrels: Qrels,
     domain_of: Mapping[str, str],
     *,
+    prior_qrels: Qrels | None = None,
     strengths: Sequence[float] = SIMULATED_STRENGTHS,
     sizes: Sequence[int | None] = SIMULATED_JUDGMENTS,
     seed: int = 0,
@@ -295,7 +296,8 @@ def simulate_programmes(
     the other domains only (so it never saw this kind of challenge); half the domain's
     challenges are judged (their graded pairs, subsampled to each size of `sizes`) and refit it
     under each prior strength; the other half measures the calibration before and after. Rows
-    pool every domain's unseen half.
+    pool every domain's unseen half. `prior_qrels` grades the starting calibration's data when
+    the programme's assessors grade differently from `qrels` (default: the same).
     """
     from eval.confidence import fit_model
 
@@ -306,7 +308,8 @@ def simulate_programmes(
         members = sorted(q for q in scored if domain_of[q] == domain)
         if len(members) < 2:
             continue
-        prior = fit_model(scored, qrels, [q for q in scored if domain_of[q] != domain])
+        others = [q for q in scored if domain_of[q] != domain]
+        prior = fit_model(scored, qrels if prior_qrels is None else prior_qrels, others)
         judged, unseen = members[0::2], members[1::2]
         pool = [(q, o, g) for q in judged for o, g in sorted(qrels.get(q, {}).items())]
         plans.append((prior, pool, unseen))

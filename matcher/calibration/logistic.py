@@ -52,16 +52,24 @@ def fit_logistic(
 
 
 def fit_logistic_with_prior(
-    x: np.ndarray, y: Sequence[bool], prior: Logistic, *, strength: float
+    x: np.ndarray,
+    y: Sequence[bool],
+    prior: Logistic,
+    *,
+    strength: float,
+    intercept_strength: float = 1.0,
 ) -> Logistic:
     """The maximum a posteriori logistic model under a Gaussian prior centred on `prior`.
 
     Coordinates are standardised (each coefficient times its feature's deviation in the data
     the prior was fitted on, `prior.scale`, else in `x`; the intercept as the logit at the mean
-    of `x`), and the prior's precision is `strength` in every coordinate: a handful of examples
-    moves the model a little, many move it far. The prior's scales matter: judgments from a few
-    challenges barely vary a query-level feature, and scaled by that variation a small move would
-    be a huge one elsewhere. One class alone is allowed (the prior keeps the other in view).
+    of `x`), and the prior's precision is `strength` on every coefficient and
+    `intercept_strength` (weak: one pseudo-example) on the intercept, because what shifts
+    between programmes is mostly how often their assessors call a candidate capable, not what
+    evidence says so: a handful of examples moves the model a little, many move it far. The
+    prior's scales matter: judgments from a few challenges barely vary a query-level feature,
+    and scaled by that variation a small move would be a huge one elsewhere. One class alone is
+    allowed (the prior keeps the other in view).
     """
     from scipy.optimize import minimize
 
@@ -74,13 +82,15 @@ def fit_logistic_with_prior(
     w0 = np.asarray(prior.coef, dtype=np.float64)
     centre = np.concatenate([[prior.intercept + w0 @ mean], w0 * scale])
 
+    precision = np.concatenate([[intercept_strength], np.full(len(w0), strength)])
+
     def objective(theta: np.ndarray) -> tuple[float, np.ndarray]:
         logit = theta[0] + z @ theta[1:]
         p = 1.0 / (1.0 + np.exp(-np.clip(logit, -50, 50)))
         nll = np.logaddexp(0.0, logit).sum() - y @ logit
         residual = theta - centre
-        gradient = np.concatenate([[(p - y).sum()], z.T @ (p - y)]) + strength * residual
-        return float(nll + 0.5 * strength * residual @ residual), gradient
+        gradient = np.concatenate([[(p - y).sum()], z.T @ (p - y)]) + precision * residual
+        return float(nll + 0.5 * residual @ (precision * residual)), gradient
 
     theta = minimize(objective, centre, jac=True, method="L-BFGS-B").x
     coef = theta[1:] / scale

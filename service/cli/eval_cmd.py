@@ -286,7 +286,7 @@ def programmes(
     table = [
         {"assessors": who, **{k: _plain(v) for k, v in row.items()}}
         for who, graded in (("as graded", qrels), ("strict: grade 2 only", strict))
-        for row in simulate_programmes(scored, graded, domains)
+        for row in simulate_programmes(scored, graded, domains, prior_qrels=qrels)
     ]
     if as_json:
         typer.echo(json.dumps(table, ensure_ascii=False, indent=1))
