@@ -128,6 +128,8 @@ def run(
     if sum((dataset is not None, any(files), feedback)) > 1:
         fail("give one of --dataset NAME, --corpus/--queries/--qrels files, or --feedback")
     if feedback:
+        if method is not Method.hybrid:
+            fail("--feedback ranks as the page does (hybrid, by confidence): drop --method")
         _run_feedback(metric, save_run)
         return
     if dataset is None and not all(files):

@@ -46,6 +46,7 @@ def test_with_no_judgments_export_and_feedback_are_one_line_errors(indexed, tmp_
     one_line_error(run(indexed, "feedback", "export", "--out", str(tmp_path)), "no judgments")
     one_line_error(run(indexed, "eval", "run", "--feedback"), "no judgments")
     one_line_error(run(indexed, "eval", "run", "--feedback", "--dataset", "csl-title"), "one of")
+    one_line_error(run(indexed, "eval", "run", "--feedback", "--method", "dense"), "--method")
     assert not list(tmp_path.iterdir())
 
 

@@ -35,11 +35,25 @@ def active_grades(row) -> list[str]:
     return row.locator("button.grade.active").all_inner_texts()
 
 
-def test_a_grade_is_stored_kept_on_reload_and_changed(page, live_server, api_key, tmp_path: Path):  # noqa: F811
+@pytest.fixture
+def challenge_id(live_server, api_key: str):
+    """A posted challenge of its own, deleted afterwards: the server is shared, and other page
+    tests count the posted challenges."""
     challenge_id = f"U-page-{uuid.uuid4().hex[:8]}"
     with live_server.client(api_key) as client:
         body = {"id": challenge_id, "area": "资源循环利用", "text": TEXT}
         assert client.post("/challenges", json=body).status_code == 201
+        yield challenge_id
+        assert client.delete(f"/challenges/{challenge_id}").status_code == 204
+
+
+def test_a_grade_is_stored_kept_on_reload_and_changed(
+    page,  # noqa: F811
+    live_server,
+    api_key: str,
+    challenge_id: str,
+    tmp_path: Path,
+):
     judgments = f"/challenges/{challenge_id}/judgments"
     open_page(page, f"#/c/{challenge_id}")
     wait_candidates(page, f"{challenge_id}|10|||")
