@@ -46,10 +46,11 @@ lint: $(STAMP)
 	$(BIN)/ruff format --check .
 
 # Everything on SQLite, then what exercises the database again on PostgreSQL: the schema, jobs,
-# organisations across restarts, and the two faults that are about the database (a job's lease
-# taken over, two processes racing for one job). `make test-postgresql` runs the whole service
-# suite there.
+# judgments, organisations across restarts, and the two faults that are about the database (a
+# job's lease taken over, two processes racing for one job). `make test-postgresql` runs the
+# whole service suite there.
 PG_TESTS := tests/service/test_db.py tests/service/test_api_jobs.py \
+	tests/service/test_api_judgments.py \
 	tests/service/test_api_persistence.py::test_added_and_deleted_organisations_stay_consistent_across_restarts \
 	tests/service/test_faults.py::test_a_bulk_job_whose_owner_dies_is_taken_over_and_runs_once \
 	tests/service/test_faults.py::test_two_processes_racing_for_one_job_one_wins

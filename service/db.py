@@ -1,4 +1,5 @@
-"""Persistence for the service: posted challenges, organisations, bulk jobs and match results.
+"""Persistence for the service: posted challenges, organisations, bulk jobs, match results and
+the users' judgments of candidates.
 
 The database is the source of truth for everything posted through the API; the vector index is
 brought in line with it at start-up. SQLite (a file under JIEBANG_HOME) by default, any
@@ -18,11 +19,14 @@ from typing import Any
 
 from alembic import command
 from alembic.config import Config
+from pydantic import BaseModel
 from sqlalchemy import (
     JSON,
     BigInteger,
     Boolean,
+    CheckConstraint,
     DateTime,
+    Index,
     Integer,
     String,
     Text,
@@ -147,6 +151,57 @@ class MatchResultRow(Base):
     params_key: Mapped[str] = mapped_column(String(400))
     result: Mapped[dict[str, Any]] = mapped_column(JSON)
     computed_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
+
+
+GRADES = (0, 1, 2)
+"""A judgment's grades: 0 not relevant (不相关), 1 relevant (相关), 2 can take it on (能承担)."""
+
+
+class JudgmentRow(Base):
+    """One grade a user gave a candidate organisation for a challenge.
+
+    Rows are only ever appended: the current judgment of a (challenge, organisation) pair is its
+    latest row (highest id), the earlier ones are its history. The challenge's text is kept as it
+    was when judged, so a judgment stays meaningful after the challenge is edited or deleted.
+    """
+
+    __tablename__ = "judgments"
+    __table_args__ = (
+        CheckConstraint("grade IN (0, 1, 2)", name="ck_judgments_grade"),
+        Index("ix_judgments_pair", "challenge_id", "org_id"),
+    )
+
+    id: Mapped[int] = mapped_column(Integer, primary_key=True, autoincrement=True)
+    challenge_id: Mapped[str] = mapped_column(String(128))
+    org_id: Mapped[str] = mapped_column(String(200))
+    grade: Mapped[int] = mapped_column(Integer)
+    note: Mapped[str | None] = mapped_column(Text, nullable=True)
+    challenge_text: Mapped[str] = mapped_column(Text)
+    challenge_area: Mapped[str | None] = mapped_column(String(200), nullable=True)
+    key_hash: Mapped[str] = mapped_column(String(64))
+    created_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
+
+    def to_model(self) -> Judgment:
+        return Judgment.model_validate(self, from_attributes=True)
+
+
+class Judgment(BaseModel):
+    """A stored judgment, detached from the database (what the API and the refit read)."""
+
+    id: int
+    challenge_id: str
+    org_id: str
+    grade: int
+    note: str | None
+    challenge_text: str
+    challenge_area: str | None
+    key_hash: str
+    created_at: datetime
+
+    @property
+    def by(self) -> str:
+        """A short fingerprint of the key that wrote it (its hash's first 8 hex digits)."""
+        return self.key_hash[:8]
 
 
 # Dialects with INSERT … ON CONFLICT, the two the service supports.
@@ -456,3 +511,60 @@ class Database:
                 )
             ).one()
             return int(count), int(size)
+
+    # -- judgments ------------------------------------------------------------------------
+
+    def add_judgment(
+        self,
+        challenge_id: str,
+        org_id: str,
+        grade: int,
+        note: str | None,
+        challenge_text: str,
+        challenge_area: str | None,
+        key_hash: str,
+    ) -> JudgmentRow:
+        """Append a judgment; it becomes the pair's current one (the earlier ones stay)."""
+        if grade not in GRADES:
+            raise ValueError(f"grade must be one of {GRADES}, not {grade!r}")
+        row = JudgmentRow(
+            challenge_id=challenge_id,
+            org_id=org_id,
+            grade=grade,
+            note=note,
+            challenge_text=challenge_text,
+            challenge_area=challenge_area,
+            key_hash=key_hash,
+            created_at=utcnow(),
+        )
+        with self.session() as session:
+            session.add(row)
+        return row
+
+    def judgments(
+        self,
+        *,
+        challenge_id: str | None = None,
+        history: bool = False,
+        offset: int = 0,
+        limit: int | None = None,
+    ) -> tuple[list[JudgmentRow], int]:
+        """(a page of judgments, newest first; how many there are in all).
+
+        The current judgment of each (challenge, organisation) pair by default; with `history`,
+        every row ever written. `challenge_id` keeps one challenge's.
+        """
+        chosen = select(JudgmentRow)
+        if challenge_id is not None:
+            chosen = chosen.where(JudgmentRow.challenge_id == challenge_id)
+        if not history:
+            latest = select(func.max(JudgmentRow.id)).group_by(
+                JudgmentRow.challenge_id, JudgmentRow.org_id
+            )
+            if challenge_id is not None:
+                latest = latest.where(JudgmentRow.challenge_id == challenge_id)
+            chosen = chosen.where(JudgmentRow.id.in_(latest))
+        with self.session() as session:
+            total = session.scalar(select(func.count()).select_from(chosen.subquery()))
+            page = chosen.order_by(JudgmentRow.id.desc()).offset(offset).limit(limit)
+            return list(session.scalars(page)), int(total or 0)

@@ -23,6 +23,7 @@ from service.api.routers import (
     challenges,
     health,
     imports,
+    judgments,
     organisations,
     reports,
     teams,
@@ -100,6 +101,7 @@ def create_app(settings: Settings) -> FastAPI:
         imports.router,  # before challenges: /challenges/import is not a challenge id
         challenges.router,
         candidates.router,
+        judgments.router,
         teams.router,
         organisations.router,
         jobs_router.router,

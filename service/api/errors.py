@@ -163,6 +163,10 @@ FIELD_NAMES = {
     "offset": "起始位置",
     "limit": "每页条数",
     "replace": "replace",
+    "org_id": "机构编号",
+    "grade": "评分",
+    "note": "备注",
+    "history": "history",
 }
 
 
@@ -217,7 +221,7 @@ def _field_message(err: dict[str, Any], field: str) -> tuple[str, float | None]:
         return f"{label}须为文本", None
     if kind in ("model_type", "model_attributes_type", "dict_type"):
         return "请求体须为 JSON 对象", None
-    if kind in ("blank", "control_characters", "no_letters"):
+    if kind in ("blank", "control_characters", "no_letters", "grade"):
         return f"{label}{err.get('msg', '')}", None
     return f"{label}无效（{err.get('msg', kind)}）", None
 

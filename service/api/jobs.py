@@ -14,7 +14,6 @@ releases its lease (the job stays queued) and the next start resumes it.
 
 from __future__ import annotations
 
-import hashlib
 import logging
 import os
 import shutil
@@ -39,6 +38,7 @@ from service.api.errors import (
     UnsupportedMediaType,
 )
 from service.api.limits import megabytes
+from service.api.security import key_hash
 from service.api.state import ServiceState
 from service.db import JobRow, JobStatus, utcnow
 from service.usecases.bulk import rejects_path, run_bulk
@@ -49,11 +49,6 @@ PATENT_MATCH = "patents.match"
 CHUNK_BYTES = 1 << 20
 PREFLIGHT_ROWS = 20
 POLL_SECONDS = 5.0
-
-
-def key_hash(key: str | None) -> str:
-    """What a job records of the key that submitted it (quotas count per key)."""
-    return hashlib.sha256((key or "").encode()).hexdigest()
 
 
 class JobRunner:

@@ -9,9 +9,9 @@ from __future__ import annotations
 import re
 from datetime import datetime
 from enum import StrEnum
-from typing import Annotated, Any
+from typing import Annotated, Any, Literal
 
-from pydantic import AfterValidator, BaseModel, ConfigDict, Field
+from pydantic import AfterValidator, BaseModel, BeforeValidator, ConfigDict, Field
 from pydantic_core import PydanticCustomError
 
 from corpus.models import Challenge, OrgKind, Region, has_letters
@@ -20,6 +20,8 @@ MAX_TEXT_CHARS = 20_000
 MAX_AREA_CHARS = 200
 MAX_REGION_CHARS = 50
 MAX_TOP = 200
+MAX_NOTE_CHARS = 2_000
+MAX_ORG_ID_CHARS = 200
 ID_PATTERN = r"^[A-Za-z0-9][A-Za-z0-9._\-]{0,63}$"
 
 
@@ -155,10 +157,63 @@ class JobOut(BaseModel):
     result_url: str | None
 
 
+def _grade(value: Any) -> Any:
+    # A JSON integer, nothing coerced: "2", 2.0 or true as a grade is a client's mistake.
+    if type(value) is not int or value not in (0, 1, 2):
+        raise PydanticCustomError("grade", "须为 0、1 或 2（0 不相关，1 相关，2 能承担）")
+    return value
+
+
+def _optional_note(value: str | None) -> str | None:
+    """A blank note is no note."""
+    if value is None:
+        return None
+    return check_printable(value).strip() or None
+
+
+class JudgmentIn(Strict):
+    """A grade for one candidate of a challenge; a later grade of the same pair replaces it."""
+
+    org_id: Annotated[str, AfterValidator(_not_blank)] = Field(
+        min_length=1, max_length=MAX_ORG_ID_CHARS, examples=["demo-002"]
+    )
+    grade: Annotated[Literal[0, 1, 2], BeforeValidator(_grade)] = Field(
+        description="2 能承担 (can take the challenge on), 1 相关 (relevant), 0 不相关 (not).",
+        examples=[2],
+    )
+    note: Annotated[str | None, AfterValidator(_optional_note)] = Field(
+        default=None,
+        max_length=MAX_NOTE_CHARS,
+        description=f"At most {MAX_NOTE_CHARS} characters; longer is refused, never cut.",
+        examples=["已电话联系，有中试线"],
+    )
+
+
+class JudgmentOut(BaseModel):
+    """A stored judgment. `challenge_text` is the challenge as it was when judged; `by` is a
+    fingerprint of the key that wrote it (the first 8 hex digits of its SHA-256)."""
+
+    id: int
+    challenge_id: str
+    org_id: str
+    grade: int
+    note: str | None
+    challenge_text: str
+    challenge_area: str | None
+    by: str
+    created_at: datetime
+
+
+class JudgmentPage(BaseModel):
+    total: int
+    items: list[JudgmentOut]
+
+
 class Limits(BaseModel):
     """What the service refuses beyond, so clients can say it before it bites."""
 
     text_chars: int = MAX_TEXT_CHARS
+    note_chars: int = MAX_NOTE_CHARS
     area_chars: int = MAX_AREA_CHARS
     region_chars: int = MAX_REGION_CHARS
     top: int = MAX_TOP

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import hashlib
 import hmac
 
 from fastapi import Request, Security
@@ -42,3 +43,8 @@ def require_write_key(request: Request, key: str | None = Security(_header)) -> 
 def require_read_key(request: Request, key: str | None = Security(_header)) -> None:
     """Dependency of read endpoints, attached only when `read_requires_key` is set."""
     _check(request, key)
+
+
+def key_hash(key: str | None) -> str:
+    """What is stored of a key (never the key): jobs count quotas by it, judgments say whose."""
+    return hashlib.sha256((key or "").encode()).hexdigest()

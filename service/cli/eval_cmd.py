@@ -14,7 +14,7 @@ from eval.builtin import builtin_names, load_builtin
 from eval.dataset import Dataset, load_dataset, load_qrels
 from eval.runs import load_run
 from matcher.fusion import Method
-from service.cli.common import console, embedder, fail, settings, user_errors
+from service.cli.common import console, embedder, fail, open_engine, settings, user_errors
 from service.components import build_calibration, engine_options
 
 app = typer.Typer(help="Evaluate rankings on labelled sets and compare runs.", no_args_is_help=True)
@@ -108,18 +108,32 @@ def run(
     save_run: Annotated[
         Path | None, typer.Option(help="Write the run as JSON {qid: {id: score}}.")
     ] = None,
+    feedback: Annotated[
+        bool,
+        typer.Option(
+            "--feedback",
+            help="The judgments stored in the database, over the current index, each challenge "
+            "ranked as the page ranks it (ndcg@10, recall@10, map, hit@1 by default).",
+        ),
+    ] = False,
 ) -> None:
     """Index a labelled corpus, rank its queries, and print the metrics (with the baselines
-    from the same retrieval) as JSON. `--dataset patent-area` judges bulk matching instead."""
+    from the same retrieval) as JSON. `--dataset patent-area` judges bulk matching instead;
+    `--feedback` measures the current index on the users' own judgments."""
     from eval.metrics import DEFAULT_METRICS
     from eval.runner import run_eval
     from eval.runs import save_run as write_run
 
     files = (corpus, queries, qrels)
-    if dataset is not None and any(files):
-        fail("give either --dataset NAME or --corpus/--queries/--qrels files, not both")
+    if sum((dataset is not None, any(files), feedback)) > 1:
+        fail("give one of --dataset NAME, --corpus/--queries/--qrels files, or --feedback")
+    if feedback:
+        if method is not Method.hybrid:
+            fail("--feedback ranks as the page does (hybrid, by confidence): drop --method")
+        _run_feedback(metric, save_run)
+        return
     if dataset is None and not all(files):
-        fail("give --corpus, --queries and --qrels together, or --dataset NAME")
+        fail("give --corpus, --queries and --qrels together, --dataset NAME, or --feedback")
     config = settings()
     data_dir = data_dir or config.data_dir
     if dataset is BuiltinDataset.patent_area:
@@ -354,6 +368,20 @@ def compare(
     console.print(table)
     for path in written:
         console.print(f"wrote {path}", highlight=False)
+
+
+def _run_feedback(metrics: list[str] | None, save_run: Path | None) -> None:
+    """`eval run --feedback`: the stored judgments, scored over the current index."""
+    from eval.feedback import FEEDBACK_METRICS, evaluate_feedback
+    from eval.runs import save_run as write_run
+    from service.usecases.feedback import require_judgments
+
+    config = settings()
+    judgments = require_judgments(config)  # before the model loads: an empty db fails at once
+    result = evaluate_feedback(open_engine(config), judgments, metrics or FEEDBACK_METRICS)
+    if save_run is not None:
+        write_run(result.run, save_run)
+    console.print_json(json.dumps(result.to_dict(), ensure_ascii=False))
 
 
 def _builtin(dataset: BuiltinDataset, split: Split, data_dir: Path) -> Dataset:

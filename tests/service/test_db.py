@@ -8,9 +8,10 @@ import pytest
 from alembic.autogenerate import compare_metadata
 from alembic.migration import MigrationContext
 from sqlalchemy import inspect
+from sqlalchemy.exc import IntegrityError
 
 from corpus.models import Challenge, Organisation
-from service.db import Base, Database, JobRow, JobStatus
+from service.db import Base, Database, JobRow, JobStatus, JudgmentRow
 
 
 @pytest.fixture(params=["sqlite", "postgresql"])
@@ -49,7 +50,7 @@ def test_migrations_build_the_models_schema_and_are_idempotent(db: Database) -> 
     with db.engine.connect() as connection:
         assert compare_metadata(MigrationContext.configure(connection), Base.metadata) == []
         tables = set(inspect(connection).get_table_names())
-    assert {"challenges", "organisations", "jobs", "match_results", "alembic_version"} <= tables
+    assert {"challenges", "organisations", "jobs", "match_results", "judgments"} <= tables
 
 
 def test_challenges_and_results_round_trip(db: Database) -> None:
@@ -87,3 +88,60 @@ def test_jobs_progress_and_unfinished(db: Database) -> None:
     job = db.get_job("j1")
     assert (job.status, job.progress) == ("done", 9)
     assert db.unfinished_jobs() == []
+
+
+def judge(db: Database, challenge: str, org: str, grade: int, note: str | None = None):
+    return db.add_judgment(
+        challenge, org, grade, note, f"领域：{challenge}的文字", "领域", "ab" * 32
+    )
+
+
+def test_judgments_round_trip_and_a_later_grade_replaces_the_current_one(db: Database) -> None:
+    first = judge(db, "ZJ2021-06-01", "demo-002", 1, "有中试线")
+    stored = first.to_model()
+    assert (stored.grade, stored.note, stored.challenge_text) == (
+        1,
+        "有中试线",
+        "领域：ZJ2021-06-01的文字",
+    )
+    assert (stored.challenge_area, stored.by) == ("领域", "abababab")
+    assert stored.created_at.tzinfo is not None and stored.id == first.id
+    judge(db, "ZJ2021-06-01", "demo-003", 0)
+    later = judge(db, "ZJ2021-06-01", "demo-002", 2, "电话确认能承担")
+
+    current, total = db.judgments(challenge_id="ZJ2021-06-01")
+    assert total == 2
+    assert [(row.org_id, row.grade, row.note) for row in current] == [
+        ("demo-002", 2, "电话确认能承担"),  # newest first; the earlier grade 1 is no longer current
+        ("demo-003", 0, None),
+    ]
+    history, total = db.judgments(challenge_id="ZJ2021-06-01", history=True)
+    assert total == 3
+    assert [row.id for row in history] == [later.id, later.id - 1, first.id]
+    assert [row.grade for row in history if row.org_id == "demo-002"] == [2, 1]
+    assert db.judgments(challenge_id="NOPE") == ([], 0)
+
+
+def test_judgments_page_newest_first_with_the_total(db: Database) -> None:
+    for n in range(7):
+        judge(db, f"U-{n % 3}", f"org-{n}", n % 3)
+    judge(db, "U-0", "org-0", 2)  # replaces org-0's grade 0: still 7 current pairs
+    everything, total = db.judgments()
+    assert total == 7 and len(everything) == 7
+    pages = [db.judgments(offset=offset, limit=3) for offset in (0, 3, 6)]
+    assert [page_total for _, page_total in pages] == [7, 7, 7]
+    assert [row.id for rows, _ in pages for row in rows] == [row.id for row in everything]
+    assert [row.id for row in everything] == sorted((row.id for row in everything), reverse=True)
+    assert everything[0].org_id == "org-0" and everything[0].grade == 2
+    assert db.judgments(history=True, offset=6, limit=10)[1] == 8
+    assert len(db.judgments(history=True, offset=6, limit=10)[0]) == 2
+
+
+def test_a_grade_outside_0_1_2_is_refused_by_the_database_too(db: Database) -> None:
+    with pytest.raises(ValueError, match="grade"):
+        judge(db, "U-1", "org-1", 3)
+    with pytest.raises(IntegrityError), db.session() as session:  # the CHECK constraint
+        session.add(
+            JudgmentRow(challenge_id="U-1", org_id="o", grade=5, challenge_text="t", key_hash="k")
+        )
+    assert db.judgments(history=True) == ([], 0)

@@ -1,15 +1,18 @@
 // The candidate tab: ranked organisations with evidence, the filters and downloads that act on
-// them. `candidateRow` renders one candidate: the one place to add per-row marks or actions.
+// them. `candidateRow` renders one candidate: the one place to add per-row marks or actions
+// (its judging cell: js/judgments.js).
 
 import { download, getJSON, sendJSON } from "./api.js";
 import { $, el, highlighted, kindBadge, note, orgLink, percent, KIND_ZH } from "./dom.js";
+import { judgeCell, judgingHint, loadJudging } from "./judgments.js";
 import { go, withParams } from "./router.js";
 
 // Candidates below this confidence are hidden behind "显示全部": a top-50 or a region filter
 // would otherwise pad the list with organisations at 0–1 %.
 export const LOW_CONFIDENCE = 0.05;
 
-const shown = { key: null, result: null };
+// The ranking on screen, and its challenge's judgments (null for unsaved text).
+const shown = { key: null, result: null, judging: null };
 
 // What the filters ask, from the URL (the single source of truth).
 export function filterParams(params) {
@@ -49,17 +52,23 @@ export async function showCandidates(target, params, { force = false } = {}) {
   if (force || shown.key !== key) {
     shown.key = key;
     shown.result = null;
+    shown.judging = null;
     note("candidates-note", "正在匹配…");
+    note("judging-hint", "");
     $("candidates-table").querySelector("tbody").replaceChildren();
     $("floor-note").hidden = true;
     setDownloads(false);
     $("candidates-table").dataset.shows = "";
     try {
-      const result = target.id
-        ? await getJSON(`/challenges/${encodeURIComponent(target.id)}/candidates?${query(filters)}`)
-        : await sendJSON("POST", "/match", matchBody(target, filters));
+      const [result, judging] = target.id
+        ? await Promise.all([
+          getJSON(`/challenges/${encodeURIComponent(target.id)}/candidates?${query(filters)}`),
+          loadJudging(target.id),
+        ])
+        : [await sendJSON("POST", "/match", matchBody(target, filters)), null];
       if (shown.key !== key) return; // the user moved on meanwhile
       shown.result = result;
+      shown.judging = judging;
     } catch (error) {
       if (shown.key !== key) return;
       shown.key = null;
@@ -68,18 +77,22 @@ export async function showCandidates(target, params, { force = false } = {}) {
       return;
     }
   }
-  if (shown.result) renderCandidates(shown.result, filters, params.get("all") === "1");
+  if (shown.result) renderCandidates(shown.result, shown.judging, filters, params.get("all") === "1");
   // What the table now shows, for scripts and tests: "<id>|<top>|<kind>|<region>|<all>".
   $("candidates-table").dataset.shows = shown.result
     ? [target.id || "", filters.top, filters.kind, filters.region, params.get("all") || ""].join("|")
     : "";
 }
 
-function renderCandidates(result, filters, showAll) {
+function renderCandidates(result, judging, filters, showAll) {
   const tbody = $("candidates-table").querySelector("tbody");
   const visible = showAll ? result.candidates : result.candidates.filter((c) => c.confidence >= LOW_CONFIDENCE);
   const hidden = result.candidates.length - visible.length;
-  tbody.replaceChildren(...visible.map((c, i) => candidateRow(c, i + 1, result)));
+  tbody.replaceChildren(...visible.map((c, i) => candidateRow(c, i + 1, result, judging)));
+  $("judge-head").hidden = !judging;
+  const hint = () => note("judging-hint", result.candidates.length ? judgingHint(judging) : "", judging && judging.error);
+  if (judging) judging.changed = hint;
+  hint();
   $("candidates-legend").replaceWith(legend(result));
   note("candidates-note", summary(result, visible, filters));
   const floor = $("floor-note");
@@ -124,7 +137,9 @@ export function legend(result) {
       : "");
 }
 
-export function candidateRow(candidate, rank, result) {
+// One candidate; `judging` (js/judgments.js) adds its grade buttons and note, for a saved
+// challenge only.
+export function candidateRow(candidate, rank, result, judging) {
   const evidence = el("td", { class: "evidence" });
   if (candidate.facets && candidate.facets.length) {
     evidence.append(el("div", { class: "chips" }, candidate.facets.map((facet) => el("span", {
@@ -148,7 +163,8 @@ export function candidateRow(candidate, rank, result) {
     el("td", { class: "region", text: candidate.region }),
     el("td", { class: "confidence" }, percent(candidate.confidence),
       capable ? el("span", { class: "capable-mark", title: "达到有能力水平", text: "✓" }) : "", bar),
-    evidence);
+    evidence,
+    judging ? judgeCell(candidate, judging) : null);
 }
 
 function setDownloads(enabled) {
