@@ -51,6 +51,7 @@ lint: $(STAMP)
 # whole service suite there.
 PG_TESTS := tests/service/test_db.py tests/service/test_api_jobs.py \
 	tests/service/test_api_judgments.py \
+	tests/service/test_feedback_fit.py::test_a_refit_on_contradicting_judgments_moves_confidence_and_rolls_back \
 	tests/service/test_api_persistence.py::test_added_and_deleted_organisations_stay_consistent_across_restarts \
 	tests/service/test_faults.py::test_a_bulk_job_whose_owner_dies_is_taken_over_and_runs_once \
 	tests/service/test_faults.py::test_two_processes_racing_for_one_job_one_wins

@@ -5,7 +5,8 @@ scores it today (`MatchEngine.assess`: whole text and facets; the pair takes the
 the current model is most confident). The refit is the maximum a posteriori logistic model with
 the current calibration's candidate model as the prior (`fit_logistic_with_prior`): a few dozen
 judgments move it a little, hundreds move it far. It is cross-validated over challenges and
-adopted only when its CV log-loss on the judgments beats the current model's; ECE, AUC and
+adopted only when its CV log-loss on the judgments surely beats the current model's (in 90 % of
+resamples of the challenges); ECE, AUC and
 nDCG@10 (candidates ordered by confidence, graded by the judgments) are reported with bootstrap
 95 % intervals over challenges.
 """
@@ -21,51 +22,39 @@ from corpus.errors import JiebangError
 from eval.confidence import ScoredQuery, Variant, expected_calibration_error, ordered_run
 from eval.cv import query_folds
 from eval.dataset import Qrels
+from eval.feedback import FeedbackSet
 from eval.metrics import per_query
 from matcher.calibration import CandidateModel
 from matcher.calibration.candidate import candidate_features
 from matcher.calibration.logistic import Logistic, fit_logistic_with_prior
 from matcher.engine import MatchEngine
 
-PRIOR_STRENGTH = 30.0
-"""The prior's precision per standardised coordinate (chosen on `challenge-org`: EVALUATION.md,
-"Learning from judgments")."""
-NEUTRAL_STRENGTH = 1.0
+PRIOR_STRENGTHS = ((30.0, 1.0), (30.0, 3.0), (30.0, 10.0))
+"""The prior's precision on each standardised coefficient and on the intercept: the refit picks
+the one with the best cross-validated log-loss on the judgments. Coefficients stay close to the
+prior (what evidence means changes little between programmes); the intercept may move (how often
+a programme's assessors call a candidate capable does): EVALUATION.md, "Learning from
+judgments"."""
+NEUTRAL_STRENGTHS = ((1.0, 1.0),)
 """For a model without a calibration the prior is neutral and weak."""
+ADOPT_QUANTILE = 0.10
+"""A refit is adopted when its CV log-loss gain, resampled by challenge, stays above zero at this
+lower quantile: better in 90 % of resamples, not by the luck of a few judgments."""
 MIN_JUDGMENTS = 20
 MIN_JUDGMENTS_NEUTRAL = 60
-MIN_CHALLENGES = 3
+MIN_CHALLENGES = 5
 BOOTSTRAP = 1000
 
 
-@dataclass(frozen=True)
-class Judged:
-    """One current judgment: a challenge's text (as judged), an organisation and its grade."""
-
-    challenge_id: str
-    text: str
-    area: str | None
-    org_id: str
-    grade: int
-
-
-def score_judged(
-    engine: MatchEngine, judged: Sequence[Judged]
-) -> tuple[dict[str, ScoredQuery], Qrels]:
-    """Each judged challenge scored by `engine` (whole text and facets) and the judgments as
-    qrels (challenge id → organisation → grade)."""
-    qrels: Qrels = {}
-    texts: dict[str, tuple[str, str | None]] = {}
-    for j in judged:
-        qrels.setdefault(j.challenge_id, {})[j.org_id] = j.grade
-        texts[j.challenge_id] = (j.text, j.area)
+def score_feedback(engine: MatchEngine, feedback: FeedbackSet) -> dict[str, ScoredQuery]:
+    """Each judged challenge of `feedback` scored by `engine`: whole text and facets."""
     scored = {}
-    for cid, (text, area) in texts.items():
-        assessment = engine.assess(text, area=area)
+    for cid, text in feedback.queries.items():
+        assessment = engine.assess(text, area=feedback.areas.get(cid))
         variants = [_variant(v.ranking.scores, v.hits) for v in [assessment.whole,
                                                                 *assessment.variants]]  # fmt: skip
         scored[cid] = ScoredQuery(variants[0], variants[1:])
-    return scored, qrels
+    return scored
 
 
 def _variant(scores: Mapping[str, float], hits) -> Variant:
@@ -146,23 +135,60 @@ def refit(
             f"all {len(pairs)} judgments say the same ({'capable' if capable else 'not capable'}"
             "): a refit needs both, grade 0 and grade 1 or 2"
         )
-    strength = NEUTRAL_STRENGTH if neutral else PRIOR_STRENGTH
     k = min(folds, len(challenges))
-    after: dict[str, dict[str, float]] = {}
-    for train, test in query_folds(challenges, k, seed):
-        model = _fit(pairs, set(train), current, strength)
-        after.update({cid: scored[cid].confidence(model) for cid in test})
+    splits = query_folds(challenges, k, seed)
     before = {cid: scored[cid].confidence(current) for cid in challenges}
-    measured = {name: measure(conf, scored, qrels) for name, conf in
-                (("before", before), ("after", after))}  # fmt: skip
-    gain = measured["before"].log_loss[0] - measured["after"].log_loss[0]
-    adopted = gain > 0
+    measured_before = measure(before, scored, qrels)
+    best: tuple[float, tuple[float, float], Measure, dict] | None = None
+    for strength in NEUTRAL_STRENGTHS if neutral else PRIOR_STRENGTHS:
+        after: dict[str, dict[str, float]] = {}
+        for train, test in splits:
+            model = _fit(pairs, set(train), current, strength)
+            after.update({cid: scored[cid].confidence(model) for cid in test})
+        measured = measure(after, scored, qrels)
+        if best is None or measured.log_loss[0] < best[0]:
+            best = (measured.log_loss[0], strength, measured, after)
+    assert best is not None
+    _, strength, measured_after, after = best
+    gain, sure = _paired_gain(before, after, qrels)
+    adopted = sure > 0
     reason = (
-        f"cross-validated log-loss {measured['after'].log_loss[0]:.4f} against the current "
-        f"{measured['before'].log_loss[0]:.4f}: " + ("better, adopted" if adopted else "not better")
+        f"cross-validated log-loss {measured_after.log_loss[0]:.4f} against the current "
+        f"{measured_before.log_loss[0]:.4f} (prior strength {strength[0]:g} on coefficients, "
+        f"{strength[1]:g} on the intercept); gain per judgment {gain:.4f}, "
+        f"{ADOPT_QUANTILE:.0%} bootstrap bound {sure:.4f}: "
+        + ("better, adopted" if adopted else "not surely better, not adopted")
     )
     final = _fit(pairs, set(challenges), current, strength)
-    return Refit(final, measured["before"], measured["after"], adopted, reason, unscored)
+    return Refit(final, measured_before, measured_after, adopted, reason, unscored)
+
+
+def _paired_gain(
+    before: Mapping[str, Mapping[str, float]],
+    after: Mapping[str, Mapping[str, float]],
+    qrels: Qrels,
+    seed: int = 0,
+) -> tuple[float, float]:
+    """Mean log-loss gain per judged pair of `after` over `before`, and its `ADOPT_QUANTILE`
+    bootstrap quantile (challenges resampled)."""
+    losses = []
+    for cid, grades in qrels.items():
+        rows = [(before[cid][o], after[cid][o], g > 0) for o, g in grades.items()
+                if o in before.get(cid, {}) and o in after.get(cid, {})]  # fmt: skip
+        if rows:
+            b, a, y = (np.array(v) for v in zip(*rows, strict=True))
+            losses.append((_log_loss(b, y).sum() - _log_loss(a, y).sum(), len(rows)))
+    gains = np.array([g for g, _ in losses])
+    counts = np.array([n for _, n in losses])
+    rng = np.random.default_rng(seed)
+    draws = rng.integers(0, len(gains), (BOOTSTRAP, len(gains)))
+    sampled = gains[draws].sum(axis=1) / counts[draws].sum(axis=1)
+    return float(gains.sum() / counts.sum()), float(np.quantile(sampled, ADOPT_QUANTILE))
+
+
+def _log_loss(p: np.ndarray, y: np.ndarray) -> np.ndarray:
+    clipped = np.clip(p, 1e-6, 1 - 1e-6)
+    return -(y * np.log(clipped) + (~y) * np.log(1 - clipped))
 
 
 def _pairs(
@@ -198,19 +224,23 @@ def fit_on(
     scored: Mapping[str, ScoredQuery],
     qrels: Qrels,
     current: CandidateModel,
-    strength: float = PRIOR_STRENGTH,
+    strength: tuple[float, float] = PRIOR_STRENGTHS[-1],
 ) -> CandidateModel:
     """`current` refitted on every judgment in `qrels` (no CV, no checks)."""
     pairs, _ = _pairs(scored, qrels, current)
     return _fit(pairs, {cid for cid, *_ in pairs}, current, strength)
 
 
-def _fit(pairs, challenges: set[str], current: CandidateModel, strength: float) -> CandidateModel:
+def _fit(
+    pairs, challenges: set[str], current: CandidateModel, strength: tuple[float, float]
+) -> CandidateModel:
     rows = [(f, g) for cid, _, f, g in pairs if cid in challenges]
     names = current.logistic.features
     x = np.array([[f[name] for name in names] for f, _ in rows])
     y = np.array([g > 0 for _, g in rows])
-    logistic: Logistic = fit_logistic_with_prior(x, y, current.logistic, strength=strength)
+    logistic: Logistic = fit_logistic_with_prior(
+        x, y, current.logistic, strength=strength[0], intercept_strength=strength[1]
+    )
     return CandidateModel(logistic=logistic, capable=current.capable).require_monotone()
 
 
@@ -237,8 +267,7 @@ def measure(
     def statistics(sample: Sequence[str]) -> tuple[float, float, float, float]:
         p = np.concatenate([per[c][0] for c in sample])
         y = np.concatenate([per[c][1] for c in sample])
-        clipped = np.clip(p, 1e-6, 1 - 1e-6)
-        loss = float(-(y * np.log(clipped) + (~y) * np.log(1 - clipped)).mean())
+        loss = float(_log_loss(p, y).mean())
         return (
             loss,
             expected_calibration_error(p, y),
@@ -277,7 +306,6 @@ def _auc(p: np.ndarray, y: np.ndarray) -> float:
 
 
 SIMULATED_JUDGMENTS = (10, 30, 100, None)  # None: all of the half's judgments
-SIMULATED_STRENGTHS = (3.0, 10.0, 30.0, 100.0)
 
 
 def simulate_programmes(
@@ -286,7 +314,6 @@ def simulate_programmes(
     domain_of: Mapping[str, str],
     *,
     prior_qrels: Qrels | None = None,
-    strengths: Sequence[float] = SIMULATED_STRENGTHS,
     sizes: Sequence[int | None] = SIMULATED_JUDGMENTS,
     seed: int = 0,
 ) -> list[dict]:
@@ -294,17 +321,18 @@ def simulate_programmes(
 
     For each domain with at least two challenges: the calibration it starts from is fitted on
     the other domains only (so it never saw this kind of challenge); half the domain's
-    challenges are judged (their graded pairs, subsampled to each size of `sizes`) and refit it
-    under each prior strength; the other half measures the calibration before and after. Rows
-    pool every domain's unseen half. `prior_qrels` grades the starting calibration's data when
-    the programme's assessors grade differently from `qrels` (default: the same).
+    challenges are judged (their graded pairs, subsampled to each size of `sizes`) and `refit`
+    runs on them exactly as `jiebang feedback fit` does (refused below its minimum, adopted only
+    when its CV says so: otherwise the calibration stays); the other half measures the
+    calibration before and after. Rows pool every domain's unseen half and count the domains
+    whose refit was adopted. `prior_qrels` grades the starting calibration's data when the
+    programme's assessors grade differently from `qrels` (default: the same).
     """
     from eval.confidence import fit_model
 
     rng = np.random.default_rng(seed)
-    domains = sorted({domain_of[q] for q in scored})
     plans = []
-    for domain in domains:
+    for domain in sorted({domain_of[q] for q in scored}):
         members = sorted(q for q in scored if domain_of[q] == domain)
         if len(members) < 2:
             continue
@@ -315,26 +343,30 @@ def simulate_programmes(
         plans.append((prior, pool, unseen))
     rows = []
     for size in sizes:
-        picks = [
-            [pool[i] for i in sorted(rng.choice(len(pool), size, replace=False))]
-            if size is not None and size < len(pool) else pool
-            for _, pool, _ in plans
-        ]  # fmt: skip
-        before = {q: scored[q].confidence(prior) for prior, _, unseen in plans for q in unseen}
-        row = {"judgments": size or "all of the half", "before": measure(before, scored, qrels)}
-        for strength in strengths:
-            after: dict[str, dict[str, float]] = {}
-            for (prior, _, unseen), pick in zip(plans, picks, strict=True):
-                feedback: Qrels = {}
-                for q, o, g in pick:
-                    feedback.setdefault(q, {})[o] = g
-                model = fit_on(scored, feedback, prior, strength) if _mixed(pick) else prior
-                after.update({q: scored[q].confidence(model) for q in unseen})
-            row[f"after (strength {strength:g})"] = measure(after, scored, qrels)
-        rows.append(row)
+        before: dict[str, dict[str, float]] = {}
+        after: dict[str, dict[str, float]] = {}
+        adopted = 0
+        for prior, pool, unseen in plans:
+            pick = pool if size is None or size >= len(pool) else [
+                pool[i] for i in sorted(rng.choice(len(pool), size, replace=False))
+            ]  # fmt: skip
+            feedback: Qrels = {}
+            for q, o, g in pick:
+                feedback.setdefault(q, {})[o] = g
+            model = prior
+            try:
+                result = refit({q: scored[q] for q in feedback}, feedback, prior)
+                if result.adopted:
+                    model, adopted = result.model, adopted + 1
+            except JiebangError:
+                pass  # too few judgments, or all alike: the calibration stays
+            before.update({q: scored[q].confidence(prior) for q in unseen})
+            after.update({q: scored[q].confidence(model) for q in unseen})
+        rows.append({
+            "judgments": size or "all of the half",
+            "domains": len(plans),
+            "refits_adopted": adopted,
+            "before": measure(before, scored, qrels),
+            "after": measure(after, scored, qrels),
+        })  # fmt: skip
     return rows
-
-
-def _mixed(pick: Sequence[tuple[str, str, int]]) -> bool:
-    """Both capable and not capable among the judgments (else the prior stays)."""
-    return len({g > 0 for *_, g in pick}) == 2

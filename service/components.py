@@ -64,7 +64,7 @@ def configured_calibration(settings: Settings) -> Calibration | None:
 
     if settings.calibration is not None:
         return load_calibration(settings.calibration, settings.model)
-    adopted = CalibrationVersions(settings.home, settings.model).active()
+    adopted = CalibrationVersions(settings.resolved_calibrations_dir, settings.model).active()
     if adopted is not None:
         return adopted
     beside = Path(settings.model) / MODEL_CALIBRATION

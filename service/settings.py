@@ -86,6 +86,11 @@ class Settings(BaseSettings):
         default=None,
         description="Uploaded files and outputs of bulk jobs; defaults to <home>/jobs.",
     )
+    calibrations_dir: Path | None = Field(
+        default=None,
+        description="Calibrations adopted from users' judgments (`jiebang feedback fit`), "
+        "versioned per model; defaults to <home>/calibrations.",
+    )
     job_window_rows: int = Field(
         default=32,
         ge=1,
@@ -119,6 +124,10 @@ class Settings(BaseSettings):
     @property
     def resolved_jobs_dir(self) -> Path:
         return self.jobs_dir or self.home / "jobs"
+
+    @property
+    def resolved_calibrations_dir(self) -> Path:
+        return self.calibrations_dir or self.home / "calibrations"
 
     @property
     def resolved_database_url(self) -> str:

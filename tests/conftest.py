@@ -52,6 +52,7 @@ def cli_environment(home: Path, index_dir: Path) -> dict[str, str]:
         os.environ,
         JIEBANG_HOME=str(home),
         JIEBANG_INDEX_DIR=str(index_dir),
+        JIEBANG_CALIBRATIONS_DIR=str(index_dir.parent / "calibrations"),
         HF_HUB_OFFLINE="1",
         COLUMNS="200",
     )

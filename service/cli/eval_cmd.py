@@ -306,13 +306,13 @@ def programmes(
         typer.echo(json.dumps(table, ensure_ascii=False, indent=1))
         return
     view = Table(title="从用户评判中学习：按领域模拟（未见过的一半挑战上的校准）")
-    runs = [k for k in table[0] if k not in ("assessors", "judgments")]
-    for column in ("assessors", "judgments", "measure", *runs):
+    for column in ("assessors", "judgments", "refits adopted", "measure", "before", "after"):
         view.add_column(column)
     for row in table:
+        adopted = f"{row['refits_adopted']} of {row['domains']} domains"
         for metric in ("ece", "auc", "log_loss", "ndcg@10"):
-            cells = [row["assessors"], str(row["judgments"]), metric]
-            view.add_row(*cells, *(str((row[k][metric] or ["—"])[0]) for k in runs))
+            cells = [row["assessors"], str(row["judgments"]), adopted, metric]
+            view.add_row(*cells, *(str((row[k][metric] or ["—"])[0]) for k in ("before", "after")))
     console.print(view)
 
 

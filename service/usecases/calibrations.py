@@ -37,19 +37,19 @@ class Version(BaseModel):
     active: bool = False
 
 
-def versions_folder(home: Path, model_id: str) -> Path:
-    """Where the versions of `model_id`'s calibration live (one folder per model)."""
+def versions_folder(root: Path, model_id: str) -> Path:
+    """Where the versions of `model_id`'s calibration live under `root` (a folder per model)."""
     slug = re.sub(r"[^A-Za-z0-9._-]+", "-", Path(model_id).name)[:40] or "model"
     digest = hashlib.sha256(model_id.encode()).hexdigest()[:8]
-    return home / "calibrations" / f"{slug}-{digest}"
+    return root / f"{slug}-{digest}"
 
 
 class CalibrationVersions:
     """The adopted calibrations of one model."""
 
-    def __init__(self, home: Path, model_id: str) -> None:
+    def __init__(self, root: Path, model_id: str) -> None:
         self.model_id = model_id
-        self.folder = versions_folder(home, model_id)
+        self.folder = versions_folder(root, model_id)
 
     def _path(self, version: int) -> Path:
         return self.folder / f"v{version:04d}.json"

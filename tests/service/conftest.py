@@ -105,6 +105,7 @@ def server_env(test_home: Path, data_dir: Path, database_url: str, **extra: str)
         JIEBANG_INDEX_DIR=str(data_dir / "index"),
         JIEBANG_DATABASE_URL=database_url,
         JIEBANG_JOBS_DIR=str(data_dir / "jobs"),
+        JIEBANG_CALIBRATIONS_DIR=str(data_dir / "calibrations"),
         JIEBANG_API_KEY=API_KEY,
         JIEBANG_JOB_WINDOW_ROWS="4",
         JIEBANG_DEMO="true",
