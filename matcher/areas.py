@@ -40,6 +40,16 @@ class Retrieved:
 
 
 _RETRIEVED_FIELDS = ("features", "best_challenge", "cosine", "vectors")
+
+
+@dataclass(frozen=True)
+class EncodedTexts:
+    """Texts' passage vectors, and which text owns each passage: what retrieval starts from."""
+
+    vectors: np.ndarray  # passages × dim
+    owners: np.ndarray  # passages: index of the text
+
+
 RETRIEVAL_FEATURES = AREA_FEATURES[:3]
 
 
@@ -75,10 +85,19 @@ class ChallengeIndex:
         self.lexical.add(ids, texts)
         self._area_of = np.array([self.areas.index(c.area_no) for c in self.challenges])
 
-    def retrieve(self, texts: Sequence[str]) -> Retrieved:
-        """Each text's best fused challenge per area, with the raw channel scores behind it."""
+    def encode(self, texts: Sequence[str]) -> EncodedTexts:
+        """The texts cut into passages and encoded: the part of `retrieve` that is encoding."""
         passages, owners = _flatten([split_passages(text) or [text] for text in texts])
-        vectors = self.embedder.encode_passages(passages, progress=False)
+        return EncodedTexts(self.embedder.encode_passages(passages, progress=False), owners)
+
+    def retrieve(self, texts: Sequence[str], encoded: EncodedTexts | None = None) -> Retrieved:
+        """Each text's best fused challenge per area, with the raw channel scores behind it.
+
+        `encoded` is `encode(texts)` when it was done already (bulk matching encodes the next
+        window while this one is retrieved).
+        """
+        encoded = encoded or self.encode(texts)
+        vectors, owners = encoded.vectors, encoded.owners
         n, depth = len(texts), len(self.challenges)
         features = np.zeros((n, len(self.areas), len(RETRIEVAL_FEATURES)))
         best = np.zeros((n, len(self.areas)), dtype=np.int64)

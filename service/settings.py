@@ -3,8 +3,9 @@
 from __future__ import annotations
 
 from pathlib import Path
+from typing import Any
 
-from pydantic import Field, field_validator
+from pydantic import Field, model_validator
 from pydantic_settings import BaseSettings, SettingsConfigDict
 
 from embed.backends import Backend
@@ -18,10 +19,14 @@ class Settings(BaseSettings):
 
     model_config = SettingsConfigDict(env_prefix="JIEBANG_", extra="ignore")
 
-    @field_validator("backend", mode="before")
+    @model_validator(mode="before")
     @classmethod
-    def _backend(cls, value: object) -> Backend:
-        return value if isinstance(value, Backend) else Backend.from_str(str(value))
+    def _backend(cls, data: Any) -> Any:
+        """Resolve the backend for the configured model ('auto' or unset: the default here)."""
+        if isinstance(data, dict) and not isinstance(data.get("backend"), Backend):
+            model = data.get("model", DEFAULT_MODEL)
+            data = {**data, "backend": Backend.from_str(data.get("backend"), model)}
+        return data
 
     home: Path = Field(
         default=Path("~/.cache/jiebang").expanduser(),
@@ -41,10 +46,10 @@ class Settings(BaseSettings):
         "defaults to the one shipped for the bundled model.",
     )
     backend: Backend = Field(
-        default_factory=Backend.default,
-        description="Encoding backend: 'torch' (fp32 reference) or 'openvino' (vectors within "
-        "cosine 0.999; 1.2–1.3× torch on AVX2 CPUs, more where it can run bf16); defaults to "
-        "the fastest one installed.",
+        default=Backend.torch,  # replaced by the resolved default when unset or 'auto'
+        description="Encoding backend: 'torch' (fp32 reference), 'onnx' (ONNX Runtime fp32), "
+        "'onnx-int8' (ONNX Runtime int8) or 'openvino'; unset or 'auto': the fastest that "
+        "passes the quality gate here (`jiebang doctor` says which and why).",
     )
     batch_size: int = Field(default=32, ge=1, description="Encoding batch size.")
     ray_address: str | None = Field(

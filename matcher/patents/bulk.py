@@ -36,7 +36,7 @@ from corpus.errors import JiebangError
 from corpus.models import Challenge, Patent
 from embed.chunk import sentences
 from embed.embedder import Embedder
-from matcher.areas import ChallengeIndex, Retrieved
+from matcher.areas import ChallengeIndex, EncodedTexts, Retrieved
 from matcher.calibration import Calibration
 
 
@@ -127,12 +127,20 @@ class BulkMatcher:
             "evidence": str(self.evidence),
         }
 
-    def match(self, rows: Sequence[tuple[int, Patent]]) -> list[PatentMatches]:
-        """Match (line, patent) pairs; encodes all their passages in one call."""
+    def encode(self, rows: Sequence[tuple[int, Patent]]) -> EncodedTexts:
+        """All passages of (line, patent) pairs, encoded in one call: `match`'s encoding part,
+        for a caller that overlaps it with matching the previous rows."""
+        return self.index.encode([patent.text for _, patent in rows])
+
+    def match(
+        self, rows: Sequence[tuple[int, Patent]], encoded: EncodedTexts | None = None
+    ) -> list[PatentMatches]:
+        """Match (line, patent) pairs; encodes all their passages in one call, unless `encoded`
+        (`encode(rows)`) is given."""
         if not rows:
             return []
         texts = [patent.text for _, patent in rows]
-        retrieved = self.index.retrieve(texts)
+        retrieved = self.index.retrieve(texts, encoded)
         probability = self.probability(retrieved)
         picks = [self._pick(p) for p in probability]
         chosen = [

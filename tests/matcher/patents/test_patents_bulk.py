@@ -32,9 +32,11 @@ def batch_results(matcher: BulkMatcher, source: Path):
     return matcher.match(rows)
 
 
-def test_streaming_jsonl_equals_batch(bulk_matcher, patents_file, tmp_path):
+@pytest.mark.parametrize("overlap", [True, False])
+def test_streaming_jsonl_equals_batch(bulk_matcher, patents_file, tmp_path, overlap):
+    """Windows encoded one ahead on a worker thread, or in turn: the rows of one batch call."""
     out = tmp_path / "out.jsonl"
-    summary = run_bulk(patents_file, out, bulk_matcher, window=3)
+    summary = run_bulk(patents_file, out, bulk_matcher, window=3, overlap=overlap)
     expected = [r.model_dump_json() for r in batch_results(bulk_matcher, patents_file)]
     assert out.read_text(encoding="utf-8").splitlines() == expected
     assert summary.complete and summary.patents == len(PATENTS) and summary.rejected == 0
