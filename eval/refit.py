@@ -40,6 +40,9 @@ NEUTRAL_STRENGTHS = ((1.0, 1.0),)
 ADOPT_QUANTILE = 0.10
 """A refit is adopted when its CV log-loss gain, resampled by challenge, stays above zero at this
 lower quantile: better in 90 % of resamples, not by the luck of a few judgments."""
+AUC_TOLERANCE = 0.01
+"""...and when its CV AUC is no more than this below the current one's: a refit that calibrates
+better by ordering candidates worse would move capable organisations down the list."""
 MIN_JUDGMENTS = 20
 MIN_JUDGMENTS_NEUTRAL = 60
 MIN_CHALLENGES = 5
@@ -151,13 +154,23 @@ def refit(
     assert best is not None
     _, strength, measured_after, after = best
     gain, sure = _paired_gain(before, after, qrels)
-    adopted = sure > 0
+    auc_before, auc_after = (m.auc[0] if m.auc else None for m in (measured_before, measured_after))
+    orders_as_well = (
+        auc_before is None or auc_after is None or auc_after >= auc_before - AUC_TOLERANCE
+    )
+    adopted = sure > 0 and orders_as_well
     reason = (
         f"cross-validated log-loss {measured_after.log_loss[0]:.4f} against the current "
         f"{measured_before.log_loss[0]:.4f} (prior strength {strength[0]:g} on coefficients, "
         f"{strength[1]:g} on the intercept); gain per judgment {gain:.4f}, "
         f"{ADOPT_QUANTILE:.0%} bootstrap bound {sure:.4f}: "
         + ("better, adopted" if adopted else "not surely better, not adopted")
+        + (
+            ""
+            if orders_as_well
+            else f" (its AUC {auc_after:.3f} is below the current {auc_before:.3f} by more "
+            f"than {AUC_TOLERANCE})"
+        )
     )
     final = _fit(pairs, set(challenges), current, strength)
     return Refit(final, measured_before, measured_after, adopted, reason, unscored)
