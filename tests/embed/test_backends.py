@@ -26,6 +26,7 @@ pytest.importorskip("onnxruntime")
 FAITHFUL = 0.9999  # an export of the float model
 FLOAT_GATE = 0.999  # OpenVINO: bf16 on CPUs that have it
 INT8_MIN, INT8_MEAN = 0.998, 0.999  # the int8 recipe measures min 0.9989, mean 0.9992 here
+TIE = 0.002  # cosine margin under which two passages are a tie between float kernels
 QUERIES = ["高温合金的高纯洁度冶炼", "光刻胶", "动力电池回收中的锂钴镍湿法提取"]
 
 
@@ -56,8 +57,25 @@ def _cosines(embedder, real_passages, torch_vectors) -> tuple[np.ndarray, np.nda
     passages, queries = torch_vectors
     actual = embedder.encode_passages(real_passages, progress=False)
     actual_queries = embedder.encode_queries(QUERIES)
-    same_nearest = ((queries @ passages.T).argmax(1) == (actual_queries @ actual.T).argmax(1)).all()
-    return (passages * actual).sum(1), (queries * actual_queries).sum(1), bool(same_nearest)
+    return (
+        (passages * actual).sum(1),
+        (queries * actual_queries).sum(1),
+        _same_nearest(queries @ passages.T, actual_queries @ actual.T),
+    )
+
+
+def _same_nearest(expected: np.ndarray, actual: np.ndarray) -> bool:
+    """Each query's nearest passage is torch's, what the ranking sees; where torch's first two
+    are a near-tie (closer than `TIE`, which rounding alone can flip), torch's first is among
+    the backend's first two instead."""
+    for wanted, got in zip(expected, actual, strict=True):
+        first, second = np.argsort(-wanted)[:2]
+        if wanted[first] - wanted[second] >= TIE:
+            if got.argmax() != first:
+                return False
+        elif first not in np.argsort(-got)[:2]:
+            return False
+    return True
 
 
 @pytest.mark.parametrize(
