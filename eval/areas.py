@@ -264,9 +264,9 @@ def curve_plot(points: list[dict[str, float]], system: dict[str, float], path: P
     """Precision–recall as the threshold moves, with the system's own operating point."""
     from matplotlib.figure import Figure
 
-    from eval.report import plotting
+    from corpus.figures import figure_style
 
-    with plotting():
+    with figure_style():
         fig = Figure(figsize=(5.5, 4.2), layout="constrained")
         axes = fig.subplots()
         axes.plot([p["recall"] for p in points], [p["precision"] for p in points], marker=".",

@@ -316,7 +316,7 @@ def reliability_plot(pairs: ShownPairs, path, title: str) -> None:
     """A reliability diagram (mean confidence vs observed rate per bin, with counts) as PNG."""
     from matplotlib.figure import Figure
 
-    from eval.report import plotting
+    from corpus.figures import figure_style
 
     confidence, outcome = pairs.confidence, pairs.grades > 0
     which = np.minimum((confidence * 10).astype(int), 9)
@@ -327,7 +327,7 @@ def reliability_plot(pairs: ShownPairs, path, title: str) -> None:
             centres.append(confidence[mask].mean())
             rates.append(outcome[mask].mean())
             counts.append(int(mask.sum()))
-    with plotting():
+    with figure_style():
         fig = Figure(figsize=(5.5, 4.2), layout="constrained")
         axes = fig.subplots()
         axes.plot([0, 1], [0, 1], linestyle="--", color="grey", linewidth=1, label="perfect")
