@@ -21,6 +21,7 @@ from eval.cv import DEFAULT_FOLDS, DEFAULT_SEED, query_folds
 from eval.dataset import Qrels
 from eval.runner import QueryHits
 from eval.runs import RunScores
+from eval.thresholds import best_f1_threshold
 from matcher.calibration import CANDIDATE_FEATURES, CandidateModel, RankingConfig
 from matcher.calibration.candidate import candidate_features
 from matcher.calibration.logistic import Logistic, fit_logistic
@@ -298,18 +299,19 @@ def composite_queries(
 
 
 def capable_level(confidence: np.ndarray, outcome: np.ndarray) -> float:
-    """The confidence threshold with the best F1 for "capable" over the pairs (CV confidences)."""
-    best, level = -1.0, 0.5
-    for threshold in np.round(np.arange(0.1, 0.91, 0.01), 2):
+    """The confidence threshold (0.10 … 0.90) with the best F1 for "capable" over the pairs (CV
+    confidences); 0.5 when no threshold makes one right decision."""
+
+    def f1_at(threshold: float) -> float:
         predicted = confidence >= threshold
         hits = (predicted & outcome).sum()
         if not hits:
-            continue
+            return -1.0
         precision, recall = hits / predicted.sum(), hits / outcome.sum()
-        f1 = 2 * precision * recall / (precision + recall)
-        if f1 > best:
-            best, level = f1, float(threshold)
-    return level
+        return 2 * precision * recall / (precision + recall)
+
+    level, f1 = best_f1_threshold(np.round(np.arange(0.1, 0.91, 0.01), 2), f1_at)
+    return level if f1 > 0 else 0.5
 
 
 def reliability_plot(pairs: ShownPairs, path, title: str) -> None:

@@ -178,10 +178,7 @@ class BulkMatcher:
 
     def probability(self, retrieved: Retrieved) -> np.ndarray:
         """(texts × areas) P(the text addresses the area), from the area model."""
-        supervised = self.area_model.supervised(retrieved.vectors)
-        return self.area_model.probability(
-            np.concatenate([retrieved.features, supervised[:, :, None]], axis=2)
-        )
+        return self.area_model.probability_for(retrieved.features, retrieved.vectors)
 
     def _pick(self, probability: np.ndarray) -> list[int]:
         """The most probable `top` areas, kept where P reaches the threshold."""
