@@ -115,8 +115,8 @@ class BulkMatcher:
         )
         self._challenge_bigrams = [_bigrams(c.text) for c in self.challenges]
 
-    def settings(self) -> dict[str, object]:
-        """What decides the output; a checkpoint is only resumed under the same settings."""
+    def fingerprint(self) -> dict[str, object]:
+        """What decides the output; a checkpoint is only resumed under the same fingerprint."""
         digest = hashlib.sha1(self.calibration.to_json().encode()).hexdigest()[:12]
         return {
             "model": self.embedder.model_id,
