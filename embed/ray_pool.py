@@ -27,6 +27,7 @@ from pathlib import Path
 import numpy as np
 
 from corpus.errors import JiebangError
+from embed.embedder import Embedder
 
 # Batches in flight per actor: enough to hide the round trip, few enough to bound memory.
 _IN_FLIGHT_PER_ACTOR = 2
@@ -40,8 +41,6 @@ class _EncoderActor:
     """One worker: the configured model and backend, no cache (the driver caches)."""
 
     def __init__(self, model: str, backend: str, models_dir: str) -> None:
-        from embed.embedder import Embedder
-
         home = Path(models_dir).parent
         self._embedder = Embedder(
             model, home=home, cache=False, models_dir=Path(models_dir), backend=backend
@@ -55,7 +54,7 @@ class _EncoderActor:
 
 
 class RayEncoderPool:
-    """`workers` Ray actors encoding batches for one model and backend.
+    """`workers` Ray actors encoding batches for one model and backend (a `BatchPool`).
 
     `address` is a Ray address ("auto", "ray://host:10001", "host:6379") or None for a local
     cluster started here (as many CPUs as workers). Models must exist on every node: the bundled

@@ -27,6 +27,7 @@ from corpus.models import Patent
 from embed.embedder import Embedder
 from embed.lexical_index import LexicalIndex
 from eval.cv import DEFAULT_FOLDS, DEFAULT_SEED, query_folds
+from eval.thresholds import best_f1_threshold
 from matcher.areas import ChallengeIndex, Retrieved
 from matcher.calibration import AREA_FEATURES, AreaModel, Calibration
 from matcher.calibration.logistic import fit_logistic
@@ -126,9 +127,10 @@ def prf(predicted: np.ndarray, gold: np.ndarray) -> dict[str, float]:
 
 def best_threshold(scores: np.ndarray, gold: np.ndarray) -> tuple[float, dict[str, float]]:
     """The top-1 threshold with the best F1 on (`scores`, `gold`), and that F1."""
-    candidates = np.unique(scores.max(axis=1))
-    best = max(candidates, key=lambda t: prf(decide(scores, t), gold)["f1"])
-    return float(best), prf(decide(scores, best), gold)
+    best, _ = best_f1_threshold(
+        np.unique(scores.max(axis=1)), lambda t: prf(decide(scores, t), gold)["f1"]
+    )
+    return best, prf(decide(scores, best), gold)
 
 
 def fit_area_model(
@@ -172,11 +174,6 @@ def _directions(vectors: np.ndarray, gold: np.ndarray, c: float) -> tuple[np.nda
     return weights, bias
 
 
-def _apply(model: AreaModel, features: np.ndarray, vectors: np.ndarray) -> np.ndarray:
-    stacked = np.concatenate([features, model.supervised(vectors)[:, :, None]], axis=2)
-    return model.probability(stacked)
-
-
 def choose_c(features: np.ndarray, vectors: np.ndarray, gold: np.ndarray, seed: int) -> float:
     """The directions' regularisation with the best inner-CV F1 at the fitted threshold."""
 
@@ -185,7 +182,7 @@ def choose_c(features: np.ndarray, vectors: np.ndarray, gold: np.ndarray, seed: 
         thresholds = np.zeros(len(gold))
         for train, test in _folds(len(gold), 4, seed + 2):
             model = fit_area_model(features[train], vectors[train], gold[train], c, seed)
-            probability[test] = _apply(model, features[test], vectors[test])
+            probability[test] = model.probability_for(features[test], vectors[test])
             thresholds[test] = model.threshold
         return prf(decide_each(probability, thresholds), gold)["f1"]
 
@@ -212,7 +209,7 @@ def cross_validate(
     for train, test in _folds(len(gold), folds, seed):
         c = choose_c(scores.features[train], scores.vectors[train], gold[train], seed)
         model = fit_area_model(scores.features[train], scores.vectors[train], gold[train], c, seed)
-        probability[test] = _apply(model, scores.features[test], scores.vectors[test])
+        probability[test] = model.probability_for(scores.features[test], scores.vectors[test])
         thresholds[test] = model.threshold
         record.append({"c": c, "threshold": model.threshold})
     return AreaCV(probability, thresholds, record, prf(decide_each(probability, thresholds), gold))
@@ -264,9 +261,9 @@ def curve_plot(points: list[dict[str, float]], system: dict[str, float], path: P
     """Precision–recall as the threshold moves, with the system's own operating point."""
     from matplotlib.figure import Figure
 
-    from eval.report import plotting
+    from corpus.figures import figure_style
 
-    with plotting():
+    with figure_style():
         fig = Figure(figsize=(5.5, 4.2), layout="constrained")
         axes = fig.subplots()
         axes.plot([p["recall"] for p in points], [p["precision"] for p in points], marker=".",
@@ -302,7 +299,7 @@ def evaluate_shipped(data_dir: str | Path, embedder: Embedder, calibration: Cali
         "cross_validated": cross_validate(retrieved, labelled.gold).metrics,
     }
     if calibration.area is not None:
-        probability = _apply(calibration.area, retrieved.features, retrieved.vectors)
+        probability = calibration.area.probability_for(retrieved.features, retrieved.vectors)
         shipped = prf(decide(probability, calibration.area.threshold), labelled.gold)
         report["shipped_in_sample"] = {**shipped, "threshold": calibration.area.threshold}
     report["baselines_oracle_threshold"] = baselines(

@@ -21,6 +21,7 @@ from eval.cv import DEFAULT_FOLDS, DEFAULT_SEED, query_folds
 from eval.dataset import Qrels
 from eval.runner import QueryHits
 from eval.runs import RunScores
+from eval.thresholds import best_f1_threshold
 from matcher.calibration import CANDIDATE_FEATURES, CandidateModel, RankingConfig
 from matcher.calibration.candidate import candidate_features
 from matcher.calibration.logistic import Logistic, fit_logistic
@@ -298,25 +299,26 @@ def composite_queries(
 
 
 def capable_level(confidence: np.ndarray, outcome: np.ndarray) -> float:
-    """The confidence threshold with the best F1 for "capable" over the pairs (CV confidences)."""
-    best, level = -1.0, 0.5
-    for threshold in np.round(np.arange(0.1, 0.91, 0.01), 2):
+    """The confidence threshold (0.10 … 0.90) with the best F1 for "capable" over the pairs (CV
+    confidences); 0.5 when no threshold makes one right decision."""
+
+    def f1_at(threshold: float) -> float:
         predicted = confidence >= threshold
         hits = (predicted & outcome).sum()
         if not hits:
-            continue
+            return -1.0
         precision, recall = hits / predicted.sum(), hits / outcome.sum()
-        f1 = 2 * precision * recall / (precision + recall)
-        if f1 > best:
-            best, level = f1, float(threshold)
-    return level
+        return 2 * precision * recall / (precision + recall)
+
+    level, f1 = best_f1_threshold(np.round(np.arange(0.1, 0.91, 0.01), 2), f1_at)
+    return level if f1 > 0 else 0.5
 
 
 def reliability_plot(pairs: ShownPairs, path, title: str) -> None:
     """A reliability diagram (mean confidence vs observed rate per bin, with counts) as PNG."""
     from matplotlib.figure import Figure
 
-    from eval.report import plotting
+    from corpus.figures import figure_style
 
     confidence, outcome = pairs.confidence, pairs.grades > 0
     which = np.minimum((confidence * 10).astype(int), 9)
@@ -327,7 +329,7 @@ def reliability_plot(pairs: ShownPairs, path, title: str) -> None:
             centres.append(confidence[mask].mean())
             rates.append(outcome[mask].mean())
             counts.append(int(mask.sum()))
-    with plotting():
+    with figure_style():
         fig = Figure(figsize=(5.5, 4.2), layout="constrained")
         axes = fig.subplots()
         axes.plot([0, 1], [0, 1], linestyle="--", color="grey", linewidth=1, label="perfect")

@@ -9,17 +9,15 @@ from __future__ import annotations
 import base64
 import html
 import json
-import warnings
-from collections.abc import Iterator, Mapping, Sequence
-from contextlib import contextmanager
+from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
 from pathlib import Path
 
 import numpy as np
-from matplotlib import rc_context
 from matplotlib.figure import Figure
 
 from corpus.errors import JiebangError
+from corpus.figures import figure_style
 from eval.dataset import Qrels
 from eval.metrics import (
     DEFAULT_METRICS,
@@ -30,7 +28,6 @@ from eval.metrics import (
     per_query,
 )
 from eval.runs import RunScores
-from service.export.charts import CJK_FONTS, register_cjk_fonts
 
 METRICS_PLOT = "metrics.png"
 DIFF_PLOT = "per_query_diff.png"
@@ -122,7 +119,7 @@ def plot_metrics(comparison: Comparison, path: Path) -> Path:
     runs, metrics = comparison.runs, comparison.metrics
     width = 0.8 / len(runs)
     x = np.arange(len(metrics))
-    with plotting():
+    with figure_style():
         figure = Figure(figsize=(max(6.0, 1.1 * len(metrics) + 2), 4.2), layout="constrained")
         axes = figure.subplots()
         for i, run in enumerate(runs):
@@ -150,7 +147,7 @@ def plot_per_query_difference(comparison: Comparison, path: Path) -> Path:
     wins, losses = int((differences > 0).sum()), int((differences < 0).sum())
     ties = differences.size - wins - losses
     colours = np.where(differences > 0, "tab:green", np.where(differences < 0, "tab:red", "grey"))
-    with plotting():
+    with figure_style():
         figure = Figure(figsize=(8.0, 4.0), layout="constrained")
         axes = figure.subplots()
         axes.bar(np.arange(differences.size), differences, width=1.0, color=colours)
@@ -269,17 +266,3 @@ def _means_and_errors(
 def _differences(comparison: Comparison, metric: str) -> np.ndarray:
     first, second = (comparison.per_query[run][metric] for run in comparison.runs[:2])
     return np.sort(np.array([second[qid] - first[qid] for qid in first]))[::-1]
-
-
-@contextmanager
-def plotting() -> Iterator[None]:
-    """Figure settings for one plot; without a CJK font, Chinese glyphs fall back silently."""
-    with rc_context(_font_params()), warnings.catch_warnings():
-        warnings.filterwarnings("ignore", message="Glyph .* missing from font")
-        yield
-
-
-def _font_params() -> dict:
-    """A CJK-capable sans-serif first when one is installed, so Chinese run names render."""
-    register_cjk_fonts()
-    return {"font.family": "sans-serif", "font.sans-serif": CJK_FONTS}

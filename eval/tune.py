@@ -39,7 +39,7 @@ from eval.runs import RunScores
 from matcher.aggregate import Aggregation, AggregationConfig
 from matcher.areas import ChallengeIndex
 from matcher.calibration import AreaModel, Calibration, CandidateModel, RankingConfig
-from matcher.calibration.ranking import Regime
+from matcher.calibration.regimes import QueryRegime
 from matcher.evidence import chunk_docs
 from matcher.fusion import FusionConfig, FusionMode
 from matcher.teams.facets import decompose
@@ -83,7 +83,7 @@ class GridResult:
         return describe(getattr(self.configs[i], regime))
 
 
-def describe(regime: Regime) -> str:
+def describe(regime: QueryRegime) -> str:
     """A one-line description of a regime: fusion mode, dense weight, aggregation."""
     fusion, agg = regime.fusion, regime.aggregation
     params = ", ".join(f"{k} {v:g}" for k, v in agg.params.items())
@@ -134,7 +134,7 @@ def regime_grid(
     return [
         base.model_copy(
             update={
-                regime: Regime(
+                regime: QueryRegime(
                     fusion=FusionConfig(
                         mode=mode, weights={"dense": w, "lexical": round(1 - w, 2)}
                     ),

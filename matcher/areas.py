@@ -1,7 +1,9 @@
 """The catalogue's challenges as an index grouped by area: bulk matching and area inference.
 
 A text (a patent, a posted challenge) is a query against the challenges through the engine's
-two retrievers (`matcher.retrieval`), fused with the calibration's weights for its length. Per
+two retrievers (`matcher.retrieval`), fused by `matcher.hybrid.fuse_hits` as the calibration's
+regime for its length says (weights, mode and `rrf_k`: the shipped calibrations fuse by z-score,
+where `rrf_k` plays no part). Per
 area it keeps its best fused challenge and the raw channel scores behind it (`Retrieved`): what
 bulk matching's area decisions and `infer_area` start from.
 """
@@ -21,7 +23,7 @@ from embed.embedder import Embedder
 from embed.lexical_index import LexicalIndex
 from embed.vector_index import VectorIndex
 from matcher.calibration import AREA_FEATURES, Calibration, RankingConfig
-from matcher.fusion import Method, fuse
+from matcher.hybrid import fuse_hits
 from matcher.retrieval import dense_hits, lexical_hits
 
 
@@ -110,10 +112,10 @@ class ChallengeIndex:
                 "dense": dense_hits(self.vectors, own, depth),
                 "lexical": lexical_hits(self.lexical, text, depth),
             }
-            fusion = self.ranking.regime_for(text).fusion
-            fused, _, floor = fuse(hits, fusion.weights_for(Method.hybrid), fusion.mode)
+            fused = fuse_hits(hits, self.ranking.regime_for(text).fusion)
+            floor = fused.floor
             row = np.full(depth, floor)
-            row[list(fused)] = list(fused.values())
+            row[list(fused.scores)] = list(fused.scores.values())
             cosine[i, list(hits["dense"].raw)] = list(hits["dense"].raw.values())
             lexical = np.zeros(depth)
             lexical[list(hits["lexical"].raw)] = list(hits["lexical"].raw.values())

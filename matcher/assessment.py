@@ -14,7 +14,7 @@ from dataclasses import dataclass
 
 from matcher.evidence import Passage
 from matcher.fusion import ChannelScores
-from matcher.ranking import Ranking
+from matcher.hybrid import Ranking
 from matcher.results import FacetEvidence
 from matcher.teams.facets import Facet
 

@@ -3,41 +3,35 @@
 The one path a query takes (`match`):
 
 1. `channel_hits`: the dense channel (FAISS over e5 vectors) and the lexical channel
-   (character 1–2-gram TF-IDF) each return their top passages, with raw scores and z-scores
-   over the whole index;
-2. `rank`: `matcher.fusion.fuse` mixes the method's channels into one score per passage, and
-   `matcher.aggregate.aggregate` turns passages into one score per organisation (fusion and
-   aggregation depend on the query's length: `RankingConfig.regime_for`);
+   (character 1–2-gram TF-IDF) score the passages of the organisations they reach, raw and
+   standardised against the reference background (`matcher.retrieval.evidence_hits`);
+2. `rank`: the hybrid component (`matcher.hybrid`) fuses the method's channels into one score
+   per passage and aggregates passages into one per organisation (both depend on the query's
+   length: `RankingConfig.regime_for`);
 3. `confidences`: `CandidateModel` maps each organisation's evidence features to
    P(it can contribute);
 4. `Explainer` fills the evidence, channel shares and shared terms of the top candidates.
 
 Everything fitted (weights, aggregation, confidence) comes from one `Calibration`, fitted for
-the embedding model and saved inside the index.
+the embedding model and saved inside the index (`matcher.engine_store`); the passages' owners
+are kept by `matcher.passage_groups`.
 """
 
 from __future__ import annotations
 
-import io
-import json
 import logging
-import zipfile
-from collections import defaultdict
 from collections.abc import Iterable, Sequence
 from pathlib import Path
 
 import numpy as np
 
 from corpus.errors import JiebangError
-from corpus.files import atomic_write
 from corpus.models import Organisation, OrgKind, Patent
-from embed.backends import Backend
 from embed.background import Background
 from embed.chunk import MAX_PASSAGE_CHARS, split_passages
 from embed.embedder import Embedder
 from embed.lexical_index import LexicalIndex
 from embed.vector_index import IndexKind, VectorIndex
-from matcher.aggregate import aggregate
 from matcher.assessment import Assessment, Scored
 from matcher.calibration import (
     SHIPPED,
@@ -46,39 +40,31 @@ from matcher.calibration import (
     default_calibration,
     neutral_calibration,
 )
-from matcher.calibration.candidate import candidate_features
-from matcher.calibration.store import parse_calibration
-from matcher.evidence import EvidenceDoc, Passage, attach_patents, chunk_docs, organisation_docs
+from matcher.engine_store import StoredEngine, read_index, write_index
+from matcher.evidence import (
+    EvidenceDoc,
+    Passage,
+    PreparedEvidence,
+    attach_patents,
+    chunk_docs,
+    organisation_docs,
+    prepare_evidence,
+)
 from matcher.explain import Explainer
-from matcher.fusion import ChannelScores, Method, fuse
-from matcher.ranking import Ranking
+from matcher.fusion import ChannelScores, Method
+from matcher.hybrid import Ranking, fuse_hits, rank_groups
+from matcher.passage_groups import PassageGroups
 from matcher.results import Candidate, FacetLabel, MatchResult
 from matcher.retrieval import evidence_hits
 from matcher.teams.facets import enumerated
 
 log = logging.getLogger("jiebang")
 
-PreparedEvidence = tuple[list[Passage], np.ndarray | None]
-"""Chunked passages and their vectors, ready to insert (`MatchEngine.prepare_organisation`)."""
-
-INDEX_FILE = "jiebang-index.zip"
-FORMAT = "jiebang-index/4"
-# Passages each channel contributes per query before fusion: enough for every plausible
-# organisation.
+# Passages each channel contributes per query before fusion: enough for any plausible organisation.
 CANDIDATE_PASSAGES = 2000
 CHANNELS = ("dense", "lexical")
 # Facets scored beside the whole text: an appendix row lists up to six technologies.
 MAX_FACETS = 8
-INDEX_MEMBERS = (
-    "meta.json",
-    "calibration.json",
-    "organisations.jsonl",
-    "passages.jsonl",
-    "vectors.bin",
-    "lexical.bin",
-)
-# No member of a real index comes near this (10⁶ passages: ≈ 2 GB of vectors).
-MAX_MEMBER_BYTES = 8 << 30
 
 
 class MatchEngine:
@@ -103,16 +89,13 @@ class MatchEngine:
         self.calibration = calibration or default_calibration(embedder.model_id)
         self.calibration.require_model(embedder.model_id)
         self.organisations: dict[str, Organisation] = dict(organisations or {})
-        self.passages: dict[int, Passage] = {}
+        self.groups = PassageGroups()
+        self.passages: dict[int, Passage] = self.groups.by_id
         self.index = VectorIndex(embedder.dim, embedder.model_id, index_kind)
         self.lexical = LexicalIndex(self.calibration.background)
         self.method = Method.from_str(method)
         self.terms = tuple(sorted(set(terms)))
         self.explainer = Explainer(self.passages, self.terms)
-        self._by_group: dict[str, list[int]] = defaultdict(list)
-        # pid → group, an array so that a query's few thousand hits are grouped in one take.
-        self._group_of_pid = np.empty(0, dtype=object)
-        self._next_pid = 0
 
     # ---- building -------------------------------------------------------------------------
 
@@ -164,7 +147,7 @@ class MatchEngine:
     ) -> MatchEngine:
         """An engine over `docs`. A model with no calibration at all gets a neutral one whose
         reference background is these documents' passages, frozen (`neutral_calibration`)."""
-        passages, vectors = _prepare(embedder, docs, progress)
+        passages, vectors = prepare_evidence(embedder, docs, progress)
         if options.get("calibration") is None and embedder.model_id not in SHIPPED:
             if vectors is None:
                 raise JiebangError(
@@ -181,7 +164,7 @@ class MatchEngine:
 
     def add_documents(self, docs: Sequence[EvidenceDoc], progress: bool = True) -> None:
         """Chunk, embed and index evidence documents."""
-        self._insert(*_prepare(self.embedder, docs, progress))
+        self._insert(*prepare_evidence(self.embedder, docs, progress))
 
     def use_calibration(self, calibration: Calibration) -> None:
         """Score with `calibration` from now on (the lexical weights follow its background)."""
@@ -193,32 +176,18 @@ class MatchEngine:
     def _insert(self, passages: list[Passage], vectors: np.ndarray | None) -> None:
         if not passages:
             return
-        start = self._next_pid
-        passages = [p.model_copy(update={"pid": start + i}) for i, p in enumerate(passages)]
+        passages = self.groups.numbered(passages)
         pids = np.array([p.pid for p in passages], dtype=np.int64)
         self.index.add(pids, vectors)
         self.lexical.add(pids, [p.text for p in passages])
-        self._remember(passages)
-        self._next_pid = passages[-1].pid + 1
-
-    def _remember(self, passages: list[Passage]) -> None:
-        """Record indexed passages by id and under their group."""
-        end = max(p.pid for p in passages) + 1
-        if end > len(self._group_of_pid):
-            grown = np.empty(max(end, 2 * len(self._group_of_pid)), dtype=object)
-            grown[: len(self._group_of_pid)] = self._group_of_pid
-            self._group_of_pid = grown
-        for passage in passages:
-            self.passages[passage.pid] = passage
-            self._by_group[passage.group].append(passage.pid)
-            self._group_of_pid[passage.pid] = passage.group
+        self.groups.add(passages)
 
     def prepare_organisation(self, org: Organisation) -> PreparedEvidence:
         """Embed `org`'s capability passages without changing the engine.
 
         The slow part of an upsert; a service runs it outside its write lock.
         """
-        return _prepare(self.embedder, list(organisation_docs([org])), progress=False)
+        return prepare_evidence(self.embedder, list(organisation_docs([org])), progress=False)
 
     def upsert_organisation(
         self, org: Organisation, prepared: PreparedEvidence | None = None
@@ -236,9 +205,7 @@ class MatchEngine:
 
     def _capability_pids(self, org_id: str) -> list[int]:
         doc_id = f"{org_id}#capability"
-        return [
-            pid for pid in self._by_group.get(org_id, []) if self.passages[pid].doc_id == doc_id
-        ]
+        return [pid for pid in self.groups.of_group(org_id) if self.passages[pid].doc_id == doc_id]
 
     def indexes(self, org: Organisation) -> bool:
         """True when the index holds `org` as given: its record and its capability passages."""
@@ -252,8 +219,8 @@ class MatchEngine:
         """Remove an organisation and all its evidence from the index."""
         if org_id not in self.organisations:
             raise JiebangError(f"unknown organisation id '{org_id}'")
-        self._drop_passages(list(self._by_group.get(org_id, [])))
-        self._by_group.pop(org_id, None)
+        self._drop_passages(self.groups.of_group(org_id))
+        self.groups.remove_group(org_id)
         del self.organisations[org_id]
 
     def _drop_passages(self, pids: list[int]) -> None:
@@ -261,10 +228,7 @@ class MatchEngine:
             return
         self.index.remove(np.array(pids, dtype=np.int64))
         self.lexical.remove(pids)
-        for pid in pids:
-            passage = self.passages.pop(pid)
-            self._by_group[passage.group].remove(pid)
-            self._group_of_pid[pid] = None
+        self.groups.remove(pids)
 
     # ---- matching -------------------------------------------------------------------------
 
@@ -272,14 +236,12 @@ class MatchEngine:
         if kind is None and not region:
             return None
         wanted_kind = OrgKind(kind) if kind is not None else None
-        pids = [
-            pid
+        return self.groups.pids_of(
+            org_id
             for org_id, org in self.organisations.items()
             if (wanted_kind is None or org.kind == wanted_kind)
             and (not region or org.region.matches(region))
-            for pid in self._by_group.get(org_id, [])
-        ]
-        return np.array(pids, dtype=np.int64)
+        )
 
     def channel_hits(
         self,
@@ -300,13 +262,8 @@ class MatchEngine:
         vectors = self.embedder.encode_queries(split_passages(text))
         return evidence_hits(
             self.index, self.lexical, self.calibration.background, vectors, text, depth,
-            self._group_passages, allowed,
+            self.groups.expand, allowed,
         )  # fmt: skip
-
-    def _group_passages(self, pids: Iterable[int]) -> np.ndarray:
-        """Every passage of the organisations owning `pids`."""
-        groups = set(self._group_of_pid[np.fromiter(pids, dtype=np.int64)].tolist())
-        return np.array(sorted(p for g in groups for p in self._by_group[g]), dtype=np.int64)
 
     def rank(
         self,
@@ -322,22 +279,8 @@ class MatchEngine:
         """
         method = method or self.method
         regime = (ranking or self.calibration.ranking).regime_for(text)
-        fused, contributions, floor = fuse(
-            {name: hits[name] for name in method.channels},
-            regime.fusion.weights_for(method),
-            regime.fusion.mode,
-            regime.fusion.rrf_k,
-        )
-        pids, values, groups = self._fused_arrays(fused)
-        scores = aggregate(
-            groups,
-            values,
-            regime.aggregation,
-            floor=floor,
-            docs_per_group={g: len(p) for g, p in self._by_group.items()},
-        )
-        by_group = _passages_by_group(pids, values, groups)
-        return Ranking(scores, fused, contributions, floor, by_group)
+        fused = fuse_hits(hits, regime.fusion, method)
+        return rank_groups(fused, self.groups.owners, regime.aggregation, self.groups.sizes())
 
     def assess(
         self,
@@ -370,12 +313,8 @@ class MatchEngine:
         """One query text's hybrid ranking and each organisation's confidence under it."""
         hits = self.channel_hits(text, kind, region)
         ranking = self.rank(text, hits, Method.hybrid)
-        groups = list(ranking.scores)
-        if not groups:
-            return Scored(text, hits, ranking, {})
-        scores = np.array([ranking.scores[g] for g in groups])
-        values = self.calibration.candidate.confidence(candidate_features(scores, hits))
-        return Scored(text, hits, ranking, dict(zip(groups, values.tolist(), strict=True)))
+        confidence = self.calibration.candidate.confidences(ranking.scores, hits)
+        return Scored(text, hits, ranking, confidence)
 
     def confidences(
         self, text: str, *, area: str | None = None, facets: bool = True
@@ -458,12 +397,6 @@ class MatchEngine:
             )
         return None
 
-    def _fused_arrays(self, fused: dict[int, float]) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
-        """(passage ids, fused scores, their groups) as arrays, in `fused`'s order."""
-        pids = np.fromiter(fused, dtype=np.int64, count=len(fused))
-        values = np.fromiter(fused.values(), dtype=np.float64, count=len(fused))
-        return pids, values, self._group_of_pid[pids]
-
     def _candidate(self, org_id: str, score: float | None, confidence: float) -> Candidate:
         org = self.organisations[org_id]
         return Candidate(
@@ -480,119 +413,36 @@ class MatchEngine:
         """The confidence from which a candidate counts as capable (the calibration's)."""
         return self.calibration.candidate.capable
 
-    # ---- persistence ----------------------------------------------------------------------
+    # ---- persistence (the file format: `matcher.engine_store`) ---------------------------
 
     def save(self, folder: Path) -> Path:
         """Write the whole engine state, its calibration included, as one file, atomically."""
-        buffer = io.BytesIO()
-        with zipfile.ZipFile(buffer, "w", compression=zipfile.ZIP_DEFLATED) as archive:
-            meta = {
-                "format": FORMAT,
-                "model_id": self.embedder.model_id,
-                "dim": self.embedder.dim,
-                "backend": self.embedder.backend.value,
-                "method": self.method.value,
-                "terms": list(self.terms),
-                "next_pid": self._next_pid,
-            }
-            archive.writestr("meta.json", json.dumps(meta, ensure_ascii=False))
-            archive.writestr("calibration.json", self.calibration.to_json())
-            archive.writestr(
-                "organisations.jsonl",
-                "".join(o.model_dump_json() + "\n" for o in self.organisations.values()),
-            )
-            archive.writestr(
-                "passages.jsonl",
-                "".join(p.model_dump_json() + "\n" for p in self.passages.values()),
-            )
-            archive.writestr("vectors.bin", self.index.to_bytes())
-            archive.writestr("lexical.bin", self.lexical.to_bytes())
-        path = folder / INDEX_FILE
-        atomic_write(path, buffer.getvalue())
-        return path
+        stored = StoredEngine(
+            method=self.method.value,
+            terms=list(self.terms),
+            next_pid=self.groups.next_pid,
+            calibration=self.calibration,
+            organisations=list(self.organisations.values()),
+            passages=list(self.passages.values()),
+            vectors=self.index,
+            lexical=self.lexical,
+        )
+        return write_index(folder, self.embedder, stored)
 
     @classmethod
     def load(cls, folder: Path, embedder: Embedder) -> MatchEngine:
         """Load a saved engine; refuses one built with another model, or a damaged file."""
-        path = folder / INDEX_FILE
-        if not path.exists():
-            raise JiebangError(f"no index at {path}; build one first")
-        try:
-            with zipfile.ZipFile(path) as archive:
-                members = {name: _read_member(archive, name, path) for name in INDEX_MEMBERS}
-        except zipfile.BadZipFile as error:
-            raise JiebangError(f"{path} is not a jiebang index ({error})") from None
-        try:
-            meta = json.loads(members["meta.json"])
-        except ValueError as error:
-            raise JiebangError(f"{path} is not a jiebang index ({error})") from None
-        if meta.get("format") != FORMAT:
-            raise JiebangError(
-                f"{path} has format {meta.get('format')!r}, not {FORMAT}; rebuild it"
-            )
-        built_with = Backend.from_str(meta.get("backend", Backend.torch.value))
-        if not built_with.compatible_with(embedder.backend):
-            raise JiebangError(
-                f"{path} was built with the '{built_with}' backend, whose vectors do not mix "
-                f"with '{embedder.backend}'; set JIEBANG_BACKEND={built_with} or rebuild it"
-            )
-        index = VectorIndex.from_bytes(
-            members["vectors.bin"], embedder.model_id, embedder.dim, source=str(path)
-        )
-        calibration = parse_calibration(members["calibration.json"], f"{path} (calibration)")
-        organisations = [
-            Organisation.model_validate_json(line)
-            for line in members["organisations.jsonl"].decode().splitlines()
-        ]
+        stored = read_index(folder, embedder)
         engine = cls(
             embedder,
-            {o.id: o for o in organisations},
-            calibration=calibration,
-            method=meta["method"],
-            terms=meta["terms"],
+            {o.id: o for o in stored.organisations},
+            calibration=stored.calibration,
+            method=stored.method,
+            terms=stored.terms,
         )
-        engine.index = index
-        passages = members["passages.jsonl"].decode().splitlines()
-        if passages:
-            engine._remember([Passage.model_validate_json(line) for line in passages])
-        engine.lexical = LexicalIndex.from_bytes(
-            members["lexical.bin"], str(path), calibration.background
-        )
-        engine._next_pid = meta["next_pid"]
+        engine.index = stored.vectors
+        if stored.passages:
+            engine.groups.add(stored.passages)
+        engine.lexical = stored.lexical
+        engine.groups.next_pid = stored.next_pid
         return engine
-
-
-def _prepare(embedder: Embedder, docs: Sequence[EvidenceDoc], progress: bool) -> PreparedEvidence:
-    """Passages and their vectors: the slow, fallible part, done before anything changes.
-
-    Reads nothing an index owns (passage ids are given at insert time), so it may run while
-    other threads read or change an engine.
-    """
-    passages = chunk_docs(docs, MAX_PASSAGE_CHARS)
-    texts = [p.text for p in passages]
-    vectors = embedder.encode_passages(texts, progress=progress) if passages else None
-    return passages, vectors
-
-
-def _read_member(archive: zipfile.ZipFile, name: str, path: Path) -> bytes:
-    """One member of an index file, refusing a missing or implausibly large one."""
-    try:
-        info = archive.getinfo(name)
-    except KeyError:
-        raise JiebangError(f"{path} is damaged: it has no {name}; rebuild the index") from None
-    if info.file_size > MAX_MEMBER_BYTES:
-        raise JiebangError(
-            f"{path} is damaged or hostile: {name} would unpack to {info.file_size} bytes"
-        )
-    return archive.read(info)
-
-
-def _passages_by_group(
-    pids: np.ndarray, scores: np.ndarray, groups: np.ndarray
-) -> dict[str, list[int]]:
-    """Each group's passages, best score first (ties: lower id first)."""
-    per_group: dict[str, list[int]] = defaultdict(list)
-    pid_list, group_list = pids.tolist(), groups.tolist()
-    for i in np.lexsort((pids, -scores)).tolist():
-        per_group[group_list[i]].append(pid_list[i])
-    return per_group

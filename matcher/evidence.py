@@ -2,13 +2,15 @@
 
 from __future__ import annotations
 
-from collections.abc import Iterable, Iterator
+from collections.abc import Iterable, Iterator, Sequence
 
+import numpy as np
 from pydantic import BaseModel
 
 from corpus.models import Organisation, Patent
 from corpus.names import infer_kind, normalise_name, region_from_address
-from embed.chunk import split_passages
+from embed.chunk import MAX_PASSAGE_CHARS, split_passages
+from embed.embedder import Embedder
 
 CAPABILITY = "capability"
 PATENT = "patent"
@@ -96,3 +98,21 @@ def chunk_docs(docs: Iterable[EvidenceDoc], max_chars: int) -> list[Passage]:
                 )
             )
     return passages
+
+
+PreparedEvidence = tuple[list[Passage], np.ndarray | None]
+"""Chunked passages and their vectors, ready to insert (`MatchEngine.prepare_organisation`)."""
+
+
+def prepare_evidence(
+    embedder: Embedder, docs: Sequence[EvidenceDoc], progress: bool
+) -> PreparedEvidence:
+    """Passages and their vectors: the slow, fallible part, done before anything changes.
+
+    Reads nothing an index owns (passage ids are given at insert time), so it may run while
+    other threads read or change an engine.
+    """
+    passages = chunk_docs(docs, MAX_PASSAGE_CHARS)
+    texts = [p.text for p in passages]
+    vectors = embedder.encode_passages(texts, progress=progress) if passages else None
+    return passages, vectors

@@ -9,7 +9,7 @@ from functools import cached_property, lru_cache
 from embed.segment import BIGRAM_MARK, Segmenter
 from matcher.evidence import Passage
 from matcher.fusion import ChannelScores
-from matcher.ranking import Ranking
+from matcher.hybrid import Ranking
 from matcher.results import Candidate, EvidenceHit
 
 # Query keywords considered for `shared_terms`, and how many of them a candidate shows.

@@ -1,6 +1,6 @@
 """Everything fitted per embedding model, in one file: ranking weights, confidence, area decisions.
 
-- `RankingConfig` (`ranking.py`): fusion weights and the aggregation per query length.
+- `RankingConfig` (`regimes.py`): fusion weights and the aggregation per query length.
 - `CandidateModel` (`candidate.py`): confidence = P(this organisation can contribute to this
   challenge), a logistic model over a candidate's evidence features.
 - `AreaModel` (`area.py`): bulk matching's decision whether a patent addresses an appendix area.
@@ -13,7 +13,7 @@
 
 from matcher.calibration.area import AREA_FEATURES, AreaModel
 from matcher.calibration.candidate import CANDIDATE_FEATURES, CandidateModel
-from matcher.calibration.ranking import RankingConfig
+from matcher.calibration.regimes import RankingConfig
 from matcher.calibration.store import (
     SHIPPED,
     Calibration,

@@ -44,3 +44,10 @@ class AreaModel(BaseModel):
         shape = features.shape[:-1]
         flat = features.reshape(-1, features.shape[-1])
         return self.logistic.probability(flat).reshape(shape)
+
+    def probability_for(self, retrieval: np.ndarray, vectors: np.ndarray) -> np.ndarray:
+        """(texts × areas) P(the text addresses the area): the one area probability, from the
+        retrieval features (texts × areas × `AREA_FEATURES` but the last) and the texts' mean
+        passage vectors."""
+        supervised = self.supervised(vectors)
+        return self.probability(np.concatenate([retrieval, supervised[:, :, None]], axis=2))

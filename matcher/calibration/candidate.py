@@ -57,6 +57,16 @@ class CandidateModel(BaseModel):
             np.column_stack([features[name] for name in self.logistic.features])
         )
 
+    def confidences(
+        self, scores: Mapping[str, float], hits: Mapping[str, ChannelScores]
+    ) -> dict[str, float]:
+        """Each organisation's confidence from its ranking `scores` under one query (`hits`)."""
+        if not scores:
+            return {}
+        groups = list(scores)
+        features = candidate_features(np.array([scores[g] for g in groups]), hits)
+        return dict(zip(groups, self.confidence(features).tolist(), strict=True))
+
     def require_monotone(self) -> CandidateModel:
         """Refuse a model whose confidence would fall as the score rises."""
         if "score" not in self.logistic.features:

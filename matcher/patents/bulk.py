@@ -115,8 +115,8 @@ class BulkMatcher:
         )
         self._challenge_bigrams = [_bigrams(c.text) for c in self.challenges]
 
-    def settings(self) -> dict[str, object]:
-        """What decides the output; a checkpoint is only resumed under the same settings."""
+    def fingerprint(self) -> dict[str, object]:
+        """What decides the output; a checkpoint is only resumed under the same fingerprint."""
         digest = hashlib.sha1(self.calibration.to_json().encode()).hexdigest()[:12]
         return {
             "model": self.embedder.model_id,
@@ -178,10 +178,7 @@ class BulkMatcher:
 
     def probability(self, retrieved: Retrieved) -> np.ndarray:
         """(texts × areas) P(the text addresses the area), from the area model."""
-        supervised = self.area_model.supervised(retrieved.vectors)
-        return self.area_model.probability(
-            np.concatenate([retrieved.features, supervised[:, :, None]], axis=2)
-        )
+        return self.area_model.probability_for(retrieved.features, retrieved.vectors)
 
     def _pick(self, probability: np.ndarray) -> list[int]:
         """The most probable `top` areas, kept where P reaches the threshold."""

@@ -66,7 +66,7 @@ class Verdict(StrEnum):
         return {"eligible": 2, "undetermined": 1, "not_eligible": 0}[self.value]
 
 
-class Regime(StrEnum):
+class EligibilityRegime(StrEnum):
     """Which set of thresholds applies."""
 
     general = "general"
@@ -128,15 +128,19 @@ class Criterion(BaseModel):
                 raise ValueError(f"criterion '{self.id}': no organisation field '{name}'")
         return self
 
-    def threshold(self, regime: Regime) -> float | None:
-        override = self.strategic_emerging if regime is Regime.strategic_emerging else None
+    def threshold(self, regime: EligibilityRegime) -> float | None:
+        override = (
+            self.strategic_emerging if regime is EligibilityRegime.strategic_emerging else None
+        )
         return override.min if override and override.min is not None else self.min
 
-    def is_binding(self, regime: Regime) -> bool:
-        override = self.strategic_emerging if regime is Regime.strategic_emerging else None
+    def is_binding(self, regime: EligibilityRegime) -> bool:
+        override = (
+            self.strategic_emerging if regime is EligibilityRegime.strategic_emerging else None
+        )
         return override.binding if override and override.binding is not None else self.binding
 
-    def applies(self, regime: Regime) -> bool:
+    def applies(self, regime: EligibilityRegime) -> bool:
         return self.applies_to in ("all", regime.value)
 
 
@@ -178,7 +182,7 @@ class CriterionCheck(BaseModel):
 class RegimeCheck(BaseModel):
     """All criteria under one regime, and the verdict they give."""
 
-    regime: Regime
+    regime: EligibilityRegime
     verdict: Verdict
     checks: list[CriterionCheck]
 
@@ -227,9 +231,13 @@ def check_lead_unit(
     rules = rules or load_lead_unit_rules()
     if org.kind in rules.lead_kinds:
         if org.strategic_emerging is None:
-            regimes = [Regime.general, Regime.strategic_emerging]
+            regimes = [EligibilityRegime.general, EligibilityRegime.strategic_emerging]
         else:
-            regimes = [Regime.strategic_emerging if org.strategic_emerging else Regime.general]
+            regimes = [
+                EligibilityRegime.strategic_emerging
+                if org.strategic_emerging
+                else EligibilityRegime.general
+            ]
         results = [_check_regime(org, rules, regime, partners) for regime in regimes]
     elif rules.institute_lead and org.kind in rules.institute_lead.kinds:
         results = [_check_institute(org, rules, partners)]
@@ -243,7 +251,11 @@ def check_lead_unit(
             value=org.kind.label_zh,
             reason=f"{org.kind.label_zh}不能作为牵头单位（须为{allowed}）",
         )
-        results = [RegimeCheck(regime=Regime.general, verdict=Verdict.not_eligible, checks=[check])]
+        results = [
+            RegimeCheck(
+                regime=EligibilityRegime.general, verdict=Verdict.not_eligible, checks=[check]
+            )
+        ]
     verdict, reason = _combine(results)
     return EligibilityReport(
         org_id=org.id,
@@ -259,7 +271,7 @@ def check_lead_unit(
 def _check_regime(
     org: Organisation,
     rules: LeadUnitRules,
-    regime: Regime,
+    regime: EligibilityRegime,
     partners: Sequence[Organisation] | None,
 ) -> RegimeCheck:
     checks = [
@@ -302,17 +314,17 @@ def _check_institute(
         )
     ]
     checks += [
-        _check(criterion, org, Regime.institute, partners)
+        _check(criterion, org, EligibilityRegime.institute, partners)
         for criterion in rules.criteria
         if criterion.team_satisfiable
     ]
-    return RegimeCheck(regime=Regime.institute, verdict=_verdict(checks), checks=checks)
+    return RegimeCheck(regime=EligibilityRegime.institute, verdict=_verdict(checks), checks=checks)
 
 
 def _check(
     criterion: Criterion,
     org: Organisation,
-    regime: Regime,
+    regime: EligibilityRegime,
     partners: Sequence[Organisation] | None,
 ) -> CriterionCheck:
     binding = criterion.is_binding(regime)

@@ -71,11 +71,12 @@ def embedder(
     return model
 
 
-def open_engine(config: Settings) -> MatchEngine:
-    """The saved index (`service.usecases.engine.open_engine`: a clear error when there is none)."""
-    from service.usecases.engine import open_engine as open_saved
+def saved_engine(config: Settings) -> MatchEngine:
+    """The saved index with the configured model (`service.usecases.engine.open_engine`: a
+    clear error when there is none)."""
+    from service.usecases.engine import open_engine
 
-    return open_saved(config, embedder(config))
+    return open_engine(config, embedder(config))
 
 
 def challenge_book(config: Settings) -> ChallengeBook:

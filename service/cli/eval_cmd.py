@@ -14,7 +14,7 @@ from eval.builtin import builtin_names, load_builtin
 from eval.dataset import Dataset, load_dataset, load_qrels
 from eval.runs import load_run
 from matcher.fusion import Method
-from service.cli.common import console, embedder, fail, open_engine, settings, user_errors
+from service.cli.common import console, embedder, fail, saved_engine, settings, user_errors
 from service.components import build_calibration, engine_options
 
 app = typer.Typer(help="Evaluate rankings on labelled sets and compare runs.", no_args_is_help=True)
@@ -378,7 +378,7 @@ def _run_feedback(metrics: list[str] | None, save_run: Path | None) -> None:
 
     config = settings()
     judgments = require_judgments(config)  # before the model loads: an empty db fails at once
-    result = evaluate_feedback(open_engine(config), judgments, metrics or FEEDBACK_METRICS)
+    result = evaluate_feedback(saved_engine(config), judgments, metrics or FEEDBACK_METRICS)
     if save_run is not None:
         write_run(result.run, save_run)
     console.print_json(json.dumps(result.to_dict(), ensure_ascii=False))

@@ -8,7 +8,7 @@ from typing import Annotated
 import typer
 from rich.table import Table
 
-from service.cli.common import console, open_engine, settings, user_errors
+from service.cli.common import console, saved_engine, settings, user_errors
 
 app = typer.Typer(
     help="The users' judgments of candidates: export them, refit the confidence on them.",
@@ -40,7 +40,7 @@ def export(
 
     config = settings()
     judgments = require_judgments(config)  # before the model loads: an empty db fails at once
-    written = export_feedback(judgments, open_engine(config), out)
+    written = export_feedback(judgments, saved_engine(config), out)
     files = written.files
     lines = [
         f"wrote {_count(written.challenges, 'judged challenge')} → {files[QUERIES_FILE]}",
@@ -86,7 +86,7 @@ def fit(
 
     config = settings()
     feedback = FeedbackSet.from_judgments(require_judgments(config))
-    engine = open_engine(config)
+    engine = saved_engine(config)
     current = engine.calibration
     scored = score_feedback(engine, feedback)
     result = refit(

@@ -62,7 +62,7 @@ def match_file(
     """`jiebang match --file`: rank every challenge of `file`, write the shortlist workbook,
     print a summary (or JSON)."""
     from embed.progress import progress_bar
-    from service.cli.common import console, err_console, open_engine, settings
+    from service.cli.common import console, err_console, saved_engine, settings
     from service.export.shortlist import shortlist_xlsx
     from service.usecases.shortlist import rank_challenges
 
@@ -75,7 +75,7 @@ def match_file(
     imported = read_challenge_file(config, file, skip_invalid=skip_invalid)
     for reject in imported.rejects:
         err_console.print(f"[yellow]skipped[/] {escape(str(reject))}", highlight=False)
-    engine = open_engine(config)
+    engine = saved_engine(config)
     with progress_bar("ranking challenges", len(imported.challenges)) as advance:
         ranked = rank_challenges(
             engine, imported.challenges, top=top, kind=kind, region=region, on_progress=advance

@@ -12,7 +12,7 @@ from rich.table import Table
 from corpus.errors import JiebangError
 from corpus.models import OrgKind, year_of
 from matcher.results import MatchResult
-from service.cli.common import challenge_book, console, open_engine, settings, user_errors
+from service.cli.common import challenge_book, console, saved_engine, settings, user_errors
 
 
 @user_errors
@@ -47,7 +47,7 @@ def match(
     config = settings()
     target = challenge_book(config).target(challenge if challenge is not None else text or "")
     area = target.challenge.area if target.challenge is not None else None
-    result = open_engine(config).match(target.query, area=area, top=top, kind=kind, region=region)
+    result = saved_engine(config).match(target.query, area=area, top=top, kind=kind, region=region)
     if as_json:
         typer.echo(json.dumps(to_json(result), ensure_ascii=False, indent=1))
     else:

@@ -18,7 +18,7 @@ from service.cli.common import (
     challenge_book,
     console,
     embedder,
-    open_engine,
+    saved_engine,
     settings,
     user_errors,
 )
@@ -157,7 +157,7 @@ def roadmap(
             **engine_options(config),
         )
     else:
-        engine = open_engine(config)
+        engine = saved_engine(config)
     counts = None if patents is None else patent_counts(patents, challenges, min_confidence)
     statuses, chosen_rules = build_roadmap(engine, challenges, rules_file=rules, counts=counts)
     paths = write_report(statuses, chosen_rules, out)

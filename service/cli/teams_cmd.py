@@ -20,7 +20,7 @@ from matcher.teams.eligibility import (
 )
 from matcher.teams.facets import Facet
 from matcher.teams.solvers import SolverResult
-from service.cli.common import challenge_book, console, open_engine, settings, user_errors
+from service.cli.common import challenge_book, console, saved_engine, settings, user_errors
 from service.cli.options import request_options
 from service.usecases import teams
 from service.usecases.teams import SolverRequest, TeamRequest
@@ -42,7 +42,7 @@ def solvers(
     """揭榜挂帅: single organisations able to take the whole challenge, by facets covered."""
     config = settings()
     target = challenge_book(config).target(challenge)
-    engine = open_engine(config)
+    engine = saved_engine(config)
     result = teams.solvers(engine, target, request, Segmenter(), facet)
     if as_json:
         typer.echo(result.model_dump_json(indent=1))
@@ -63,7 +63,7 @@ def consortium(
     config = settings()
     lead_rules = load_lead_unit_rules(rules)
     target = challenge_book(config).target(challenge)
-    engine = open_engine(config)
+    engine = saved_engine(config)
     result = teams.consortia(engine, target, request, Segmenter(), facet, lead_rules)
     if as_json:
         typer.echo(result.model_dump_json(indent=1))
@@ -83,7 +83,7 @@ def eligibility(
     if orgs is not None:
         organisations = {o.id: o for o in load_organisations(orgs).records}
     else:
-        organisations = open_engine(settings()).organisations
+        organisations = saved_engine(settings()).organisations
     if org_id not in organisations:
         raise JiebangError(f"unknown organisation id '{org_id}'")
     report = check_lead_unit(organisations[org_id], lead_rules)

@@ -4,12 +4,16 @@ from __future__ import annotations
 
 from collections.abc import Mapping
 from pathlib import Path
+from typing import TYPE_CHECKING
 
+from corpus.figures import figure_style, png_bytes
 from corpus.files import atomic_write
 from corpus.models import OrgKind
 from matcher.patents.landscape import TOP_APPLICANTS, Landscape, Tally
-from service.export.charts import png_bytes, pyplot
 from service.export.tables import Sheet, csv_bytes, xlsx_bytes
+
+if TYPE_CHECKING:
+    from matplotlib.figure import Figure
 
 SUMMARY_COLUMNS = (
     "key",
@@ -120,19 +124,22 @@ def write_landscape(landscape: Landscape, out_dir: str | Path) -> list[Path]:
     ]
     sheets = [Sheet(sheet_names[name], columns, rows) for name, (columns, rows) in tables.items()]
     written.append(atomic_write(out / "landscape.xlsx", xlsx_bytes(sheets)))
-    for name, figure in _charts(landscape).items():
-        written.append(atomic_write(out / name, png_bytes(figure)))
+    with figure_style():
+        for name, figure in _charts(landscape).items():
+            written.append(atomic_write(out / name, png_bytes(figure)))
     return written
 
 
-def _charts(landscape: Landscape) -> dict[str, object]:
-    plt = pyplot()
+def _charts(landscape: Landscape) -> dict[str, Figure]:
+    """The charts by file name, drawn (inside `figure_style`)."""
+    from matplotlib.figure import Figure
     from matplotlib.ticker import MaxNLocator
 
     areas = sorted(landscape.areas.values(), key=lambda t: (t.area_no or 99, t.key))
     labels = [f"{t.area_no or ''} {t.label}".strip() for t in areas]
 
-    figure, axis = plt.subplots(figsize=(9, 0.42 * len(areas) + 1.5))
+    figure = Figure(figsize=(9, 0.42 * len(areas) + 1.5))
+    axis = figure.subplots()
     kinds = [OrgKind.enterprise, OrgKind.university, OrgKind.institute]
     left = [0] * len(areas)
     for kind in kinds:
@@ -155,7 +162,8 @@ def _charts(landscape: Landscape) -> dict[str, object]:
 
     active = [t for t in landscape.challenges.values() if t.patents]
     ranked = sorted(active, key=lambda t: -t.patents)[:20]
-    figure, axis = plt.subplots(figsize=(9, 0.38 * max(len(ranked), 1) + 1.5))
+    figure = Figure(figsize=(9, 0.38 * max(len(ranked), 1) + 1.5))
+    axis = figure.subplots()
     axis.barh(
         [f"{t.key} {t.label[:18]}" for t in ranked], [t.patents for t in ranked], color="#4c72b0"
     )
@@ -170,7 +178,8 @@ def _charts(landscape: Landscape) -> dict[str, object]:
     )[:YEAR_CHART_AREAS]
     if dated:
         years = range(min(min(t.years) for t in dated), max(max(t.years) for t in dated) + 1)
-        figure, axis = plt.subplots(figsize=(9, 4.5))
+        figure = Figure(figsize=(9, 4.5))
+        axis = figure.subplots()
         for tally in dated:
             label = f"{tally.area_no or ''} {tally.label}".strip()
             axis.plot(list(years), [tally.years[y] for y in years], marker="o", label=label)

@@ -14,9 +14,9 @@ from pathlib import Path
 
 import numpy as np
 
+from corpus.figures import figure_style, png_bytes
 from corpus.files import atomic_write
 from matcher.patents.roadmap import BATCHES, MARKS, ChallengeStatus, RoadmapRules
-from service.export.charts import png_bytes, pyplot
 from service.export.tables import Sheet, xlsx_bytes
 
 
@@ -69,26 +69,29 @@ def write_report(
 
 def heatmap_png(statuses: Sequence[ChallengeStatus]) -> bytes:
     """Areas (rows) × their challenges (columns): colour = coverage, letter = batch."""
-    plt = pyplot()
+    from matplotlib.figure import Figure
+
     areas: dict[str, list[ChallengeStatus]] = {}
     for status in sorted(statuses, key=lambda s: (s.area_no or 99, s.challenge_id)):
         areas.setdefault(f"{status.area_no or ''} {status.area}".strip(), []).append(status)
     width = max((len(row) for row in areas.values()), default=1)
     grid = np.full((len(areas), width), np.nan)
-    figure, axis = plt.subplots(figsize=(1.2 + 0.55 * width + 3, 0.45 * len(areas) + 1.6))
-    for y, row in enumerate(areas.values()):
-        for x, status in enumerate(row):
-            grid[y, x] = status.coverage
-            mark = MARKS.get(status.batch, status.batch[:1])
-            axis.text(x, y, mark, ha="center", va="center", fontsize=9)
-    image = axis.imshow(grid, cmap="RdYlGn", vmin=0, vmax=1, aspect="auto")
-    axis.set_yticks(range(len(areas)), list(areas))
-    axis.set_xticks(range(width), [str(i + 1) for i in range(width)])
-    axis.set_xlabel("领域内技术难点序号（格中字：替=应用替代，急=应急攻关，瞻=前瞻部署）")
-    axis.set_title("技术路线图：各领域技术难点的本地能力覆盖度")
-    figure.colorbar(image, ax=axis, label="能力覆盖度")
-    figure.tight_layout()
-    return png_bytes(figure, dpi=110)
+    with figure_style():
+        figure = Figure(figsize=(1.2 + 0.55 * width + 3, 0.45 * len(areas) + 1.6))
+        axis = figure.subplots()
+        for y, row in enumerate(areas.values()):
+            for x, status in enumerate(row):
+                grid[y, x] = status.coverage
+                mark = MARKS.get(status.batch, status.batch[:1])
+                axis.text(x, y, mark, ha="center", va="center", fontsize=9)
+        image = axis.imshow(grid, cmap="RdYlGn", vmin=0, vmax=1, aspect="auto")
+        axis.set_yticks(range(len(areas)), list(areas))
+        axis.set_xticks(range(width), [str(i + 1) for i in range(width)])
+        axis.set_xlabel("领域内技术难点序号（格中字：替=应用替代，急=应急攻关，瞻=前瞻部署）")
+        axis.set_title("技术路线图：各领域技术难点的本地能力覆盖度")
+        figure.colorbar(image, ax=axis, label="能力覆盖度")
+        figure.tight_layout()
+        return png_bytes(figure, dpi=110)
 
 
 def _counts(statuses: Sequence[ChallengeStatus]) -> dict[str, int]:

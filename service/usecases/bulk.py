@@ -105,7 +105,7 @@ def run_bulk(
         )
     rows = iter_patent_rows(source)  # raises now for a missing file or unknown type
     started = time.monotonic()
-    fingerprint = {"input": str(source.resolve()), "format": fmt, **matcher.settings()}
+    fingerprint = {"input": str(source.resolve()), "format": fmt, **matcher.fingerprint()}
     stat = source.stat()
     fingerprint |= {"input_bytes": stat.st_size, "input_mtime_ns": stat.st_mtime_ns}
     checkpoint, started_over = _open_checkpoint(output, fingerprint, resume)

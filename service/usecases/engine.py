@@ -13,7 +13,8 @@ from corpus.demo import demo_organisations_path
 from corpus.errors import JiebangError
 from corpus.loaders import load_organisations
 from embed.embedder import Embedder
-from matcher.engine import INDEX_FILE, MatchEngine
+from matcher.engine import MatchEngine
+from matcher.engine_store import INDEX_FILE
 from service.components import configured_calibration, engine_options
 from service.settings import Settings
 

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import threading
 from collections.abc import Callable, Mapping, Sequence
 from pathlib import Path
 
@@ -9,6 +10,9 @@ from corpus.models import Challenge
 from matcher.engine import MatchEngine
 from matcher.patents.landscape import Landscape, build_landscape, read_matches
 from matcher.patents.roadmap import ChallengeStatus, RoadmapRules, assess, load_roadmap_rules
+
+# Two requests for the same job's landscape must not both write its files.
+_LANDSCAPE_WRITE = threading.Lock()
 
 
 def patent_counts(
@@ -24,11 +28,10 @@ def job_landscape(
 ) -> tuple[Landscape, list[Path]]:
     """The landscape of a finished job's matches, and its files (CSV, XLSX, PNG charts)
     written into `out_dir` the first time (a job's output never changes)."""
-    from service.export.charts import PLOT_LOCK
     from service.export.landscape import write_landscape
 
     landscape = build_landscape(read_matches(matches), challenges)
-    with PLOT_LOCK:
+    with _LANDSCAPE_WRITE:
         if not (out_dir / LANDSCAPE_DONE).is_file():
             write_landscape(landscape, out_dir)
             (out_dir / LANDSCAPE_DONE).touch()

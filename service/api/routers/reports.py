@@ -16,7 +16,6 @@ from service.api.errors import Conflict, ErrorBody, ErrorCode, NotFound
 from service.api.export import download
 from service.api.state import ServiceState
 from service.db import JobStatus
-from service.export.charts import PLOT_LOCK
 from service.export.roadmap import RoadmapFormat as ReportFormat
 from service.export.roadmap import render
 from service.export.tables import XLSX_MEDIA_TYPE
@@ -93,8 +92,7 @@ def roadmap(
     if format is RoadmapFormat.json:
         tally = {batch: sum(1 for s in statuses if s.batch == batch) for batch in BATCHES}
         return Roadmap(batches=tally, patents_from_job=job, challenges=statuses)
-    with PLOT_LOCK:
-        content = render(statuses, rules, ReportFormat(format.value))
+    content = render(statuses, rules, ReportFormat(format.value))
     if format is RoadmapFormat.html:
         return HTMLResponse(content, media_type="text/html; charset=utf-8")
     media_type = {

@@ -8,7 +8,13 @@ import pytest
 
 from corpus.errors import DataError
 from corpus.models import Organisation
-from matcher.teams.eligibility import Regime, Status, Verdict, check_lead_unit, load_lead_unit_rules
+from matcher.teams.eligibility import (
+    EligibilityRegime,
+    Status,
+    Verdict,
+    check_lead_unit,
+    load_lead_unit_rules,
+)
 
 STRONG = dict(
     revenue_yi=10.0,
@@ -24,7 +30,7 @@ def enterprise(**figures) -> Organisation:
     return Organisation(id="e", name="示例企业", kind="enterprise", **{**STRONG, **figures})
 
 
-def status(report, criterion: str, regime: Regime | None = None):
+def status(report, criterion: str, regime: EligibilityRegime | None = None):
     for result in report.regimes:
         if regime is None or result.regime is regime:
             for check in result.checks:
@@ -35,7 +41,10 @@ def status(report, criterion: str, regime: Regime | None = None):
 
 def test_the_shipped_rules_carry_the_seeds_numbers():
     rules = {c.id: c for c in load_lead_unit_rules().criteria}
-    assert rules["revenue"].min == 10 and rules["revenue"].threshold(Regime.strategic_emerging) == 5
+    assert (
+        rules["revenue"].min == 10
+        and rules["revenue"].threshold(EligibilityRegime.strategic_emerging) == 5
+    )
     assert rules["rd_spend"].min == 2000 and rules["rd_staff"].min == 150
     assert rules["equipment"].min == 2000 and rules["rd_intensity"].min == 4
     assert "国家企业技术中心" in rules["national_base"].any_of
@@ -44,7 +53,7 @@ def test_the_shipped_rules_carry_the_seeds_numbers():
 def test_exactly_at_every_threshold_is_eligible():
     report = check_lead_unit(enterprise())
     assert report.verdict is Verdict.eligible
-    assert [r.regime for r in report.regimes] == [Regime.general]
+    assert [r.regime for r in report.regimes] == [EligibilityRegime.general]
 
 
 @pytest.mark.parametrize(
@@ -107,7 +116,10 @@ def test_unknown_strategic_flag_checks_both_readings():
     # Eligible only under the relaxed reading: undetermined until the flag is known.
     org = enterprise(revenue_yi=6.0, rd_spend_wan=3000.0, strategic_emerging=None)
     report = check_lead_unit(org)
-    assert {r.regime for r in report.regimes} == {Regime.general, Regime.strategic_emerging}
+    assert {r.regime for r in report.regimes} == {
+        EligibilityRegime.general,
+        EligibilityRegime.strategic_emerging,
+    }
     assert report.verdict is Verdict.undetermined
     assert "战略性新兴产业" in report.reason
     both = enterprise(strategic_emerging=None, revenue_yi=30.0, rd_spend_wan=12000.0)

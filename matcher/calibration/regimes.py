@@ -17,7 +17,7 @@ from matcher.aggregate import Aggregation, AggregationConfig
 from matcher.fusion import FusionConfig
 
 
-class Regime(BaseModel):
+class QueryRegime(BaseModel):
     """The fusion and aggregation for one kind of query."""
 
     fusion: FusionConfig = Field(default_factory=FusionConfig)
@@ -27,22 +27,22 @@ class Regime(BaseModel):
 class RankingConfig(BaseModel):
     """The two regimes and the query length that separates them."""
 
-    short: Regime = Field(
-        default_factory=lambda: Regime(
+    short: QueryRegime = Field(
+        default_factory=lambda: QueryRegime(
             fusion=FusionConfig(weights={"dense": 0.8, "lexical": 0.2}),
             aggregation=AggregationConfig(
                 mode=Aggregation.topk_decay, params={"k": 2, "decay": 0.2}
             ),
         )
     )
-    long: Regime = Field(
-        default_factory=lambda: Regime(
+    long: QueryRegime = Field(
+        default_factory=lambda: QueryRegime(
             fusion=FusionConfig(weights={"dense": 0.7, "lexical": 0.3}),
             aggregation=AggregationConfig(mode=Aggregation.balog, params={"temperature": 2.0}),
         )
     )
     long_query_chars: int = Field(default=128, ge=1)
 
-    def regime_for(self, text: str) -> Regime:
+    def regime_for(self, text: str) -> QueryRegime:
         """The regime of a query with this text."""
         return self.long if len(text.strip()) >= self.long_query_chars else self.short
