@@ -41,9 +41,11 @@ run: $(STAMP)
 	@for id in $(DEMO_CHALLENGES); do $(BIN)/jiebang match --challenge $$id --top 5; done
 	$(BIN)/jiebang serve
 
+# mypy checks the packages in pyproject's [tool.mypy], nothing excluded.
 lint: $(STAMP)
 	$(BIN)/ruff check .
 	$(BIN)/ruff format --check .
+	$(BIN)/mypy
 
 # Everything on SQLite, then what exercises the database again on PostgreSQL: the schema, jobs,
 # judgments, organisations across restarts, and the two faults that are about the database (a

@@ -13,11 +13,14 @@ import json
 import os
 import re
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 import numpy as np
 
 from embed.model_store import model_fingerprint
+
+if TYPE_CHECKING:
+    from sentence_transformers.models import Transformer
 
 TOKENIZER_FILE = "tokenizer.json"
 META_FILE = "export.json"
@@ -29,9 +32,22 @@ def exported_folder(kind: str, model_path: str, models_dir: Path, recipe: int) -
     return models_dir / kind / f"{name}-{model_fingerprint(model_path)}-r{recipe}"
 
 
+def transformer_module(model: Any) -> Transformer:
+    """A SentenceTransformer's first module, its `Transformer` (`tokenizer`, `auto_model`).
+
+    sentence-transformers types its modules as any torch module; this checks which it is.
+    """
+    from sentence_transformers.models import Transformer
+
+    first = model[0]
+    if not isinstance(first, Transformer):
+        raise TypeError(f"the model's first module is a {type(first).__name__}, not a Transformer")
+    return first
+
+
 def save_tokenizer(model: Any, folder: Path, **checks: object) -> dict[str, Any]:
     """Write `model`'s tokenizer and what encoding needs beside it; returns that metadata."""
-    tokenizer = model[0].tokenizer
+    tokenizer = transformer_module(model).tokenizer
     tokenizer.backend_tokenizer.save(str(folder / TOKENIZER_FILE))
     meta = {
         "pad_token": tokenizer.pad_token,

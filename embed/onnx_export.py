@@ -34,7 +34,14 @@ from typing import Any
 import numpy as np
 
 from corpus.errors import JiebangError
-from embed.exported import exported_folder, read_meta, save_tokenizer, staging_path, write_meta
+from embed.exported import (
+    exported_folder,
+    read_meta,
+    save_tokenizer,
+    staging_path,
+    transformer_module,
+    write_meta,
+)
 
 ONNX_FOLDER = "onnx"
 # Bump when the export or the quantisation changes: files and cached vectors are then remade.
@@ -78,8 +85,9 @@ def _export(model_path: str, folder: Path) -> None:
     model = SentenceTransformer(
         model_path, device="cpu", model_kwargs={"attn_implementation": "eager"}
     ).eval()
-    example = model[0].tokenizer(["query: 示例", "passage: 较长一些的示例文本"], padding=True,
-                                 return_tensors="pt")  # fmt: skip
+    transformer = transformer_module(model)
+    example = transformer.tokenizer(["query: 示例", "passage: 较长一些的示例文本"], padding=True,
+                                    return_tensors="pt")  # fmt: skip
     staging = staging_path(folder / FP32_FILE)
     dynamic = {0: "batch", 1: "sequence"}
     with torch.no_grad(), warnings.catch_warnings():
@@ -98,7 +106,7 @@ def _export(model_path: str, folder: Path) -> None:
             opset_version=_OPSET,
             dynamo=False,
         )
-    _fuse(staging, model[0].auto_model.config)
+    _fuse(staging, transformer.auto_model.config)
     meta = save_tokenizer(model, folder, recipe=RECIPE)
     reference = _reference_vectors(model, meta["prompts"])
     cosine = _min_cosine(reference, staging, folder)
@@ -158,7 +166,7 @@ def _pipeline(model: Any) -> Any:
     class Pipeline(torch.nn.Module):
         def __init__(self) -> None:
             super().__init__()
-            self.transformer = model[0].auto_model
+            self.transformer = transformer_module(model).auto_model
             self.heads = torch.nn.ModuleList(list(model)[1:])
 
         def forward(self, input_ids: Any, attention_mask: Any) -> Any:

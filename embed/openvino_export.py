@@ -16,7 +16,7 @@ import sys
 import warnings
 from pathlib import Path
 
-from embed.exported import exported_folder, save_tokenizer
+from embed.exported import exported_folder, save_tokenizer, transformer_module
 
 OPENVINO_FOLDER = "openvino"
 OPENVINO_XML = "model.xml"
@@ -52,8 +52,9 @@ def _convert(model_path: str, folder: Path) -> None:
     staging = folder.with_name(f".{folder.name}.{os.getpid()}.partial")
     shutil.rmtree(staging, ignore_errors=True)
     staging.mkdir()
-    transformer = model[0].auto_model.eval()
-    example = model[0].tokenizer(["query: 示例文本"], return_tensors="pt")
+    first = transformer_module(model)
+    transformer = first.auto_model.eval()
+    example = first.tokenizer(["query: 示例文本"], return_tensors="pt")
     example = {k: v for k, v in example.items() if k in ("input_ids", "attention_mask")}
     with torch.no_grad(), warnings.catch_warnings():
         warnings.simplefilter("ignore")  # tracing warnings about shapes; inputs are dynamic

@@ -63,7 +63,9 @@ def patents_applicant(data_dir: Path, split: Split = "dev") -> Dataset:
     """Held-out patent → its applicant, among the 212 applicants with ≥ 3 patents."""
     patents = {record["id"]: record for record in _records(data_dir / _PATENTS / "patents.jsonl")}
     holdout = list(_records(data_dir / _PATENTS / "assignee_holdout_eval.jsonl"))
-    corpus, queries, qrels = [], {}, {}
+    corpus: list[CorpusDoc] = []
+    queries: dict[str, str] = {}
+    qrels: Qrels = {}
     for row in holdout:
         applicant = row["assignee"]
         query = patents[row["query_patent_id"]]

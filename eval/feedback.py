@@ -107,7 +107,11 @@ class FeedbackSet:
             for org, grade in sorted(graded.items())
         ]
         documents = [{"id": d.id, "text": d.text, "group": d.group} for d in corpus]
-        files = {QUERIES_FILE: queries, QRELS_FILE: qrels, CORPUS_FILE: documents}
+        files: dict[str, list[dict[str, Any]]] = {
+            QUERIES_FILE: queries,
+            QRELS_FILE: qrels,
+            CORPUS_FILE: documents,
+        }
         return {name: atomic_write(folder / name, _jsonl(rows)) for name, rows in files.items()}
 
 

@@ -64,7 +64,7 @@ def ranx_name(metric: str) -> str:
     """The ranx spelling of `metric`; an unknown metric is a `JiebangError`."""
     match = _METRIC.match(metric.strip().lower())
     base = _ALIASES.get(match["base"], match["base"]) if match else None
-    if base not in _RANX_METRICS:
+    if match is None or base not in _RANX_METRICS:
         raise JiebangError(
             f"unknown metric {metric!r}; use e.g. ndcg@10, mrr@10, map, recall@k, p@k, hit@k"
         )

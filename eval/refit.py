@@ -277,7 +277,7 @@ def measure(
     rng = np.random.default_rng(seed)
     keys = list(per)
 
-    def statistics(sample: Sequence[str]) -> tuple[float, float, float, float]:
+    def statistics(sample: Sequence[str] | np.ndarray) -> tuple[float, float, float, float]:
         p = np.concatenate([per[c][0] for c in sample])
         y = np.concatenate([per[c][1] for c in sample])
         loss = float(_log_loss(p, y).mean())
@@ -297,11 +297,18 @@ def measure(
         low, high = np.nanpercentile(draws[:, i], [2.5, 97.5])
         return (round(point[i], 4), round(float(low), 4), round(float(high), 4))
 
+    def defined(i: int, name: str) -> tuple[float, float, float]:
+        """The interval of a measure any judged pair defines (log-loss, ECE)."""
+        value = interval(i)
+        if value is None:
+            raise ValueError(f"{name} is undefined: no judged pair has a confidence")
+        return value
+
     return Measure(
         pairs=int(sum(len(v[0]) for v in per.values())),
         challenges=len(keys),
-        log_loss=interval(0),
-        ece=interval(1),
+        log_loss=defined(0, "log-loss"),
+        ece=defined(1, "ECE"),
         auc=interval(2),
         ndcg_at_10=interval(3),
     )

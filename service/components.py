@@ -4,11 +4,12 @@ from __future__ import annotations
 
 from collections.abc import Callable
 from pathlib import Path
-from typing import TYPE_CHECKING
+from typing import TYPE_CHECKING, TypedDict
 
 from corpus.catalogue import Catalogue, builtin_catalogue
 from corpus.loaders import load_challenges
 from corpus.models import Challenge
+from embed.vector_index import IndexKind
 from service.settings import Settings
 
 if TYPE_CHECKING:
@@ -80,7 +81,14 @@ def build_calibration(settings: Settings) -> Calibration:
     return configured_calibration(settings) or default_calibration(settings.model)
 
 
-def engine_options(settings: Settings) -> dict[str, object]:
+class EngineOptions(TypedDict):
+    """`engine_options`: keywords for `MatchEngine.build` (typed, so its positionals stay safe)."""
+
+    calibration: Calibration | None
+    index_kind: IndexKind
+
+
+def engine_options(settings: Settings) -> EngineOptions:
     """What a new `MatchEngine` takes from the settings: its calibration and index kind."""
     return {"calibration": configured_calibration(settings), "index_kind": settings.index_kind}
 

@@ -9,7 +9,7 @@ SQLAlchemy URL (PostgreSQL) by configuration. The schema is created and upgraded
 from __future__ import annotations
 
 import json
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from contextlib import contextmanager
 from datetime import UTC, datetime, timedelta
 from enum import StrEnum
@@ -29,6 +29,7 @@ from sqlalchemy import (
     Index,
     Integer,
     String,
+    Table,
     Text,
     UniqueConstraint,
     create_engine,
@@ -38,9 +39,11 @@ from sqlalchemy import (
     select,
     update,
 )
+from sqlalchemy.dialects.postgresql import Insert as PostgresqlInsert
 from sqlalchemy.dialects.postgresql import insert as postgresql_insert
+from sqlalchemy.dialects.sqlite import Insert as SqliteInsert
 from sqlalchemy.dialects.sqlite import insert as sqlite_insert
-from sqlalchemy.engine import Engine
+from sqlalchemy.engine import CursorResult, Engine, Result
 from sqlalchemy.orm import DeclarativeBase, Mapped, Session, mapped_column, sessionmaker
 from sqlalchemy.types import TypeDecorator
 
@@ -153,6 +156,24 @@ class MatchResultRow(Base):
     computed_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
 
 
+def _table(model: type[Base]) -> Table:
+    """A mapped class's `Table` (declarative types `__table__` as any FROM clause)."""
+    table = model.__table__
+    if not isinstance(table, Table):
+        raise TypeError(f"{model.__name__} is not mapped to a table")
+    return table
+
+
+MATCH_RESULTS = _table(MatchResultRow)
+
+
+def _rowcount(result: Result[Any]) -> int:
+    """The rows an UPDATE/DELETE matched (its result is a `CursorResult`, typed as any result)."""
+    if not isinstance(result, CursorResult):
+        raise TypeError(f"expected a CursorResult, got {type(result).__name__}")
+    return result.rowcount
+
+
 GRADES = (0, 1, 2)
 """A judgment's grades: 0 not relevant (不相关), 1 relevant (相关), 2 can take it on (能承担)."""
 
@@ -205,7 +226,10 @@ class Judgment(BaseModel):
 
 
 # Dialects with INSERT … ON CONFLICT, the two the service supports.
-_INSERTS = {"sqlite": sqlite_insert, "postgresql": postgresql_insert}
+_INSERTS: dict[str, Callable[[Any], SqliteInsert | PostgresqlInsert]] = {
+    "sqlite": sqlite_insert,
+    "postgresql": postgresql_insert,
+}
 
 
 def _migrations_config(url: str) -> Config:
@@ -283,9 +307,7 @@ class Database:
                     session.add(row)
                 elif row.data != challenge.model_dump(mode="json"):
                     session.execute(
-                        MatchResultRow.__table__.delete().where(
-                            MatchResultRow.challenge_id == challenge.id
-                        )
+                        MATCH_RESULTS.delete().where(MatchResultRow.challenge_id == challenge.id)
                     )
                 row.area = challenge.area
                 row.text = challenge.text
@@ -312,7 +334,7 @@ class Database:
             row.area, row.text = challenge.area, challenge.text
             row.data = challenge.model_dump(mode="json")
             session.execute(
-                MatchResultRow.__table__.delete().where(MatchResultRow.challenge_id == challenge.id)
+                MATCH_RESULTS.delete().where(MatchResultRow.challenge_id == challenge.id)
             )
             return True
 
@@ -323,7 +345,7 @@ class Database:
                 return False
             session.delete(row)
             session.execute(
-                MatchResultRow.__table__.delete().where(MatchResultRow.challenge_id == challenge_id)
+                MATCH_RESULTS.delete().where(MatchResultRow.challenge_id == challenge_id)
             )
             return True
 
@@ -440,7 +462,7 @@ class Database:
                     updated_at=now,
                 )
             )
-            return taken.rowcount == 1
+            return _rowcount(taken) == 1
 
     def renew_lease(self, job_id: str, owner: str, seconds: float) -> bool:
         """Extend our lease; False when it is no longer ours (taken over, or the job ended)."""
@@ -451,7 +473,7 @@ class Database:
                 .where(JobRow.id == job_id, JobRow.owner == owner, JobRow.status.in_(UNFINISHED))
                 .values(lease_expires=now + timedelta(seconds=seconds))
             )
-            return renewed.rowcount == 1
+            return _rowcount(renewed) == 1
 
     def release_job(self, job_id: str, owner: str, **fields: Any) -> None:
         """Give the lease up (setting `fields`, e.g. the final status), if it is still ours."""
@@ -485,7 +507,7 @@ class Database:
                 .where(JobRow.id == job_id, JobRow.status.in_(UNFINISHED))
                 .values(status=JobStatus.cancelled, updated_at=utcnow())
             )
-            return done.rowcount == 1
+            return _rowcount(done) == 1
 
     def expired_jobs(self, before: datetime) -> list[JobRow]:
         """Finished jobs last updated before `before` (retention)."""
@@ -510,7 +532,7 @@ class Database:
                     JobRow.key_hash == key_hash, JobRow.status.in_(UNFINISHED)
                 )
             ).one()
-            return int(count), int(size)
+            return int(count), int(size or 0)  # coalesce makes it 0 already: for the checker
 
     # -- judgments ------------------------------------------------------------------------
 

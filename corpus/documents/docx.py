@@ -31,7 +31,7 @@ def read_docx(path: str | Path, *, shown: str | None = None) -> Content:
     for block in document.iter_inner_content():
         if isinstance(block, docx.table.Table):
             where = Location(table=len(content.tables) + 1)
-            rows = [
+            rows: list[tuple[Location, list[str | None]]] = [
                 (Location(table=where.table, row=number), [clean_text(c.text) for c in row.cells])
                 for number, row in enumerate(block.rows, start=1)
             ]

@@ -134,8 +134,10 @@ def _levels(markers: list[Marker | None], outer: str) -> tuple[str | None, str]:
         if found is not None and found.style == outer:
             after = markers[index + 1] if index + 1 < len(markers) else None
             following.add(after.style if after is not None and after.style != outer else None)
-    if len(following) == 1 and None not in following:
-        return outer, following.pop()
+    if len(following) == 1:
+        (item,) = following
+        if item is not None:
+            return outer, item
     return None, outer
 
 

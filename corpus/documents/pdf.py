@@ -54,8 +54,8 @@ def read_pdf(path: str | Path, *, shown: str | None = None) -> Content:
         else:
             reason = f"not a readable PDF (corrupt?): {type(cause).__name__}"
         raise DocumentError(shown, None, reason) from None
-    for text, page in _paragraphs(lines):
-        content.paragraphs.append(Paragraph(text, Location(page=page)))
+    for text, page_number in _paragraphs(lines):
+        content.paragraphs.append(Paragraph(text, Location(page=page_number)))
     if not content.tables and not content.paragraphs:
         raise DocumentError(shown, Location(page=1), SCANNED)
     return content

@@ -47,7 +47,7 @@ def blank(cell: str | None) -> bool:
 def find_header(rows: Sequence[Cells], recognise: Recognise) -> tuple[int, Header] | None:
     """(index of the header's first row, header) in `rows`, or None when no row names fields."""
     for index, cells in enumerate(rows[:MAX_HEADER_ROWS]):
-        known = {recognise(cell) for cell in cells if not blank(cell)} - {None}
+        known = {recognise(cell) for cell in cells if cell is not None and not blank(cell)} - {None}
         if len(known) >= 2:
             below = rows[index + 1] if index + 1 < len(rows) else None
             return index, _header(cells, below, recognise)
@@ -125,9 +125,9 @@ def read_table(
                 yield DocumentError(path, where, f"{reason} (expected columns such as {expected})")
             return
         start, header = found
-        reason = check(header)
-        if reason is not None:
-            yield DocumentError(path, where, reason)
+        refused = check(header)
+        if refused is not None:
+            yield DocumentError(path, where, refused)
             return
         body: Iterable[tuple[Location, Cells]] = _chain(head[start + header.rows :], stream)
     else:

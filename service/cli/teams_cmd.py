@@ -190,9 +190,12 @@ def _print_team(team: Team, threshold: float) -> None:
 
 def _print_consortia(label: str, result: ConsortiumResult) -> None:
     console.print(f"[bold]{label}[/] {result.query}")
-    _print_facets(result.facets, result.options.gap_threshold)
+    threshold = result.options.gap_threshold
+    if threshold is None:  # `propose_consortia` always sets it
+        raise ValueError("a consortium result without its gap threshold")
+    _print_facets(result.facets, threshold)
     for team in result.teams:
-        _print_team(team, result.options.gap_threshold)
+        _print_team(team, threshold)
     for note in result.notes:
         console.print(f"[yellow]注意：[/]{note}")
 

@@ -45,7 +45,7 @@ def year_rows(scope: str, table: Mapping[str, Tally]) -> list[list[object]]:
 
 def summary_rows(table: Mapping[str, Tally], landscape: Landscape) -> list[list[object]]:
     """One row per tally, most patents first, in `SUMMARY_COLUMNS` order."""
-    rows = []
+    rows: list[list[object]] = []
     for tally in sorted(table.values(), key=lambda t: (-t.patents, t.area_no or 99, t.key)):
         share = tally.zhejiang_share
         top = "；".join(

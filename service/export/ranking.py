@@ -26,7 +26,8 @@ def ranking_rows(result: MatchResult) -> list[list[object]]:
             candidate.name,
             _kind_label(candidate.kind),
             candidate.region,
-            round(candidate.score, 4),
+            # None (a blank cell): only a facet reached it, so it has no whole-text score.
+            round(candidate.score, 4) if candidate.score is not None else None,
             round(candidate.confidence, 4),
             candidate.evidence[0].text if candidate.evidence else "",
         ]

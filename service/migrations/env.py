@@ -29,6 +29,8 @@ def run_online() -> None:
     url = context.get_x_argument(as_dictionary=True).get("url") or config.get_main_option(
         "sqlalchemy.url"
     )
+    if url is None:
+        raise RuntimeError("no database to migrate: pass -x url=… or set sqlalchemy.url")
     with create_engine(url).connect() as connection:
         _run(connection)
         connection.commit()

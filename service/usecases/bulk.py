@@ -109,12 +109,16 @@ def run_bulk(
     stat = source.stat()
     fingerprint |= {"input_bytes": stat.st_size, "input_mtime_ns": stat.st_mtime_ns}
     checkpoint, started_over = _open_checkpoint(output, fingerprint, resume)
+    counts = checkpoint.counts  # the _COUNTS, as saved
     summary = BulkSummary(
         started_over=started_over,
         output=str(output),
         rejects=str(rejects_path(output)),
         resumed_from=checkpoint.rows_done,
-        **{k: v for k, v in checkpoint.counts.items() if k in _COUNTS},
+        patents=counts.get("patents", 0),
+        patents_matched=counts.get("patents_matched", 0),
+        match_rows=counts.get("match_rows", 0),
+        rejected=counts.get("rejected", 0),
     )
     summary.rows_done = checkpoint.rows_done
     if on_progress and checkpoint.rows_done:

@@ -61,7 +61,7 @@ def export_feedback(judgments: list[Judgment], engine: MatchEngine, folder: Path
     organisations with no indexed evidence are left out (and counted): no corpus could hold
     them."""
     corpus = indexed_corpus(engine)
-    groups = {doc.group for doc in corpus}
+    groups = {doc.group for doc in corpus if doc.group is not None}  # all are grouped
     feedback, unindexed = FeedbackSet.from_judgments(judgments).restricted_to(groups)
     if not feedback.pairs:
         raise JiebangError(

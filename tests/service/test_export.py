@@ -59,6 +59,18 @@ def test_ranking_exports() -> None:
     _assert_neutral(_xlsx_cells(ranking_xlsx(result)))
 
 
+def test_ranking_exports_a_candidate_only_a_facet_reached_with_a_blank_score() -> None:
+    candidate = Candidate(
+        org_id="org-1", name="某公司", kind="enterprise", region="杭州", score=None, confidence=0.4
+    )
+    result = MatchResult(query="数控机床", candidates=[candidate])
+    rows = list(csv.reader(io.StringIO(ranking_csv(result).decode("utf-8-sig"))))
+    assert rows[1][5:7] == ["", "0.4"]
+    sheet = load_workbook(io.BytesIO(ranking_xlsx(result))).worksheets[0]
+    (row,) = [r for r in sheet.iter_rows(values_only=True) if r[1] == "org-1"]
+    assert row[5:7] == (None, 0.4)
+
+
 def _matches() -> list[PatentMatches]:
     challenge = builtin_catalogue().challenges[0]
     match = ChallengeMatch(

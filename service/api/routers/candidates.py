@@ -10,7 +10,7 @@ from fastapi.responses import Response
 from corpus.models import OrgKind
 from matcher.results import MatchResult
 from service.api.deps import JsonBody, State
-from service.api.errors import ErrorBody
+from service.api.errors import ErrorBody, Responses
 from service.api.export import MEDIA_TYPES, export_response
 from service.api.routers.challenges import ChallengeId
 from service.api.schemas import MAX_TOP, ExportFormat, MatchExportIn, MatchIn
@@ -27,7 +27,7 @@ RegionQ = Annotated[
     str | None, Query(min_length=1, max_length=50, description="City or province, e.g. 杭州")
 ]
 Format = Annotated[ExportFormat, Query(description="xlsx or csv")]
-FILE_RESPONSES = {
+FILE_RESPONSES: Responses = {
     200: {"content": {t: {} for t in MEDIA_TYPES.values()}, "description": "The ranking file."},
     404: {"model": ErrorBody},
 }

@@ -10,7 +10,7 @@ from fastapi import APIRouter, Depends, Path, Query, Response
 
 from corpus.models import Challenge
 from service.api.deps import JsonBody, State
-from service.api.errors import Conflict, ErrorBody, ErrorCode
+from service.api.errors import Conflict, ErrorBody, ErrorCode, Responses
 from service.api.schemas import AreaOut, ChallengeEdit, ChallengeIn, ChallengeList, StoredResult
 from service.api.security import require_write_key
 from service.api.state import ServiceState, unknown_challenge
@@ -18,7 +18,7 @@ from service.api.state import ServiceState, unknown_challenge
 router = APIRouter(tags=["challenges"])
 
 ChallengeId = Annotated[str, Path(min_length=1, max_length=128, description="Challenge id")]
-WRITE_ERRORS = {401: {"model": ErrorBody}, 403: {"model": ErrorBody}}
+WRITE_ERRORS: Responses = {401: {"model": ErrorBody}, 403: {"model": ErrorBody}}
 POSTED = "posted"
 
 

@@ -28,6 +28,7 @@ from service.api.errors import (
     ErrorCode,
     InvalidInput,
     PayloadTooLarge,
+    Responses,
     UnsupportedMediaType,
 )
 from service.api.export import download
@@ -46,7 +47,7 @@ IMPORT_PATH = "/challenges/import"
 SHORTLIST_PATH = "/match/file"
 MAX_SHORTLIST_CHALLENGES = 200
 CHUNK_BYTES = 1 << 20
-UPLOAD_ERRORS = {
+UPLOAD_ERRORS: Responses = {
     413: {"model": ErrorBody, "description": "The upload is too large."},
     415: {"model": ErrorBody, "description": f"Not one of {supported_suffixes()}."},
     422: {"model": ErrorBody, "description": "A bad file or item (named by sheet/row/page)."},

@@ -24,7 +24,8 @@ from service.usecases.reports import job_landscape
 router = APIRouter(tags=["jobs"])
 
 JobId = Annotated[str, PathParam(min_length=1, max_length=64, description="Job id")]
-STATUS_ZH = {
+# Keyed by str: a JobRow's status is the column's str (JobStatus is a StrEnum, equal to it).
+STATUS_ZH: dict[str, str] = {
     JobStatus.queued: "排队中",
     JobStatus.running: "运行中",
     JobStatus.done: "已完成",

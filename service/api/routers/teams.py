@@ -13,7 +13,7 @@ from matcher.teams.consortium import ConsortiumResult
 from matcher.teams.eligibility import EligibilityReport, check_lead_unit
 from matcher.teams.solvers import SolverResult
 from service.api.deps import State
-from service.api.errors import ErrorBody
+from service.api.errors import ErrorBody, Responses
 from service.api.export import MEDIA_TYPES, download
 from service.api.routers.challenges import ChallengeId
 from service.api.routers.organisations import OrgId
@@ -60,7 +60,7 @@ def consortium(
         return teams.consortia(state.engine, target, request, state.segmenter)
 
 
-FILE_RESPONSES = {
+FILE_RESPONSES: Responses = {
     200: {"content": {t: {} for t in MEDIA_TYPES.values()}, "description": "The table file."},
     404: {"model": ErrorBody},
 }
