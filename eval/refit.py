@@ -40,9 +40,11 @@ NEUTRAL_STRENGTHS = ((1.0, 1.0),)
 ADOPT_QUANTILE = 0.10
 """A refit is adopted when its CV log-loss gain, resampled by challenge, stays above zero at this
 lower quantile: better in 90 % of resamples, not by the luck of a few judgments."""
-AUC_TOLERANCE = 0.01
-"""...and when its CV AUC is no more than this below the current one's: a refit that calibrates
-better by ordering candidates worse would move capable organisations down the list."""
+NDCG_TOLERANCE = 0.01
+"""...and when its CV nDCG@10 (each list ordered by confidence) is no more than this below the
+current one's: a refit that calibrates better by ordering a list worse would move capable
+organisations down it. (Within lists, not pooled AUC: CV folds' intercepts differ, so pooled
+AUC moves even when no list's order does.)"""
 MIN_JUDGMENTS = 20
 MIN_JUDGMENTS_NEUTRAL = 60
 MIN_CHALLENGES = 5
@@ -154,9 +156,11 @@ def refit(
     assert best is not None
     _, strength, measured_after, after = best
     gain, sure = _paired_gain(before, after, qrels)
-    auc_before, auc_after = (m.auc[0] if m.auc else None for m in (measured_before, measured_after))
+    ndcg_before, ndcg_after = (
+        m.ndcg_at_10[0] if m.ndcg_at_10 else None for m in (measured_before, measured_after)
+    )
     orders_as_well = (
-        auc_before is None or auc_after is None or auc_after >= auc_before - AUC_TOLERANCE
+        ndcg_before is None or ndcg_after is None or ndcg_after >= ndcg_before - NDCG_TOLERANCE
     )
     adopted = sure > 0 and orders_as_well
     reason = (
@@ -168,8 +172,8 @@ def refit(
         + (
             ""
             if orders_as_well
-            else f" (its AUC {auc_after:.3f} is below the current {auc_before:.3f} by more "
-            f"than {AUC_TOLERANCE})"
+            else f" (its nDCG@10 {ndcg_after:.3f} is below the current {ndcg_before:.3f} by "
+            f"more than {NDCG_TOLERANCE})"
         )
     )
     final = _fit(pairs, set(challenges), current, strength)
