@@ -35,14 +35,18 @@ def figure_style() -> Iterator[None]:
     font lacks U+2212); without a CJK font, Chinese glyphs fall back silently."""
     from matplotlib import rc_context
 
-    params = {
-        "font.family": "sans-serif",
-        "font.sans-serif": CJK_FONTS,
-        "axes.unicode_minus": False,
-    }
     with _STYLE_LOCK:
         register_cjk_fonts()
-        with rc_context(params), warnings.catch_warnings():
+        with (
+            rc_context(
+                {
+                    "font.family": "sans-serif",
+                    "font.sans-serif": CJK_FONTS,
+                    "axes.unicode_minus": False,
+                }
+            ),
+            warnings.catch_warnings(),
+        ):
             warnings.filterwarnings("ignore", message="Glyph .* missing from font")
             yield
 

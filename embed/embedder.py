@@ -84,8 +84,11 @@ class Embedder:
         if path.is_file():
             return json.loads(path.read_text(encoding="utf-8"))
         model = self._loaded()
+        dim = model.get_embedding_dimension()
+        if dim is None:
+            raise ValueError(f"model '{self.model_id}' gives vectors of no fixed dimension")
         card = {
-            "dim": int(model.get_embedding_dimension()),
+            "dim": int(dim),
             "max_seq_length": int(model.max_seq_length or 512),
             "prompts": {kind: model.prompts.get(kind, "") for kind in ("query", "passage")},
         }

@@ -23,6 +23,7 @@ from collections import deque
 from collections.abc import Iterable, Iterator
 from contextlib import contextmanager
 from pathlib import Path
+from typing import Any
 
 import numpy as np
 
@@ -86,7 +87,8 @@ class RayEncoderPool:
             _join_cluster(ray, address, host, port, workers)
         actor = ray.remote(num_cpus=1, max_restarts=-1, max_task_retries=3)(_EncoderActor)
         self._ray = ray
-        self.actors = [actor.remote(model, str(backend), str(models_dir)) for _ in range(workers)]
+        handles = [actor.remote(model, str(backend), str(models_dir)) for _ in range(workers)]
+        self.actors: list[Any] = handles  # Ray actor handles: `.encode.remote(…)`
 
     def map(self, batches: Iterable[list[str]], prompt: str) -> Iterator[np.ndarray]:
         """Vectors for each batch, in the order given; a bounded number in flight."""

@@ -85,7 +85,8 @@ class ChallengeIndex:
         self.vectors.add(ids, embedder.encode_queries(texts))
         self.lexical = LexicalIndex()
         self.lexical.add(ids, texts)
-        self._area_of = np.array([self.areas.index(c.area_no) for c in self.challenges])
+        position: dict[int | None, int] = {area: n for n, area in enumerate(self.areas)}
+        self._area_of = np.array([position[c.area_no] for c in self.challenges])
 
     def encode(self, texts: Sequence[str]) -> EncodedTexts:
         """The texts cut into passages and encoded: the part of `retrieve` that is encoding."""

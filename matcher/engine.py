@@ -12,9 +12,8 @@ The one path a query takes (`match`):
    P(it can contribute);
 4. `Explainer` fills the evidence, channel shares and shared terms of the top candidates.
 
-Everything fitted (weights, aggregation, confidence) comes from one `Calibration`, fitted for
-the embedding model and saved inside the index (`matcher.engine_store`); the passages' owners
-are kept by `matcher.passage_groups`.
+One `Calibration` (weights, aggregation, confidence; fitted per embedding model) is saved in
+the index (`matcher.engine_store`); `matcher.passage_groups` keeps the passages' owners.
 """
 
 from __future__ import annotations
@@ -22,6 +21,7 @@ from __future__ import annotations
 import logging
 from collections.abc import Iterable, Sequence
 from pathlib import Path
+from typing import TypedDict, Unpack
 
 import numpy as np
 
@@ -60,11 +60,18 @@ from matcher.teams.facets import enumerated
 
 log = logging.getLogger("jiebang")
 
-# Passages each channel contributes per query before fusion: enough for any plausible organisation.
-CANDIDATE_PASSAGES = 2000
+CANDIDATE_PASSAGES = 2000  # per channel and query, before fusion: enough for any organisation
 CHANNELS = ("dense", "lexical")
-# Facets scored beside the whole text: an appendix row lists up to six technologies.
-MAX_FACETS = 8
+MAX_FACETS = 8  # facets scored beside the whole text: an appendix row lists up to six
+
+
+class EngineOptions(TypedDict, total=False):
+    """What `MatchEngine.build` and `.from_documents` pass on to the constructor."""
+
+    calibration: Calibration | None
+    method: Method | str
+    terms: Iterable[str]
+    index_kind: IndexKind | str
 
 
 class MatchEngine:
@@ -106,12 +113,9 @@ class MatchEngine:
         embedder: Embedder,
         patents: Iterable[Patent] = (),
         progress: bool = True,
-        **options: object,
+        **options: Unpack[EngineOptions],
     ) -> MatchEngine:
-        """Index capability statements and patents (attached to each of their applicants).
-
-        `options` go to the constructor (calibration, method, terms, index_kind).
-        """
+        """Index capability statements and patents (attached to each of their applicants)."""
         known = {org.id: org for org in organisations}
         docs = list(organisation_docs(known.values()))
         docs += attach_patents(patents, known)
@@ -124,12 +128,9 @@ class MatchEngine:
         embedder: Embedder,
         organisations: Iterable[Organisation] = (),
         progress: bool = True,
-        **options: object,
+        **options: Unpack[EngineOptions],
     ) -> MatchEngine:
-        """A generic evidence → group engine; a group with no Organisation gets a bare one.
-
-        `options` go to the constructor (calibration, method, terms, index_kind).
-        """
+        """A generic evidence → group engine; a group with no Organisation gets a bare one."""
         docs = list(docs)
         known = {org.id: org for org in organisations}
         for doc in docs:
@@ -143,7 +144,7 @@ class MatchEngine:
         organisations: dict[str, Organisation],
         docs: Sequence[EvidenceDoc],
         progress: bool,
-        options: dict[str, object],
+        options: EngineOptions,
     ) -> MatchEngine:
         """An engine over `docs`. A model with no calibration at all gets a neutral one whose
         reference background is these documents' passages, frozen (`neutral_calibration`)."""
@@ -174,7 +175,7 @@ class MatchEngine:
         self.calibration = calibration
 
     def _insert(self, passages: list[Passage], vectors: np.ndarray | None) -> None:
-        if not passages:
+        if not passages or vectors is None:
             return
         passages = self.groups.numbered(passages)
         pids = np.array([p.pid for p in passages], dtype=np.int64)

@@ -4,17 +4,17 @@ from __future__ import annotations
 
 from collections.abc import Callable
 from pathlib import Path
-from typing import TYPE_CHECKING, TypedDict
+from typing import TYPE_CHECKING
 
 from corpus.catalogue import Catalogue, builtin_catalogue
 from corpus.loaders import load_challenges
 from corpus.models import Challenge
-from embed.vector_index import IndexKind
 from service.settings import Settings
 
 if TYPE_CHECKING:
     from embed.embedder import Embedder
     from matcher.calibration import Calibration
+    from matcher.engine import EngineOptions
 
 
 def catalogue(settings: Settings) -> Catalogue:
@@ -79,13 +79,6 @@ def build_calibration(settings: Settings) -> Calibration:
     from matcher.calibration import default_calibration
 
     return configured_calibration(settings) or default_calibration(settings.model)
-
-
-class EngineOptions(TypedDict):
-    """`engine_options`: keywords for `MatchEngine.build` (typed, so its positionals stay safe)."""
-
-    calibration: Calibration | None
-    index_kind: IndexKind
 
 
 def engine_options(settings: Settings) -> EngineOptions:

@@ -189,13 +189,12 @@ class BulkMatcher:
         split = [sentences(text) or [text] for text in texts]
         if self.evidence is EvidenceMode.dense:
             return self._dense_sentences(split, picks)
-        return [
-            [
-                max(parts, key=lambda s, j=j: _dice(_bigrams(s), self._challenge_bigrams[j]))
-                for j in js
-            ]
-            for parts, js in zip(split, picks, strict=True)
-        ]
+
+        def closest(parts: list[str], j: int) -> str:
+            """The sentence sharing most bigrams with challenge `j`."""
+            return max(parts, key=lambda s: _dice(_bigrams(s), self._challenge_bigrams[j]))
+
+        return [[closest(parts, j) for j in js] for parts, js in zip(split, picks, strict=True)]
 
     def _dense_sentences(self, split: list[list[str]], picks: list[list[int]]) -> list[list[str]]:
         wanted = [parts if js else [] for parts, js in zip(split, picks, strict=True)]
