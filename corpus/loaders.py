@@ -23,7 +23,6 @@ from __future__ import annotations
 import codecs
 import csv
 import functools
-import hashlib
 import json
 import re
 import types
@@ -298,41 +297,33 @@ def load_patents(path: str | Path, *, skip_invalid: bool = False) -> LoadReport[
 
 AreaInferrer = Callable[[str], tuple[int | None, str]]
 """text → (catalogue area number, area name): where a challenge without an area belongs."""
+IdMaker = Callable[[str, str], str]
+"""(area as given, text), both stripped → the id of a challenge without one."""
 
 
 def load_challenges(
-    path: str | Path, *, skip_invalid: bool = False, infer_area: AreaInferrer | None = None
+    path: str | Path,
+    *,
+    new_id: IdMaker,
+    skip_invalid: bool = False,
+    infer_area: AreaInferrer | None = None,
 ) -> LoadReport[Challenge]:
     """User challenges (`text`, optional `area` and `id`) from JSONL or CSV, source="user".
 
-    A missing id is derived from the content: `USER-` + the first 8 hex digits of the SHA-1 of
-    area + "\\n" + text (area as given, possibly empty), so the same challenge keeps its id
-    across loads. A missing area is asked of `infer_area` and marked `area_inferred`; without an
-    inferrer it is an error.
+    A missing id is `new_id(area, text)` (area as given, possibly empty: the id does not change
+    when the area is inferred). A missing area is asked of `infer_area` and marked
+    `area_inferred`; without an inferrer it is an error.
     """
 
     def prepare(row: Row) -> Row:
-        row = _as_user_challenge(row)
-        text = str(row.get("text") or "").strip()
-        if not str(row.get("area") or "").strip() and infer_area is not None and text:
+        area, text = str(row.get("area") or "").strip(), str(row.get("text") or "").strip()
+        row = {**row, "source": "user", "id": row.get("id") or new_id(area, text)}
+        if not area and infer_area is not None and text:
             number, name = infer_area(text)
             row = {**row, "area": name, "area_no": number, "area_inferred": True}
         return row
 
     return load_records(path, Challenge, skip_invalid=skip_invalid, prepare=prepare)
-
-
-def user_challenge_id(area: str, text: str) -> str:
-    """The id a user challenge without one gets: stable for the same area and text."""
-    digest = hashlib.sha1(f"{area.strip()}\n{text.strip()}".encode()).hexdigest()
-    return f"USER-{digest[:8]}"
-
-
-def _as_user_challenge(row: Row) -> Row:
-    row = {**row, "source": "user"}
-    if not row.get("id"):
-        row["id"] = user_challenge_id(str(row.get("area") or ""), str(row.get("text") or ""))
-    return row
 
 
 def _checked_format(path: Path) -> Format:

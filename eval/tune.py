@@ -16,134 +16,34 @@ each query's ranking under the configuration chosen without it, and its confiden
 fitted without it (nested: the fold's ranking configuration is chosen on its training queries).
 The final calibration is then fitted on all queries. Nothing here touches the engine's
 internals: it calls `channel_hits` and `rank` like any user of `MatchEngine`.
+
+By role: running (each dev set's channel hits, once: `eval.runner.QueryHits`), fitting (the
+ranking grids: `eval.ranking_grid`; confidence, areas and the calibration: here), measuring (the
+tables: `eval.tune_tables`) and plotting (`write_plots`).
 """
 
 from __future__ import annotations
 
-import itertools
-from collections.abc import Mapping, Sequence
+from collections.abc import Mapping
 from dataclasses import dataclass
+from pathlib import Path
 
 import numpy as np
 
 from embed.background import Background
 from embed.chunk import MAX_PASSAGE_CHARS
 from embed.embedder import Embedder
-from embed.progress import progress_bar
 from eval import confidence as conf
+from eval import tune_tables as measured
 from eval.baselines import BASELINES
-from eval.cv import DEFAULT_FOLDS, DEFAULT_SEED, query_folds
-from eval.metrics import per_query
-from eval.runner import QueryHits, evidence_docs, unjudged_at
+from eval.cv import DEFAULT_FOLDS, DEFAULT_SEED
+from eval.ranking_grid import GridResult, fit_long_ranking, fit_short_ranking
+from eval.runner import QueryHits, evidence_docs
 from eval.runs import RunScores
-from matcher.aggregate import Aggregation, AggregationConfig
 from matcher.areas import ChallengeIndex
 from matcher.calibration import AreaModel, Calibration, CandidateModel, RankingConfig
-from matcher.calibration.regimes import QueryRegime
 from matcher.evidence import chunk_docs
-from matcher.fusion import FusionConfig, FusionMode
 from matcher.teams.facets import decompose
-
-DENSE_WEIGHTS = (0.5, 0.6, 0.7, 0.8, 0.9)
-SHORT_AGGREGATIONS = (
-    AggregationConfig(mode=Aggregation.max),
-    *(
-        AggregationConfig(mode=Aggregation.topk_decay, params={"k": 2, "decay": d})
-        for d in (0.1, 0.2, 0.3)
-    ),
-    *(
-        AggregationConfig(mode=Aggregation.balog, params={"temperature": t})
-        for t in (0.5, 1.0, 2.0)
-    ),
-)
-LONG_AGGREGATIONS = (
-    AggregationConfig(mode=Aggregation.max),
-    AggregationConfig(mode=Aggregation.topk_decay, params={"k": 2, "decay": 0.2}),
-    *(AggregationConfig(mode=Aggregation.balog, params={"temperature": t})
-      for t in (0.5, 1.0, 2.0, 4.0)),
-)  # fmt: skip
-# Fusion modes are compared at these weights only: minmax and rrf normalise differently, so
-# their best weight differs, but none comes near zscore (EVALUATION.md, "Fusion").
-MODES = tuple(FusionMode)
-
-
-@dataclass(frozen=True)
-class GridResult:
-    """Per-query scores of every configuration tried, and the CV run that chose among them."""
-
-    metric: str
-    configs: list[RankingConfig]
-    scores: np.ndarray  # configs × judged queries
-    qids: list[str]
-    cv_run: RunScores
-    chosen: list[int]  # per fold
-    final: int  # chosen on all queries
-
-    def label(self, i: int, regime: str = "short") -> str:
-        return describe(getattr(self.configs[i], regime))
-
-
-def describe(regime: QueryRegime) -> str:
-    """A one-line description of a regime: fusion mode, dense weight, aggregation."""
-    fusion, agg = regime.fusion, regime.aggregation
-    params = ", ".join(f"{k} {v:g}" for k, v in agg.params.items())
-    weights = f"dense {fusion.weights.get('dense', 0):.1f}"
-    return f"{fusion.mode} ({weights}), {agg.mode}{f' ({params})' if params else ''}"
-
-
-def grid_search(
-    queries: QueryHits,
-    configs: Sequence[RankingConfig],
-    metric: str,
-    *,
-    folds: int = DEFAULT_FOLDS,
-    seed: int = DEFAULT_SEED,
-    progress: bool = True,
-) -> GridResult:
-    """Score each configuration per query, then choose by `folds`-fold CV over queries."""
-    qrels = queries.dataset.qrels
-    judged = queries.dataset.judged_qids
-    runs: list[RunScores] = []
-    rows = []
-    with progress_bar("ranking configurations", len(configs), enabled=progress) as advance:
-        for config in configs:
-            run = queries.run(config)
-            runs.append(run)
-            by_query = per_query(qrels, run, [metric])[metric]
-            rows.append([by_query[q] for q in judged])
-            advance(1)
-    scores = np.array(rows)
-    position = {q: i for i, q in enumerate(judged)}
-    cv_run: RunScores = {}
-    chosen = []
-    for train, test in query_folds(judged, folds, seed):
-        best = int(np.argmax(scores[:, [position[q] for q in train]].mean(axis=1)))
-        chosen.append(best)
-        cv_run.update({q: runs[best][q] for q in test})
-    final = int(np.argmax(scores.mean(axis=1)))
-    return GridResult(metric, list(configs), scores, judged, cv_run, chosen, final)
-
-
-def regime_grid(
-    base: RankingConfig,
-    regime: str,
-    aggregations: Sequence[AggregationConfig],
-    modes: Sequence[FusionMode] = MODES,
-) -> list[RankingConfig]:
-    """Fusion mode × dense weight × aggregation for one regime; the other kept from `base`."""
-    return [
-        base.model_copy(
-            update={
-                regime: QueryRegime(
-                    fusion=FusionConfig(
-                        mode=mode, weights={"dense": w, "lexical": round(1 - w, 2)}
-                    ),
-                    aggregation=aggregation,
-                )
-            }
-        )
-        for mode, w, aggregation in itertools.product(modes, DENSE_WEIGHTS, aggregations)
-    ]
 
 
 def baseline_runs(queries: QueryHits) -> dict[str, RunScores]:
@@ -163,26 +63,6 @@ class TuneOutcome:
     runs: dict[str, RunScores]  # the cross-validated runs, for paired tests between models
 
 
-def _summary(
-    qrels, runs: Mapping[str, RunScores], metrics: Sequence[str], baseline: str
-) -> list[dict]:
-    """One row per run: mean [95 % bootstrap CI] per metric, paired p against `baseline`."""
-    from eval.report import compare_runs
-
-    ordered = {baseline: runs[baseline], **{k: v for k, v in runs.items() if k != baseline}}
-    comparison = compare_runs(qrels, ordered, metrics)
-    rows = []
-    for name in comparison.runs:
-        row: dict = {"run": name}
-        for metric in metrics:
-            interval = comparison.intervals[name][metric]
-            row[metric] = [round(interval.mean, 4), round(interval.low, 4), round(interval.high, 4)]
-            if name != baseline:
-                row[f"p_{metric}"] = round(comparison.p_values[name][metric], 4)
-        rows.append(row)
-    return rows
-
-
 def tune(
     data_dir,
     embedder: Embedder,
@@ -197,63 +77,30 @@ def tune(
 
     `base` supplies the model id and what a step leaves as it was.
     """
-    from pathlib import Path
-
     from eval.builtin import load_builtin
 
-    tables: dict[str, list[dict]] = {}
-    figures: list[str] = []
     challenge_set = load_builtin("challenge-org", data_dir)
     base = base.with_background(fit_background(challenge_set, embedder, progress))
     challenges = QueryHits.collect(challenge_set, embedder, base, progress)
-    qrels = challenges.dataset.qrels
-
-    # 1. fusion mode: the best of each mode on all queries, for the record.
-    everything = grid_search(
-        challenges,
-        regime_grid(base.ranking, "short", SHORT_AGGREGATIONS),
-        "ndcg@10",
-        folds=folds,
-        seed=seed,
-        progress=progress,
+    everything, chosen = fit_short_ranking(
+        challenges, base.ranking, folds=folds, seed=seed, progress=progress
     )
-    mean = everything.scores.mean(axis=1)
-    tables["fusion_modes"] = []
-    for mode in MODES:
-        best = max((i for i, c in enumerate(everything.configs) if c.short.fusion.mode is mode),
-                   key=mean.__getitem__)  # fmt: skip
-        tables["fusion_modes"].append(
-            {"mode": str(mode), "best": everything.label(best), "ndcg@10": round(mean[best], 4)}
-        )
-    # 2. weights and aggregation within zscore (standardised against the reference background:
-    #    the mode whose scores keep their meaning under filters and whatever is indexed), by CV.
-    zgrid = [c for c in everything.configs if c.short.fusion.mode is FusionMode.zscore]
-    chosen = grid_search(challenges, zgrid, "ndcg@10", folds=folds, seed=seed, progress=False)
-    ranking = chosen.configs[chosen.final]
-    tables["short_grid"] = [
-        {"config": chosen.label(i), "ndcg@10": round(float(chosen.scores[i].mean()), 4)}
-        for i in np.argsort(-chosen.scores.mean(axis=1))
-    ]
-    tables["challenge_org_folds"] = [{"fold": f, "chosen": chosen.label(i)}
-                                     for f, i in enumerate(chosen.chosen)]  # fmt: skip
-
-    # 3. the long-query regime on patents-applicant (zscore fusion weight × aggregation).
     applicants = QueryHits.collect(
         load_builtin("patents-applicant", data_dir), embedder, base, progress
     )
-    grid = regime_grid(ranking, "long", LONG_AGGREGATIONS, modes=(FusionMode.zscore,))
-    long = grid_search(applicants, grid, "mrr", folds=folds, seed=seed, progress=False)
+    long = fit_long_ranking(applicants, chosen.configs[chosen.final], folds=folds, seed=seed)
     ranking = long.configs[long.final]
-    tables["long_grid"] = [
-        {"config": long.label(i, "long"), "mrr": round(float(long.scores[i].mean()), 4)}
-        for i in np.argsort(-long.scores.mean(axis=1))
-    ]
     app_runs = {**baseline_runs(applicants), "jiebang (CV)": long.cv_run}
-    tables["patents_applicant"] = _summary(
-        applicants.dataset.qrels, app_runs, ["mrr", "hit@1", "hit@10"], "z-fusion"
-    )
-
-    # 4. confidence, and the order it gives (the engine's), nested in the same CV.
+    tables = {
+        "fusion_modes": measured.fusion_modes(everything),
+        "short_grid": measured.grid(chosen),
+        "challenge_org_folds": measured.folds(chosen),
+        "long_grid": measured.grid(long, "long"),
+        "patents_applicant": measured.summary(
+            applicants.dataset.qrels, app_runs, measured.APPLICANT_METRICS, "z-fusion"
+        ),
+    }
+    # confidence, and the order it gives (the engine's), nested in the same CV.
     fitted = tune_confidence(challenges, chosen, data_dir, folds, seed)
     tables.update(fitted.tables)
     runs = {
@@ -262,28 +109,33 @@ def tune(
         "jiebang (CV, ordered by score)": chosen.cv_run,
         "jiebang (CV over all three modes, by score)": everything.cv_run,
     }
-    metrics = ["ndcg@10", "map", "recall@10", "hit@1"]
-    tables["challenge_org"] = _summary(qrels, runs, metrics, "z-fusion")
-    for row in tables["challenge_org"]:
-        row["unjudged@10"] = round(unjudged_at(runs[row["run"]], qrels), 2)
+    tables["challenge_org"] = measured.challenge_org(challenges.dataset.qrels, runs)
+    # area decisions for bulk matching, on patent-area, through the bulk retrieval.
+    areas = tune_areas(data_dir, embedder, ranking, folds, seed)
+    tables.update(areas.tables)
+    figures: list[str] = []
     if report_dir is not None:
-        path = Path(report_dir) / "reliability.png"
-        path.parent.mkdir(parents=True, exist_ok=True)
-        conf.reliability_plot(fitted.pairs, path,
-                              f"challenge-org: top-10 pairs of {len(challenges.texts)} queries, "
-                              f"{folds}-fold CV")  # fmt: skip
-        figures.append(str(path))
+        figures = write_plots(Path(report_dir), fitted, areas, len(challenges.texts), folds)
+    calibration = fitted_calibration(base, ranking, fitted.model, areas.model, tables, folds, seed)
+    cv_runs = {"challenge-org": fitted.run, "patents-applicant": long.cv_run}
+    return TuneOutcome(calibration, tables, figures, cv_runs)
 
-    # 5. area decisions for bulk matching, on patent-area, through the bulk retrieval.
-    area_model, area_tables = tune_areas(data_dir, embedder, ranking, report_dir, folds, seed)
-    tables.update(area_tables)
-    figures += [str(Path(report_dir) / "patent_area_curve.png")] if report_dir is not None else []
 
-    calibration = base.model_copy(
+def fitted_calibration(
+    base: Calibration,
+    ranking: RankingConfig,
+    candidate: CandidateModel,
+    area: AreaModel,
+    tables: Mapping[str, list[dict]],
+    folds: int,
+    seed: int,
+) -> Calibration:
+    """`base` with what was fitted, how, and the headline measurements."""
+    return base.model_copy(
         update={
             "ranking": ranking,
-            "candidate": fitted.model,
-            "area": area_model,
+            "candidate": candidate,
+            "area": area,
             "fitted_on": (
                 "challenge-org (background: its corpus's passages, unlabelled; ranking: zscore "
                 "fusion weight and short-query aggregation by nDCG@10; confidence: logistic "
@@ -302,8 +154,25 @@ def tune(
             },
         }
     )
-    cv_runs = {"challenge-org": fitted.run, "patents-applicant": long.cv_run}
-    return TuneOutcome(calibration, tables, figures, cv_runs)
+
+
+def write_plots(
+    report_dir: Path,
+    confidence: FittedConfidence,
+    areas: FittedAreas,
+    queries: int,
+    folds: int,
+) -> list[str]:
+    """The confidence's reliability diagram and the patent-area threshold curve, as PNGs."""
+    from eval.areas import curve_plot
+
+    reliability = report_dir / "reliability.png"
+    reliability.parent.mkdir(parents=True, exist_ok=True)
+    title = f"challenge-org: top-10 pairs of {queries} queries, {folds}-fold CV"
+    conf.reliability_plot(confidence.pairs, reliability, title)
+    curve = report_dir / "patent_area_curve.png"
+    curve_plot(areas.curve, areas.cv_metrics, curve)
+    return [str(reliability), str(curve)]
 
 
 def fit_background(dataset, embedder: Embedder, progress: bool = True) -> Background:
@@ -378,7 +247,7 @@ def tune_confidence(
         {"protocol": "leave one domain out", **conf.calibration_report(lodo)},
         {"protocol": f"{folds}-fold CV, whole text only", **conf.calibration_report(without)},
     ]
-    tables["facet_ordering"] = _summary(
+    tables["facet_ordering"] = measured.summary(
         qrels, {"by confidence, facets": run, "by confidence, whole text": without_run},
         ["ndcg@10", "recall@10"], "by confidence, whole text",
     )  # fmt: skip
@@ -417,23 +286,30 @@ def composite_tables(
             confidence.update({c: s.confidence(model, facets) for c, s in scored.items()})
         run = conf.ordered_run(confidence, merged)
         pairs = conf.shown_pairs(run, confidence, grades)
-        quality = _summary(grades, {"run": run}, ["ndcg@10"], "run")[0]["ndcg@10"]
+        quality = measured.summary(grades, {"run": run}, ["ndcg@10"], "run")[0]["ndcg@10"]
         rows.append({"facets scored": facets, "ndcg@10": quality,
                      **conf.calibration_report(pairs)})  # fmt: skip
     return rows
+
+
+@dataclass(frozen=True)
+class FittedAreas:
+    """The area model fitted on all of `patent-area`; its CV figures and threshold curve."""
+
+    model: AreaModel
+    tables: dict[str, list[dict]]
+    cv_metrics: dict[str, float]
+    curve: list[dict[str, float]]
 
 
 def tune_areas(
     data_dir,
     embedder: Embedder,
     ranking: RankingConfig,
-    report_dir=None,
     folds: int = DEFAULT_FOLDS,
     seed: int = DEFAULT_SEED,
-) -> tuple[AreaModel, dict[str, list[dict]]]:
+) -> FittedAreas:
     """The area model fitted on all of `patent-area`, and its CV figures beside the baselines."""
-    from pathlib import Path
-
     from corpus.catalogue import builtin_catalogue
     from eval import areas
 
@@ -452,7 +328,9 @@ def tune_areas(
         ).items()
     ]
     points = areas.curve(cv.probability, labelled.gold)
-    if report_dir is not None:
-        areas.curve_plot(points, cv.metrics, Path(report_dir) / "patent_area_curve.png")
-    tables = {"patent_area": rows, "patent_area_curve": points, "patent_area_folds": cv.folds}
-    return model, tables
+    tables: dict[str, list[dict]] = {
+        "patent_area": rows,
+        "patent_area_curve": points,
+        "patent_area_folds": cv.folds,
+    }
+    return FittedAreas(model, tables, cv.metrics, points)

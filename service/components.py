@@ -10,6 +10,7 @@ from corpus.catalogue import Catalogue, builtin_catalogue
 from corpus.loaders import load_challenges
 from corpus.models import Challenge
 from service.settings import Settings
+from service.usecases.challenges import ChallengeBook, Origin
 
 if TYPE_CHECKING:
     from embed.embedder import Embedder
@@ -35,7 +36,11 @@ def catalogue(settings: Settings) -> Catalogue:
             index.append(AreaIndex(build_embedder(settings), base, build_calibration(settings)))
         return index[0].infer(text)
 
-    return base.with_user(load_challenges(settings.challenges_file, infer_area=infer).records)
+    def new_id(area: str, text: str) -> str:
+        return ChallengeBook.new_id(Origin.challenges_file, area, text)
+
+    found = load_challenges(settings.challenges_file, new_id=new_id, infer_area=infer)
+    return base.with_user(found.records)
 
 
 def build_embedder(settings: Settings) -> Embedder:

@@ -8,9 +8,9 @@
 - A Word file or PDF without such a table: the items of its numbered list
   (`corpus.documents.numbered`), the heading as title and the paragraphs under it as text.
 - An item's text is its title and its text cells or paragraphs, one per line, each as the
-  source has it. An item with neither is an error; so is one repeating an earlier item's id.
-- `imported_challenge_id(file name, item)` is stable: the same file imported again gives the
-  same ids, so storing replaces instead of duplicating.
+  source has it. An item with neither is an error; so is one repeating an earlier item's title
+  (else text) and issuer: the importer derives an item's stable id from them and the file's
+  name (`service.usecases.challenges.ChallengeBook.new_id`).
 
 Errors name the file and the sheet and row, the table and row, the page or the item. With
 `skip_invalid` they are collected in `ItemReport.rejects` and reading goes on; without it the
@@ -19,8 +19,6 @@ first one is raised, so nothing of a failing file is used.
 
 from __future__ import annotations
 
-import hashlib
-import unicodedata
 from collections.abc import Iterable, Iterator
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -77,12 +75,12 @@ def read_challenge_items(
     shown = name or str(path)
     fmt = _format(path, shown)
     report = ItemReport()
-    ids: dict[str, Location] = {}
+    ids: dict[tuple[str, str], Location] = {}
     for item in _items(Path(path), shown, fmt):
         try:
             if isinstance(item, DataError):
                 raise item
-            key = imported_challenge_id(shown, item)
+            key = (item.title or item.text, item.issuer or "")
             if key in ids:
                 first = ids[key].describe() or "an earlier item"
                 raise DocumentError(shown, item.where, f"repeats {first} (same name and issuer)")
@@ -95,14 +93,6 @@ def read_challenge_items(
     if not report.items and not report.rejects:
         raise DocumentError(shown, None, "no challenges found in the file")
     return report
-
-
-def imported_challenge_id(file_name: str, item: ChallengeItem) -> str:
-    """`F-` + 10 hex digits of the SHA-1 of the file's base name, the item's title (else its
-    text) and its issuer: the same item of the same file always gets the same id."""
-    base = unicodedata.normalize("NFKC", Path(file_name).name).strip().lower()
-    key = "\n".join((base, item.title or item.text, item.issuer or ""))
-    return f"F-{hashlib.sha1(key.encode()).hexdigest()[:10]}"
 
 
 def _format(path: str | Path, shown: str) -> DocumentFormat:

@@ -1,7 +1,7 @@
 """Patent navigation (专利导航): who patents what, per challenge and per area.
 
-Reads a matches file written by `bulk` (JSONL or CSV) as a stream and counts, per challenge and
-per area:
+Counts, per challenge and per area, the patents of a matches file (streamed by
+`service.export.bulk.read_matches`, beside the writer of that file):
 
 - `patents`: distinct patents matched to it (a patent matching two challenges of one area counts
   once for the area);
@@ -18,15 +18,11 @@ The tables and charts are written by `service.export.landscape`.
 
 from __future__ import annotations
 
-import csv
-import json
 from collections import Counter
 from collections.abc import Iterator, Mapping, Sequence
 from dataclasses import dataclass, field
-from pathlib import Path
 
-from corpus.errors import DataError
-from corpus.models import Challenge, Organisation, OrgKind, year_of
+from corpus.models import Challenge, Organisation, OrgKind
 from corpus.names import ZHEJIANG, infer_kind, infer_province
 
 TOP_APPLICANTS = 10
@@ -79,69 +75,6 @@ class Landscape:
     applicants: dict[str, ApplicantInfo]
     patents: int = 0
     unmatched: int = 0
-
-
-def read_matches(path: str | Path, min_confidence: float = 0.0) -> Iterator[MatchedPatent]:
-    """Stream the patents of a bulk matches file (.jsonl or .csv), keeping the matches whose
-    confidence reaches `min_confidence` (a patent left with none counts as unmatched)."""
-    path = Path(path)
-    if not path.is_file():
-        raise DataError(path, None, "no such file")
-    if path.suffix.lower() == ".jsonl":
-        yield from _read_jsonl(path, min_confidence)
-    elif path.suffix.lower() == ".csv":
-        yield from _read_csv(path, min_confidence)
-    else:
-        raise DataError(path, None, "matches must be the .jsonl or .csv that `patents match` wrote")
-
-
-def _read_jsonl(path: Path, min_confidence: float) -> Iterator[MatchedPatent]:
-    with path.open(encoding="utf-8-sig") as handle:
-        for line_no, line in enumerate(handle, start=1):
-            if not line.strip():
-                continue
-            try:
-                row = json.loads(line)
-                yield MatchedPatent(
-                    patent_id=str(row["patent_id"]),
-                    applicants=tuple(row.get("applicants") or ()),
-                    challenges=tuple(
-                        (m["challenge_id"], m.get("area_no"), m["area"], m["challenge"])
-                        for m in row.get("matches") or ()
-                        if m["confidence"] >= min_confidence
-                    ),
-                    year=year_of(row.get("date")),
-                )
-            except (ValueError, KeyError, TypeError) as error:
-                raise DataError(path, line_no, f"not a bulk matches row: {error}") from None
-
-
-def _read_csv(path: Path, min_confidence: float) -> Iterator[MatchedPatent]:
-    """Consecutive rows of one patent (the long format) are grouped back together."""
-    with path.open(encoding="utf-8-sig", newline="") as handle:
-        reader = csv.DictReader(handle)
-        needed = {"line", "patent_id", "applicants", "challenge_id", "area", "confidence"}
-        missing = needed - set(reader.fieldnames or ())
-        if missing:
-            wanted = ", ".join(sorted(missing))
-            raise DataError(path, 1, f"not a bulk matches CSV: missing {wanted}")
-        current: tuple[str, str] | None = None
-        applicants: tuple[str, ...] = ()
-        year: int | None = None
-        found: list[tuple[str, int | None, str, str]] = []
-        for row in reader:
-            key = (row["line"], row["patent_id"])
-            if key != current:
-                if current is not None:
-                    yield MatchedPatent(current[1], applicants, tuple(found), year)
-                current, found = key, []
-                applicants = tuple(a for a in row["applicants"].split("；") if a)
-                year = year_of(row.get("date"))
-            if row["challenge_id"] and float(row["confidence"]) >= min_confidence:
-                area_no = int(row["area_no"]) if row.get("area_no") else None
-                found.append((row["challenge_id"], area_no, row["area"], row["challenge"]))
-        if current is not None:
-            yield MatchedPatent(current[1], applicants, tuple(found), year)
 
 
 def build_landscape(

@@ -15,11 +15,10 @@ from pydantic import AfterValidator, BaseModel, BeforeValidator, ConfigDict, Fie
 from pydantic_core import PydanticCustomError
 
 from corpus.models import Challenge, OrgKind, Region, has_letters
+from service.usecases.matching import MAX_REGION_CHARS, MAX_TOP
 
 MAX_TEXT_CHARS = 20_000
 MAX_AREA_CHARS = 200
-MAX_REGION_CHARS = 50
-MAX_TOP = 200
 MAX_NOTE_CHARS = 2_000
 MAX_ORG_ID_CHARS = 200
 ID_PATTERN = r"^[A-Za-z0-9][A-Za-z0-9._\-]{0,63}$"

@@ -10,10 +10,11 @@ from rich.markup import escape
 from rich.table import Table
 
 from corpus.files import atomic_write
-from corpus.models import Challenge, OrgKind
+from corpus.models import Challenge
 from service.components import build_calibration, build_embedder, catalogue
 from service.settings import Settings
 from service.usecases.imports import ChallengeImport, challenges_from_file, store_challenges
+from service.usecases.matching import MatchRequest
 
 
 def read_challenge_file(
@@ -53,9 +54,7 @@ def match_file(
     file: Path,
     out: Path | None,
     *,
-    top: int,
-    kind: OrgKind | None,
-    region: str | None,
+    request: MatchRequest,
     as_json: bool,
     skip_invalid: bool,
 ) -> None:
@@ -78,7 +77,12 @@ def match_file(
     engine = saved_engine(config)
     with progress_bar("ranking challenges", len(imported.challenges)) as advance:
         ranked = rank_challenges(
-            engine, imported.challenges, top=top, kind=kind, region=region, on_progress=advance
+            engine,
+            imported.challenges,
+            top=request.top,
+            kind=request.kind,
+            region=request.region,
+            on_progress=advance,
         )
     content = shortlist_xlsx(ranked, file_name=imported.file_name, rejects=imported.rejects)
     atomic_write(out, content)

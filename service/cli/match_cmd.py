@@ -13,17 +13,18 @@ from corpus.errors import JiebangError
 from corpus.models import OrgKind, year_of
 from matcher.results import MatchResult
 from service.cli.common import challenge_book, console, saved_engine, settings, user_errors
+from service.cli.options import request_options
+from service.usecases.matching import MatchRequest
 
 
 @user_errors
+@request_options("request", MatchRequest)
 def match(
     text: str | None = typer.Argument(None, help="Challenge text (or use --challenge)."),
     challenge: str | None = typer.Option(
         None, "--challenge", "-c", help="A challenge id (ZJ2021-06-01, U-…) or a whole area."
     ),
-    top: int = typer.Option(10, min=1, help="How many organisations."),
-    kind: OrgKind | None = typer.Option(None, help="Only this kind of organisation."),
-    region: str | None = typer.Option(None, help="Only this city or province, e.g. 杭州."),
+    request: MatchRequest = MatchRequest(),
     as_json: bool = typer.Option(False, "--json", help="Print JSON instead of a table."),
     file: Path | None = typer.Option(
         None, "--file", help="Rank every challenge of a list (.xlsx, .docx, .pdf, .csv, .jsonl)."
@@ -39,15 +40,14 @@ def match(
             raise JiebangError("give one of TEXT, --challenge ID or --file FILE")
         from service.cli.importing import match_file
 
-        match_file(file, out, top=top, kind=kind, region=region, as_json=as_json,
-                   skip_invalid=skip_invalid)  # fmt: skip
+        match_file(file, out, request=request, as_json=as_json, skip_invalid=skip_invalid)
         return
     if (text is None) == (challenge is None):
         raise JiebangError("give either TEXT or --challenge ID")
     config = settings()
     target = challenge_book(config).target(challenge if challenge is not None else text or "")
     area = target.challenge.area if target.challenge is not None else None
-    result = saved_engine(config).match(target.query, area=area, top=top, kind=kind, region=region)
+    result = request.match(saved_engine(config), target.query, area=area)
     if as_json:
         typer.echo(json.dumps(to_json(result), ensure_ascii=False, indent=1))
     else:

@@ -10,23 +10,28 @@ from typing import Any
 
 import annotated_types
 import typer
-from pydantic import BaseModel
+from pydantic import BaseModel, ValidationError
 
 
 def request_options(name: str, model: type[BaseModel]) -> Callable[[Callable], Callable]:
-    """Replace the command parameter `name` (a `model`) by one option per field of the model.
+    """Replace the command parameter `name` (a `model`) by one option per field of the model,
+    in its place.
 
-    A bool field becomes `--field/--no-field`; `ge`/`le` bounds become typer's `min`/`max`.
+    A bool field becomes `--field/--no-field`; `ge`/`le` bounds become typer's `min`/`max`;
+    what else the model refuses (e.g. a string's length) is a bad parameter naming the flag.
     """
 
     def decorate(command: Callable[..., Any]) -> Callable[..., Any]:
         hints = typing.get_type_hints(command, include_extras=True)
         signature = inspect.signature(command)
-        kept = [
-            p.replace(annotation=hints.get(p.name, p.annotation))
+        # All keyword-only (typer passes keywords), so the options can stand where `name` stood.
+        params = [
+            p.replace(
+                annotation=hints.get(p.name, p.annotation), kind=inspect.Parameter.KEYWORD_ONLY
+            )
             for p in signature.parameters.values()
-            if p.name != name
         ]
+        at = [p.name for p in params].index(name)
         generated = [
             inspect.Parameter(
                 field,
@@ -40,13 +45,20 @@ def request_options(name: str, model: type[BaseModel]) -> Callable[[Callable], C
         @functools.wraps(command)
         def wrapper(**kwargs: Any) -> Any:
             values = {field: kwargs.pop(field) for field in model.model_fields}
-            return command(**kwargs, **{name: model(**values)})
+            try:
+                request = model(**values)
+            except ValidationError as error:
+                first = error.errors()[0]
+                flag = "--" + str(first["loc"][0]).replace("_", "-")
+                raise typer.BadParameter(first["msg"], param_hint=flag) from None
+            return command(**kwargs, **{name: request})
 
         # typer must read the generated signature, with its annotations already resolved (the
         # command's string annotations would be evaluated in this module's namespace).
         del wrapper.__wrapped__
-        wrapper.__signature__ = signature.replace(parameters=kept + generated)  # type: ignore[attr-defined]
-        wrapper.__annotations__ = {p.name: p.annotation for p in kept + generated}
+        options = params[:at] + generated + params[at + 1 :]
+        wrapper.__signature__ = signature.replace(parameters=options)  # type: ignore[attr-defined]
+        wrapper.__annotations__ = {p.name: p.annotation for p in options}
         return wrapper
 
     return decorate

@@ -9,7 +9,7 @@ import typer
 from corpus.loaders import load_organisations
 from embed.progress import progress_bar
 from matcher.patents.bulk import BulkMatcher, EvidenceMode
-from matcher.patents.landscape import build_landscape, read_matches
+from matcher.patents.landscape import build_landscape
 from matcher.patents.reader import count_rows
 from service.cli.common import (
     ADDRESS_HELP,
@@ -23,7 +23,7 @@ from service.cli.common import (
     user_errors,
 )
 from service.components import build_calibration, engine_options
-from service.export.bulk import OUTPUT_FORMATS
+from service.export.bulk import OUTPUT_FORMATS, read_matches
 from service.export.landscape import write_landscape
 from service.export.roadmap import write_report
 from service.usecases.bulk import run_bulk

@@ -1,4 +1,9 @@
-"""The bulk matching output files: JSONL, CSV (UTF-8 with BOM) and XLSX, written as a stream.
+"""The bulk matches file: JSONL, CSV (UTF-8 with BOM) and XLSX, written as a stream, and read
+back (JSONL, CSV) by `read_matches` for the landscape — the one owner of its fields.
+
+JSONL rows are `PatentMatches` as JSON; CSV and XLSX are long-format (`CSV_COLUMNS`: one row per
+match, or one with empty match cells for a patent with none; applicants joined by
+`APPLICANT_SEPARATOR`).
 
 JSONL and CSV are appended window by window and fsynced at each checkpoint (`sync` returns the
 durable size the checkpoint records), so a resumed run truncates them back to it and goes on.
@@ -10,11 +15,16 @@ from __future__ import annotations
 
 import csv
 import io
+import json
 import os
+from collections.abc import Iterator
 from pathlib import Path
 from typing import Protocol
 
+from corpus.errors import DataError
+from corpus.models import year_of
 from matcher.patents.bulk import PatentMatches
+from matcher.patents.landscape import MatchedPatent
 from service.export.cells import safe_row
 
 OUTPUT_FORMATS = ("jsonl", "csv", "xlsx")
@@ -33,6 +43,7 @@ CSV_COLUMNS = (
     "confidence",
     "sentence",
 )
+APPLICANT_SEPARATOR = "；"
 
 
 def open_truncated(path: Path, size: int) -> io.BufferedWriter:
@@ -92,7 +103,7 @@ def csv_records(result: PatentMatches) -> list[list[object]]:
         result.line,
         result.patent_id,
         result.title,
-        "；".join(result.applicants),
+        APPLICANT_SEPARATOR.join(result.applicants),
         result.date or "",
     ]
     if not result.matches:
@@ -161,3 +172,66 @@ class _XlsxWriter:
 
     def close(self) -> None:
         self.book.save(self.output)
+
+
+def read_matches(path: str | Path, min_confidence: float = 0.0) -> Iterator[MatchedPatent]:
+    """Stream the patents of a bulk matches file (.jsonl or .csv), keeping the matches whose
+    confidence reaches `min_confidence` (a patent left with none counts as unmatched)."""
+    path = Path(path)
+    if not path.is_file():
+        raise DataError(path, None, "no such file")
+    if path.suffix.lower() == ".jsonl":
+        yield from _read_jsonl(path, min_confidence)
+    elif path.suffix.lower() == ".csv":
+        yield from _read_csv(path, min_confidence)
+    else:
+        raise DataError(path, None, "matches must be the .jsonl or .csv that `patents match` wrote")
+
+
+def _read_jsonl(path: Path, min_confidence: float) -> Iterator[MatchedPatent]:
+    with path.open(encoding="utf-8-sig") as handle:
+        for line_no, line in enumerate(handle, start=1):
+            if not line.strip():
+                continue
+            try:
+                row = json.loads(line)
+                yield MatchedPatent(
+                    patent_id=str(row["patent_id"]),
+                    applicants=tuple(row.get("applicants") or ()),
+                    challenges=tuple(
+                        (m["challenge_id"], m.get("area_no"), m["area"], m["challenge"])
+                        for m in row.get("matches") or ()
+                        if m["confidence"] >= min_confidence
+                    ),
+                    year=year_of(row.get("date")),
+                )
+            except (ValueError, KeyError, TypeError) as error:
+                raise DataError(path, line_no, f"not a bulk matches row: {error}") from None
+
+
+def _read_csv(path: Path, min_confidence: float) -> Iterator[MatchedPatent]:
+    """Consecutive rows of one patent (the long format) are grouped back together."""
+    with path.open(encoding="utf-8-sig", newline="") as handle:
+        reader = csv.DictReader(handle)
+        needed = {"line", "patent_id", "applicants", "challenge_id", "area", "confidence"}
+        missing = needed - set(reader.fieldnames or ())
+        if missing:
+            wanted = ", ".join(sorted(missing))
+            raise DataError(path, 1, f"not a bulk matches CSV: missing {wanted}")
+        current: tuple[str, str] | None = None
+        applicants: tuple[str, ...] = ()
+        year: int | None = None
+        found: list[tuple[str, int | None, str, str]] = []
+        for row in reader:
+            key = (row["line"], row["patent_id"])
+            if key != current:
+                if current is not None:
+                    yield MatchedPatent(current[1], applicants, tuple(found), year)
+                current, found = key, []
+                applicants = tuple(a for a in row["applicants"].split(APPLICANT_SEPARATOR) if a)
+                year = year_of(row.get("date"))
+            if row["challenge_id"] and float(row["confidence"]) >= min_confidence:
+                area_no = int(row["area_no"]) if row.get("area_no") else None
+                found.append((row["challenge_id"], area_no, row["area"], row["challenge"]))
+        if current is not None:
+            yield MatchedPatent(current[1], applicants, tuple(found), year)

@@ -20,7 +20,9 @@ from matcher.patents.roadmap import BATCHES, MARKS, ChallengeStatus, RoadmapRule
 from service.export.tables import Sheet, xlsx_bytes
 
 
+# What `GET /roadmap?format=` asks for: the data as JSON (the API's), or a report `render` writes.
 class RoadmapFormat(StrEnum):
+    json = "json"
     html = "html"
     md = "md"
     xlsx = "xlsx"
@@ -43,7 +45,9 @@ COLUMNS = (
 
 
 def render(statuses: Sequence[ChallengeStatus], rules: RoadmapRules, fmt: RoadmapFormat) -> bytes:
-    """One format of the report."""
+    """One format of the report (JSON is the roadmap's data, which the API serialises)."""
+    if fmt is RoadmapFormat.json:
+        raise ValueError("the roadmap's JSON is its data, not a rendered report")
     if fmt is RoadmapFormat.png:
         return heatmap_png(statuses)
     if fmt is RoadmapFormat.html:

@@ -1,6 +1,7 @@
 """Importing a challenge list: a file's items become challenges, stored together or not at all.
 
-`challenges_from_file` reads the items (`corpus.documents.challenges`), gives each its stable id,
+`challenges_from_file` reads the items (`corpus.documents.challenges`), gives each its stable id
+(`ChallengeBook.new_id(Origin.imported, …)`),
 keeps the area the file gives (numbered when it is a catalogue area's name) or infers the nearest
 catalogue area (`area_inferred`), and keeps title, issuer, deadline and where it came from.
 `store_challenges` writes them in one transaction: a re-import replaces, never duplicates.
@@ -15,10 +16,11 @@ from dataclasses import dataclass, field
 from pathlib import Path
 
 from corpus.catalogue import Catalogue
-from corpus.documents.challenges import imported_challenge_id, read_challenge_items
+from corpus.documents.challenges import read_challenge_items
 from corpus.errors import DataError
 from corpus.models import Challenge
 from service.db import Database
+from service.usecases.challenges import ChallengeBook, Origin, imported_key
 
 POSTED = "posted"
 AreaInferrer = Callable[[str], tuple[int | None, str]]
@@ -54,7 +56,9 @@ def challenges_from_file(
             (area_no, area), inferred = infer_area(item.text), True
         result.challenges.append(
             Challenge(
-                id=imported_challenge_id(shown, item),
+                id=ChallengeBook.new_id(
+                    Origin.imported, *imported_key(shown, item.title or item.text, item.issuer)
+                ),
                 area_no=area_no,
                 area=area,
                 area_inferred=inferred,

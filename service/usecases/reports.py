@@ -8,8 +8,9 @@ from pathlib import Path
 
 from corpus.models import Challenge
 from matcher.engine import MatchEngine
-from matcher.patents.landscape import Landscape, build_landscape, read_matches
+from matcher.patents.landscape import Landscape, build_landscape
 from matcher.patents.roadmap import ChallengeStatus, RoadmapRules, assess, load_roadmap_rules
+from service.export.bulk import read_matches
 
 # Two requests for the same job's landscape must not both write its files.
 _LANDSCAPE_WRITE = threading.Lock()

@@ -10,7 +10,6 @@ from corpus.loaders import (
     load_organisations,
     load_patents,
     load_records,
-    user_challenge_id,
 )
 from corpus.models import OrgKind, Patent, Region
 
@@ -151,25 +150,27 @@ def test_skip_invalid_collects_every_reject_with_its_line(tmp_path):
     assert report.rejects[2].reason == "more cells than header columns"
 
 
-def test_user_challenges_get_stable_derived_ids(tmp_path):
+def test_user_challenges_without_an_id_get_one_from_their_area_and_text(tmp_path):
     text = jsonl(
-        {"area": "氢能装备", "text": "高压储氢瓶碳纤维缠绕工艺"},
+        {"area": " 氢能装备", "text": "高压储氢瓶碳纤维缠绕工艺 "},
         {"id": "MINE-1", "area": "数控机床", "text": "五轴联动误差补偿", "source": "builtin"},
     )
-    first, second = load_challenges(write(tmp_path / "c.jsonl", text)).records
-    assert first.id == user_challenge_id("氢能装备", "高压储氢瓶碳纤维缠绕工艺")
-    assert first.id.startswith("USER-") and len(first.id) == len("USER-") + 8
-    assert second.id == "MINE-1"
+    asked: list[tuple[str, str]] = []
+
+    def new_id(area: str, text: str) -> str:
+        asked.append((area, text))
+        return f"NEW-{len(asked)}"
+
+    first, second = load_challenges(write(tmp_path / "c.jsonl", text), new_id=new_id).records
+    assert (first.id, second.id) == ("NEW-1", "MINE-1")
+    assert asked == [("氢能装备", "高压储氢瓶碳纤维缠绕工艺")]  # stripped; given ids kept
     assert first.source == second.source == "user"
-    again = load_challenges(
-        write(tmp_path / "c.csv", "area,text\n氢能装备,高压储氢瓶碳纤维缠绕工艺\n")
-    )
-    assert again.records[0].id == first.id
 
 
 def test_user_challenge_without_text_names_text_not_id(tmp_path):
+    path = write(tmp_path / "c.csv", "id,area,text\n,氢能装备,\n")
     with pytest.raises(DataError, match=r"c\.csv:2: missing required field 'text'$"):
-        load_challenges(write(tmp_path / "c.csv", "id,area,text\n,氢能装备,\n"))
+        load_challenges(path, new_id=lambda area, text: "ID")
 
 
 def test_a_json_string_where_a_list_belongs_is_split(tmp_path):

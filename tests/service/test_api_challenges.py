@@ -37,7 +37,7 @@ def test_a_challenges_file_row_without_an_area_asks_the_inferrer(tmp_path) -> No
         asked.append(text)
         return 6, "数控机床"
 
-    first, second = load_challenges(path, infer_area=infer).records
+    first, second = load_challenges(path, new_id=lambda area, text: text, infer_area=infer).records
     assert (first.area, first.area_no, first.area_inferred) == ("数控机床", 6, True)
     assert (second.area, second.area_inferred) == ("氢能", False)
     assert asked == ["五轴联动数控机床热误差补偿"]

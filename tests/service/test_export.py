@@ -11,10 +11,10 @@ from openpyxl import load_workbook
 
 from corpus.catalogue import builtin_catalogue
 from matcher.patents.bulk import ChallengeMatch, PatentMatches
-from matcher.patents.landscape import build_landscape, read_matches
+from matcher.patents.landscape import build_landscape
 from matcher.patents.roadmap import ChallengeStatus, classify, load_roadmap_rules
 from matcher.results import Candidate, EvidenceHit, MatchResult
-from service.export.bulk import open_truncated, open_writer
+from service.export.bulk import open_truncated, open_writer, read_matches
 from service.export.cells import safe_cell, safe_row
 from service.export.landscape import write_landscape
 from service.export.ranking import ranking_csv, ranking_xlsx

@@ -7,25 +7,21 @@ from typing import Annotated
 from fastapi import APIRouter, Query
 from fastapi.responses import Response
 
-from corpus.models import OrgKind
 from matcher.results import MatchResult
 from service.api.deps import JsonBody, State
 from service.api.errors import ErrorBody, Responses
 from service.api.export import MEDIA_TYPES, export_response
 from service.api.routers.challenges import ChallengeId
-from service.api.schemas import MAX_TOP, ExportFormat, MatchExportIn, MatchIn
+from service.api.schemas import ExportFormat, MatchExportIn, MatchIn
 from service.api.state import ServiceState
+from service.usecases.matching import MatchRequest
 
 router = APIRouter(tags=["candidates"])
 
-DEFAULT_TOP = 10
-DEFAULT_PARAMS = f"top={DEFAULT_TOP}&kind=&region="
+DEFAULT_REQUEST = MatchRequest()
+DEFAULT_PARAMS = f"top={DEFAULT_REQUEST.top}&kind=&region="
 
-Top = Annotated[int, Query(ge=1, le=MAX_TOP, description="How many candidates")]
-Kind = Annotated[OrgKind | None, Query(description="Only organisations of this kind")]
-RegionQ = Annotated[
-    str | None, Query(min_length=1, max_length=50, description="City or province, e.g. 杭州")
-]
+MatchQuery = Annotated[MatchRequest, Query()]
 Format = Annotated[ExportFormat, Query(description="xlsx or csv")]
 FILE_RESPONSES: Responses = {
     200: {"content": {t: {} for t in MEDIA_TYPES.values()}, "description": "The ranking file."},
@@ -34,25 +30,25 @@ FILE_RESPONSES: Responses = {
 
 
 def _match(
-    state: ServiceState,
-    text: str,
-    top: int,
-    kind: OrgKind | None,
-    region: str | None,
-    area: str | None = None,
+    state: ServiceState, text: str, request: MatchRequest, area: str | None = None
 ) -> MatchResult:
     engine = state.engine
     with state.lock.reading():
-        return engine.match(text, area=area, top=top, kind=kind, region=region)
+        return request.match(engine, text, area=area)
+
+
+def _request(body: MatchIn) -> MatchRequest:
+    """The options of a POST body (checked already: its fields have the request's bounds)."""
+    return MatchRequest(top=body.top, kind=body.kind, region=body.region)
 
 
 def _challenge_ranking(
-    state: ServiceState, challenge_id: str, top: int, kind: OrgKind | None, region: str | None
+    state: ServiceState, challenge_id: str, request: MatchRequest
 ) -> MatchResult:
     challenge = state.challenge(challenge_id)
-    result = _match(state, challenge.query_text, top, kind, region, challenge.area)
+    result = _match(state, challenge.query_text, request, challenge.area)
     # Only the default ranking is stored: one row per challenge, whatever clients ask for.
-    if (top, kind, region) == (DEFAULT_TOP, None, None):
+    if request == DEFAULT_REQUEST:
         state.db.save_result(challenge_id, DEFAULT_PARAMS, result.model_dump(mode="json"))
     return result
 
@@ -63,14 +59,8 @@ def _challenge_ranking(
     responses={404: {"model": ErrorBody}},
     summary="Rank candidate organisations for a challenge, with evidence",
 )
-def candidates(
-    state: State,
-    challenge_id: ChallengeId,
-    top: Top = DEFAULT_TOP,
-    kind: Kind = None,
-    region: RegionQ = None,
-) -> MatchResult:
-    return _challenge_ranking(state, challenge_id, top, kind, region)
+def candidates(state: State, challenge_id: ChallengeId, request: MatchQuery) -> MatchResult:
+    return _challenge_ranking(state, challenge_id, request)
 
 
 @router.get(
@@ -82,12 +72,11 @@ def candidates(
 def export_candidates(
     state: State,
     challenge_id: ChallengeId,
+    *,
     format: Format = ExportFormat.xlsx,
-    top: Top = DEFAULT_TOP,
-    kind: Kind = None,
-    region: RegionQ = None,
+    request: MatchQuery,
 ) -> Response:
-    result = _challenge_ranking(state, challenge_id, top, kind, region)
+    result = _challenge_ranking(state, challenge_id, request)
     return export_response(result, format, f"jiebang-{challenge_id}")
 
 
@@ -99,7 +88,7 @@ def export_candidates(
     summary="Rank candidate organisations for ad-hoc text (a query: needs no write key)",
 )
 def match(state: State, body: MatchIn) -> MatchResult:
-    return _match(state, body.text, body.top, body.kind, body.region)
+    return _match(state, body.text, _request(body))
 
 
 @router.post(
@@ -110,5 +99,5 @@ def match(state: State, body: MatchIn) -> MatchResult:
     summary="Download the ranking for ad-hoc text as XLSX or CSV",
 )
 def export_match(state: State, body: MatchExportIn) -> Response:
-    result = _match(state, body.text, body.top, body.kind, body.region)
+    result = _match(state, body.text, _request(body))
     return export_response(result, body.format, "jiebang-match")

@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import uuid
 from collections import Counter
 from typing import Annotated
 
@@ -14,6 +13,7 @@ from service.api.errors import Conflict, ErrorBody, ErrorCode, Responses
 from service.api.schemas import AreaOut, ChallengeEdit, ChallengeIn, ChallengeList, StoredResult
 from service.api.security import require_write_key
 from service.api.state import ServiceState, unknown_challenge
+from service.usecases.challenges import ChallengeBook, Origin
 
 router = APIRouter(tags=["challenges"])
 
@@ -68,7 +68,7 @@ def _placed(state: ServiceState, area: str | None, text: str) -> tuple[int | Non
     summary="Post a challenge",
 )
 def post_challenge(state: State, body: ChallengeIn, response: Response) -> Challenge:
-    challenge_id = body.id or f"U-{uuid.uuid4().hex[:10]}"
+    challenge_id = body.id or ChallengeBook.new_id(Origin.posted)
     if any(c.id == challenge_id for c in state.catalogue.challenges) or state.db.get_challenge(
         challenge_id
     ):

@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-from enum import StrEnum
 from pathlib import Path
 from typing import Annotated
 
@@ -16,21 +15,12 @@ from service.api.errors import Conflict, ErrorBody, ErrorCode, NotFound
 from service.api.export import download
 from service.api.state import ServiceState
 from service.db import JobStatus
-from service.export.roadmap import RoadmapFormat as ReportFormat
-from service.export.roadmap import render
+from service.export.roadmap import RoadmapFormat, render
 from service.export.tables import XLSX_MEDIA_TYPE
 from service.usecases.reports import patent_counts
 from service.usecases.reports import roadmap as build_roadmap
 
 router = APIRouter(tags=["reports"])
-
-
-class RoadmapFormat(StrEnum):
-    json = "json"
-    html = "html"
-    md = "md"
-    xlsx = "xlsx"
-    png = "png"
 
 
 class Roadmap(BaseModel):
@@ -92,7 +82,7 @@ def roadmap(
     if format is RoadmapFormat.json:
         tally = {batch: sum(1 for s in statuses if s.batch == batch) for batch in BATCHES}
         return Roadmap(batches=tally, patents_from_job=job, challenges=statuses)
-    content = render(statuses, rules, ReportFormat(format.value))
+    content = render(statuses, rules, format)
     if format is RoadmapFormat.html:
         return HTMLResponse(content, media_type="text/html; charset=utf-8")
     media_type = {

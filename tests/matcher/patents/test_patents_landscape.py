@@ -13,8 +13,8 @@ from corpus.errors import DataError
 from corpus.models import Organisation, OrgKind, Region
 from corpus.names import infer_kind, infer_province
 from matcher.patents.bulk import ChallengeMatch, PatentMatches
-from matcher.patents.landscape import build_landscape, read_matches
-from service.export.bulk import CSV_COLUMNS, csv_records
+from matcher.patents.landscape import build_landscape
+from service.export.bulk import open_writer, read_matches
 from service.export.landscape import write_landscape
 
 ALLOY_1 = (
@@ -62,15 +62,11 @@ FIXTURE = [
 
 @pytest.fixture(params=["jsonl", "csv"])
 def matches_file(request, tmp_path: Path) -> Path:
+    """The fixture as `patents match` writes it: the reader is tested against the writer."""
     path = tmp_path / f"matches.{request.param}"
-    if request.param == "jsonl":
-        path.write_text("".join(r.model_dump_json() + "\n" for r in FIXTURE), encoding="utf-8")
-    else:
-        with path.open("w", encoding="utf-8-sig", newline="") as handle:
-            writer = csv.writer(handle)
-            writer.writerow(CSV_COLUMNS)
-            for r in FIXTURE:
-                writer.writerows(csv_records(r))
+    writer = open_writer(request.param, path, 0)
+    writer.write(FIXTURE)
+    writer.close()
     return path
 
 
