@@ -230,7 +230,9 @@ def tune_confidence(
 
     run, pairs = report(cv(splits))
     capable = conf.capable_level(pairs.confidence, pairs.grades > 0)
-    tables = {"confidence": [{**conf.calibration_report(pairs), "capable_level": capable}]}
+    tables: dict[str, list[dict]] = {
+        "confidence": [{**conf.calibration_report(pairs), "capable_level": capable}]
+    }
     facets_of = {q: len(decompose(t)) for q, t in texts.items()}  # the splitter teams use
     for name, kind in (
         ("facets", lambda q: conf.facet_kind(facets_of[q])),
