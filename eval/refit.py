@@ -45,7 +45,9 @@ NDCG_TOLERANCE = 0.01
 current one's: a refit that calibrates better by ordering a list worse would move capable
 organisations down it. (Within lists, not pooled AUC: CV folds' intercepts differ, so pooled
 AUC moves even when no list's order does.)"""
-MIN_JUDGMENTS = 20
+MIN_JUDGMENTS = 40
+"""Below this the CV cannot tell a refit's gain from luck: with 30 judgments in a domain, one
+refit passed the gate and calibrated the domain's unseen challenges worse (EVALUATION.md)."""
 MIN_JUDGMENTS_NEUTRAL = 60
 MIN_CHALLENGES = 5
 BOOTSTRAP = 1000

@@ -60,7 +60,7 @@ def test_judgments_that_agree_with_the_calibration_are_not_adopted_for_nothing()
 
 def test_too_few_or_one_sided_judgments_are_refused_with_the_number_needed():
     scored, qrels = judged_world(challenges=2, per=5, intercept=-3.0)
-    with pytest.raises(JiebangError, match=r"at least 20 judged candidates over 5 challenges"):
+    with pytest.raises(JiebangError, match=r"at least 40 judged candidates over 5 challenges"):
         feedback.refit(scored, qrels, CURRENT)
     scored, qrels = judged_world(challenges=6, per=10, intercept=-3.0)
     one_sided = {c: dict.fromkeys(grades, 0) for c, grades in qrels.items()}

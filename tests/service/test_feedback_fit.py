@@ -18,8 +18,8 @@ def feedback(server, *args: str) -> subprocess.CompletedProcess:
 
 
 def rankings(client) -> dict[str, str]:
-    """Each challenge's top 8 as the API returns them, byte for byte."""
-    return {c: client.get(f"/challenges/{c}/candidates", params={"top": 8}).text
+    """Each challenge's top 10 as the API returns them, byte for byte."""
+    return {c: client.get(f"/challenges/{c}/candidates", params={"top": 10}).text
             for c in CHALLENGES}  # fmt: skip
 
 
@@ -80,5 +80,5 @@ def test_a_refit_on_too_few_judgments_is_refused_with_the_number_needed(
                         json={"org_id": candidate["org_id"], "grade": 1})  # fmt: skip
     server.stop()
     refused = feedback(server, "fit")
-    assert refused.returncode == 1 and "at least 20 judged candidates" in refused.stderr
+    assert refused.returncode == 1 and "at least 40 judged candidates" in refused.stderr
     assert json.loads(feedback(server, "history", "--json").stdout) == []
