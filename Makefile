@@ -59,7 +59,7 @@ PG_TESTS := tests/service/test_db.py tests/service/test_api_jobs.py \
 	tests/service/test_faults.py::test_two_processes_racing_for_one_job_one_wins
 
 test: $(STAMP) $(SYSTEM_STAMP) lint
-	$(BIN)/pytest
+	$(BIN)/pytest --durations=25
 	JIEBANG_TEST_DB=postgresql $(BIN)/pytest $(PG_TESTS)
 
 test-postgresql: $(STAMP) $(SYSTEM_STAMP)
