@@ -58,12 +58,16 @@ PG_TESTS := tests/service/test_db.py tests/service/test_api_jobs.py \
 	tests/service/test_faults.py::test_a_bulk_job_whose_owner_dies_is_taken_over_and_runs_once \
 	tests/service/test_faults.py::test_two_processes_racing_for_one_job_one_wins
 
+# Two workers, one test file at a time each (a file's fixtures are built once, in one process),
+# one thread each: two workers of two threads on two cores wait on each other's spinning threads.
+PYTEST := OMP_NUM_THREADS=1 $(BIN)/pytest -n 2 --dist loadfile
+
 test: $(STAMP) $(SYSTEM_STAMP) lint
-	$(BIN)/pytest --durations=25
-	JIEBANG_TEST_DB=postgresql $(BIN)/pytest $(PG_TESTS)
+	$(PYTEST) --durations=25
+	JIEBANG_TEST_DB=postgresql $(PYTEST) $(PG_TESTS)
 
 test-postgresql: $(STAMP) $(SYSTEM_STAMP)
-	JIEBANG_TEST_DB=postgresql $(BIN)/pytest tests/service
+	JIEBANG_TEST_DB=postgresql $(PYTEST) tests/service
 
 clean:
 	rm -rf $(VENV) .jiebang
