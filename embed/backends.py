@@ -89,12 +89,16 @@ MEASURED_MIXES: list[set[str]] = [{"float", "int8"}]
 class BatchEncoder(Protocol):
     """One backend's way of turning a batch of texts (and their prompt) into unit vectors.
 
-    `lanes` batches may be encoded at once from different threads (one core each).
+    `lanes` batches may be encoded at once from different threads (one core each): throughput.
+    `encode_alone` spreads one batch over all `lanes` cores instead, for a batch that is the
+    only work (a query): latency. Both give the same vectors.
     """
 
     lanes: int
 
     def encode(self, texts: list[str], prompt: str) -> np.ndarray: ...
+
+    def encode_alone(self, texts: list[str], prompt: str) -> np.ndarray: ...
 
 
 def open_encoder(
@@ -167,31 +171,70 @@ class TorchEncoder:
         )
         return vectors.astype(np.float32)
 
+    encode_alone = encode
+
 
 class OnnxEncoder:
-    """An exported model (`embed.onnx_export`) in one ONNX Runtime session, with its tokenizer.
+    """An exported model (`embed.onnx_export`) in ONNX Runtime, with its tokenizer.
 
-    The graph pools and normalises. Each call runs on its calling thread alone (one intra-op
-    thread), and `lanes` calls run at once: one session serves concurrent calls.
+    The graph pools and normalises. `encode` runs on its calling thread alone (one intra-op
+    thread) and `lanes` calls run at once on one session; `encode_alone` runs on a second
+    session, made on first use, with `lanes` intra-op threads (one query: 1.6× faster measured
+    here). The two share their large weights (the word embeddings), so the second costs ~50 MB,
+    not the model's size again; they give identical vectors.
     """
 
     def __init__(self, path: Path, folder: Path) -> None:
-        import onnxruntime
-
+        self._path = path
         self._tokenizer = TextTokenizer(folder)
         self.lanes = thread_budget()
+        self._shared = _large_initializers(path)
+        self._session = self._open(threads=1)
+        self._alone: Any = None
+        self._alone_lock = threading.Lock()
+
+    def _open(self, threads: int) -> Any:
+        import onnxruntime
+
         options = onnxruntime.SessionOptions()
         options.graph_optimization_level = onnxruntime.GraphOptimizationLevel.ORT_ENABLE_ALL
-        options.intra_op_num_threads = 1
+        options.intra_op_num_threads = threads
         options.inter_op_num_threads = 1
-        self._session = onnxruntime.InferenceSession(
-            str(path), options, providers=["CPUExecutionProvider"]
+        for name, value in self._shared:
+            options.add_initializer(name, value)
+        return onnxruntime.InferenceSession(
+            str(self._path), options, providers=["CPUExecutionProvider"]
         )
 
     def encode(self, texts: list[str], prompt: str) -> np.ndarray:
-        feeds = self._tokenizer([prompt + text for text in texts])
-        (vectors,) = self._session.run(None, feeds)
+        return self._run(self._session, texts, prompt)
+
+    def encode_alone(self, texts: list[str], prompt: str) -> np.ndarray:
+        if self.lanes == 1:
+            return self.encode(texts, prompt)
+        with self._alone_lock:
+            if self._alone is None:
+                self._alone = self._open(threads=self.lanes)
+        return self._run(self._alone, texts, prompt)
+
+    def _run(self, session: Any, texts: list[str], prompt: str) -> np.ndarray:
+        (vectors,) = session.run(None, self._tokenizer([prompt + text for text in texts]))
         return _unit(vectors)
+
+
+def _large_initializers(path: Path, min_size: int = 1 << 20) -> list[tuple[str, Any]]:
+    """The model's weights of at least `min_size` values, as ONNX Runtime values that sessions
+    can share instead of each holding its own copy."""
+    import onnx
+    import onnxruntime
+    from onnx import numpy_helper
+
+    graph = onnx.load(str(path)).graph
+    return [
+        (tensor.name, onnxruntime.OrtValue.ortvalue_from_numpy(numpy_helper.to_array(tensor)))
+        for tensor in graph.initializer
+        if int(np.prod(tensor.dims)) >= min_size
+    ]
 
 
 class OpenVinoEncoder:
@@ -208,20 +251,35 @@ class OpenVinoEncoder:
 
         self._tokenizer = TextTokenizer(folder)
         self.lanes = thread_budget()
+        self._core = openvino.Core()
+        self._model = self._core.read_model(str(xml))
         config = {"PERFORMANCE_HINT": "THROUGHPUT", "NUM_STREAMS": self.lanes,
                   "INFERENCE_NUM_THREADS": self.lanes}  # fmt: skip
-        self._compiled = openvino.Core().compile_model(str(xml), "CPU", config)
+        self._compiled = self._core.compile_model(self._model, "CPU", config)
         self._names = {port.any_name for port in self._compiled.inputs}
         self._requests = threading.local()
+        self._alone: Any = None  # compiled for latency on first use, sharing the weights
+        self._alone_lock = threading.Lock()
 
     def encode(self, texts: list[str], prompt: str) -> np.ndarray:
+        request = getattr(self._requests, "request", None)
+        if request is None:
+            request = self._requests.request = self._compiled.create_infer_request()
+        return self._infer(request, texts, prompt)
+
+    def encode_alone(self, texts: list[str], prompt: str) -> np.ndarray:
+        with self._alone_lock:
+            if self._alone is None:
+                config = {"PERFORMANCE_HINT": "LATENCY", "INFERENCE_NUM_THREADS": self.lanes}
+                compiled = self._core.compile_model(self._model, "CPU", config)
+                self._alone = compiled.create_infer_request()
+            return self._infer(self._alone, texts, prompt)
+
+    def _infer(self, request: Any, texts: list[str], prompt: str) -> np.ndarray:
         tokens = self._tokenizer([prompt + text for text in texts])
         feeds = {name: tokens[name] for name in self._names if name in tokens}
         if "token_type_ids" in self._names:
             feeds["token_type_ids"] = np.zeros_like(tokens["input_ids"])
-        request = getattr(self._requests, "request", None)
-        if request is None:
-            request = self._requests.request = self._compiled.create_infer_request()
         hidden = request.infer(feeds)[0]
         mask = tokens["attention_mask"][..., None].astype(np.float32)
         return _unit((hidden * mask).sum(axis=1) / np.maximum(mask.sum(axis=1), 1e-9))

@@ -134,6 +134,8 @@ class Embedder:
         batch_texts = ([texts[i] for i in batch] for batch in batches)
         if self._pool is not None and len(batches) > 1:  # one batch is faster done here
             encoded = self._pool.map(batch_texts, prompt)
+        elif len(batches) == 1:  # the only work (a query): all the cores on it
+            encoded = iter([self._encoder_lanes().encoder.encode_alone(next(batch_texts), prompt)])
         else:
             encoded = self._encoder_lanes().map(batch_texts, prompt)
         with progress_bar(

