@@ -6,6 +6,7 @@ import re
 from enum import StrEnum
 
 from pydantic import BaseModel, ConfigDict, Field, field_validator
+from pydantic_core import PydanticCustomError
 
 from corpus.regions import is_romanised, romanised_matches
 
@@ -21,6 +22,18 @@ def _non_blank(value: str) -> str:
 _LETTER = re.compile(
     r"[A-Za-z\u00c0-\u024f\u3400-\u4dbf\u4e00-\u9fff\uf900-\ufaff\U00020000-\U0003134f]"
 )
+
+
+# C0 control characters other than tab and newlines, and unpaired surrogates (JSON can escape
+# them, UTF-8 cannot encode them): no text needs them, and files and databases cannot hold them.
+CONTROL_CHARACTERS = re.compile(r"[\x00-\x08\x0b\x0c\x0e-\x1f\x7f\ud800-\udfff]")
+
+
+def check_printable(value: str) -> str:
+    """`value`, or a validation error when it holds `CONTROL_CHARACTERS` (faces refuse it)."""
+    if CONTROL_CHARACTERS.search(value):
+        raise PydanticCustomError("control_characters", "不能包含控制字符或不成对的代理字符")
+    return value
 
 
 def has_letters(text: str) -> bool:

@@ -6,7 +6,6 @@ same shapes.
 
 from __future__ import annotations
 
-import re
 from datetime import datetime
 from enum import StrEnum
 from typing import Annotated, Any, Literal
@@ -14,25 +13,14 @@ from typing import Annotated, Any, Literal
 from pydantic import AfterValidator, BaseModel, BeforeValidator, ConfigDict, Field
 from pydantic_core import PydanticCustomError
 
-from corpus.models import Challenge, OrgKind, Region, has_letters
-from service.usecases.matching import MAX_REGION_CHARS, MAX_TOP
+from corpus.models import Challenge, OrgKind, Region, check_printable, has_letters
+from service.usecases.matching import MAX_REGION_CHARS, MAX_TOP, MatchRequest
 
 MAX_TEXT_CHARS = 20_000
 MAX_AREA_CHARS = 200
 MAX_NOTE_CHARS = 2_000
 MAX_ORG_ID_CHARS = 200
 ID_PATTERN = r"^[A-Za-z0-9][A-Za-z0-9._\-]{0,63}$"
-
-
-# C0 control characters other than tab and newlines, and unpaired surrogates (JSON can escape
-# them, UTF-8 cannot encode them): no text needs them, and files and databases cannot hold them.
-CONTROL_CHARACTERS = re.compile(r"[\x00-\x08\x0b\x0c\x0e-\x1f\x7f\ud800-\udfff]")
-
-
-def check_printable(value: str) -> str:
-    if CONTROL_CHARACTERS.search(value):
-        raise PydanticCustomError("control_characters", "不能包含控制字符或不成对的代理字符")
-    return value
 
 
 def _not_blank(value: str) -> str:
@@ -101,15 +89,12 @@ class ChallengeList(BaseModel):
     challenges: list[Challenge]
 
 
-class MatchIn(Strict):
-    """Ad-hoc text to rank organisations for."""
+class MatchIn(MatchRequest):
+    """Ad-hoc text to rank organisations for, with the options of any match request."""
+
+    model_config = ConfigDict(extra="forbid")
 
     text: Text = Field(examples=["高温合金真空感应熔炼与纯净化冶炼技术"])
-    top: int = Field(default=10, ge=1, le=MAX_TOP)
-    kind: OrgKind | None = None
-    region: Annotated[str, AfterValidator(check_printable)] | None = Field(
-        default=None, min_length=1, max_length=MAX_REGION_CHARS
-    )
 
 
 class ExportFormat(StrEnum):

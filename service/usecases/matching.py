@@ -2,17 +2,18 @@
 ask of the engine.
 
 `MatchRequest` is the single description of those options (names, defaults, bounds, help): the
-CLI generates its flags from it (`service.cli.options.request_options`) and the API takes it as
-query parameters, as the teams requests are.
+CLI generates its flags from it (`service.cli.options.request_options`), the API takes it as
+query parameters, as the teams requests are, and the body of `POST /match` extends it with the
+text.
 """
 
 from __future__ import annotations
 
 from typing import TYPE_CHECKING
 
-from pydantic import BaseModel, Field
+from pydantic import BaseModel, Field, field_validator
 
-from corpus.models import OrgKind
+from corpus.models import OrgKind, check_printable
 
 if TYPE_CHECKING:
     from matcher.engine import MatchEngine
@@ -33,6 +34,11 @@ class MatchRequest(BaseModel):
         max_length=MAX_REGION_CHARS,
         description="Only this city or province, e.g. 杭州.",
     )
+
+    @field_validator("region")
+    @classmethod
+    def _printable(cls, region: str | None) -> str | None:
+        return None if region is None else check_printable(region)
 
     def match(self, engine: MatchEngine, text: str, *, area: str | None = None) -> MatchResult:
         """`engine.match` under this request (by confidence, with evidence)."""

@@ -1,11 +1,14 @@
-"""`MatchRequest` is the one description of the match options: `jiebang match` flags and the
-API candidates routes' query parameters are generated from it."""
+"""`MatchRequest` is the one description of the match options: `jiebang match` flags, the API
+candidates routes' query parameters and the `POST /match` bodies are generated from it."""
 
 from __future__ import annotations
 
+import pytest
+from pydantic import ValidationError
 from typer.testing import CliRunner
 
 from service.api.app import create_app
+from service.api.schemas import MatchExportIn, MatchIn
 from service.cli.main import app
 from service.settings import Settings
 from service.usecases.matching import MAX_REGION_CHARS, MAX_TOP, MatchRequest
@@ -37,3 +40,22 @@ def test_api_candidate_parameters_come_from_the_request() -> None:
             assert query[field]["schema"].get("default") == info.default
         assert query["top"]["schema"]["maximum"] == MAX_TOP
         assert query["region"]["schema"]["anyOf"][0]["maxLength"] == MAX_REGION_CHARS
+
+
+def test_the_match_bodies_are_the_request_with_the_text() -> None:
+    schemas = create_app(Settings()).openapi()["components"]["schemas"]
+    for body in (MatchIn, MatchExportIn):
+        assert issubclass(body, MatchRequest)
+        properties = schemas[body.__name__]["properties"]
+        for field, info in MatchRequest.model_fields.items():
+            assert properties[field]["description"] == info.description
+        assert properties["top"]["maximum"] == MAX_TOP
+
+
+def test_every_face_refuses_a_control_character_in_the_region() -> None:
+    with pytest.raises(ValidationError, match="控制字符"):
+        MatchRequest(region="杭州\x00")  # the query parameters and the CLI flags
+    with pytest.raises(ValidationError, match="控制字符"):
+        MatchIn(text="储氢瓶", region="杭州\x00")
+    with pytest.raises(ValidationError, match="extra"):
+        MatchIn(text="储氢瓶", topp=3)  # a misspelt option is refused, not ignored

@@ -37,11 +37,6 @@ def _match(
         return request.match(engine, text, area=area)
 
 
-def _request(body: MatchIn) -> MatchRequest:
-    """The options of a POST body (checked already: its fields have the request's bounds)."""
-    return MatchRequest(top=body.top, kind=body.kind, region=body.region)
-
-
 def _challenge_ranking(
     state: ServiceState, challenge_id: str, request: MatchRequest
 ) -> MatchResult:
@@ -88,7 +83,7 @@ def export_candidates(
     summary="Rank candidate organisations for ad-hoc text (a query: needs no write key)",
 )
 def match(state: State, body: MatchIn) -> MatchResult:
-    return _match(state, body.text, _request(body))
+    return _match(state, body.text, body)
 
 
 @router.post(
@@ -99,5 +94,5 @@ def match(state: State, body: MatchIn) -> MatchResult:
     summary="Download the ranking for ad-hoc text as XLSX or CSV",
 )
 def export_match(state: State, body: MatchExportIn) -> Response:
-    result = _match(state, body.text, _request(body))
+    result = _match(state, body.text, body)
     return export_response(result, body.format, "jiebang-match")

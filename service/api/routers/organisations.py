@@ -7,11 +7,11 @@ from urllib.parse import quote
 
 from fastapi import APIRouter, Depends, Path, Query, Response
 
-from corpus.models import Organisation, OrgKind
+from corpus.models import CONTROL_CHARACTERS, Organisation, OrgKind
 from service.api.deps import JsonBody, State
 from service.api.errors import ErrorBody, ErrorCode, InvalidInput
 from service.api.routers.challenges import WRITE_ERRORS
-from service.api.schemas import CONTROL_CHARACTERS, OrganisationPage, OrganisationSummary
+from service.api.schemas import OrganisationPage, OrganisationSummary
 from service.api.security import require_write_key
 
 router = APIRouter(tags=["organisations"])
