@@ -76,14 +76,7 @@ def match_file(
         err_console.print(f"[yellow]skipped[/] {escape(str(reject))}", highlight=False)
     engine = saved_engine(config)
     with progress_bar("ranking challenges", len(imported.challenges)) as advance:
-        ranked = rank_challenges(
-            engine,
-            imported.challenges,
-            top=request.top,
-            kind=request.kind,
-            region=request.region,
-            on_progress=advance,
-        )
+        ranked = rank_challenges(engine, imported.challenges, request, on_progress=advance)
     content = shortlist_xlsx(ranked, file_name=imported.file_name, rejects=imported.rejects)
     atomic_write(out, content)
     if as_json:

@@ -10,9 +10,10 @@ from __future__ import annotations
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 
-from corpus.models import Challenge, OrgKind
+from corpus.models import Challenge
 from matcher.engine import MatchEngine
 from matcher.results import MatchResult
+from service.usecases.matching import MatchRequest
 
 
 @dataclass(frozen=True)
@@ -34,18 +35,16 @@ class RankedChallenge:
 def rank_challenges(
     engine: MatchEngine,
     challenges: Sequence[Challenge],
+    request: MatchRequest | None = None,
     *,
-    top: int = 10,
-    kind: OrgKind | None = None,
-    region: str | None = None,
     on_progress: Callable[[int], None] | None = None,
 ) -> list[RankedChallenge]:
-    """Rank candidates for each challenge, in order; `on_progress(1)` after each."""
+    """Rank candidates for each challenge under `request` (the default one when None), in
+    order; `on_progress(1)` after each."""
+    request = request or MatchRequest()
     ranked = []
     for challenge in challenges:
-        result = engine.match(
-            challenge.query_text, area=challenge.area, top=top, kind=kind, region=region
-        )
+        result = request.match(engine, challenge.query_text, area=challenge.area)
         ranked.append(RankedChallenge(challenge, result))
         if on_progress is not None:
             on_progress(1)

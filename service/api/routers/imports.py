@@ -39,6 +39,7 @@ from service.api.state import ServiceState
 from service.export.shortlist import shortlist_xlsx
 from service.export.tables import XLSX_MEDIA_TYPE
 from service.usecases.imports import ChallengeImport, challenges_from_file, store_challenges
+from service.usecases.matching import MatchRequest
 from service.usecases.shortlist import rank_challenges
 
 router = APIRouter(tags=["challenges"])
@@ -122,7 +123,7 @@ def shortlist(
         )
     engine = state.engine
     with state.lock.reading():
-        ranked = rank_challenges(engine, imported.challenges, top=top)
+        ranked = rank_challenges(engine, imported.challenges, MatchRequest(top=top))
     content = shortlist_xlsx(ranked, file_name=imported.file_name, rejects=imported.rejects)
     return download(content, XLSX_MEDIA_TYPE, f"{Path(imported.file_name).stem}-shortlist.xlsx")
 
