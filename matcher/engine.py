@@ -221,7 +221,6 @@ class MatchEngine:
         if org_id not in self.organisations:
             raise JiebangError(f"unknown organisation id '{org_id}'")
         self._drop_passages(self.groups.of_group(org_id))
-        self.groups.remove_group(org_id)
         del self.organisations[org_id]
 
     def _drop_passages(self, pids: list[int]) -> None:
@@ -281,7 +280,7 @@ class MatchEngine:
         method = method or self.method
         regime = (ranking or self.calibration.ranking).regime_for(text)
         fused = fuse_hits(hits, regime.fusion, method)
-        return rank_groups(fused, self.groups.owners, regime.aggregation, self.groups.sizes())
+        return rank_groups(fused, self.groups, regime.aggregation)
 
     def assess(
         self,
@@ -370,10 +369,9 @@ class MatchEngine:
             candidate.facets = assessment.facet_evidence(
                 group, self.capable_confidence, self.passages
             )
-            if explain and group in shown.by_group:
-                self.explainer.explain(
-                    candidate, text, shown.by_group[group][:evidence_per_org], whole.hits, shown
-                )
+            best = shown.passages(group, evidence_per_org)
+            if explain and best:
+                self.explainer.explain(candidate, text, best, whole.hits, shown)
             candidates.append(candidate)
             if len(candidates) == top:
                 break

@@ -34,16 +34,17 @@ def evidence_hits(
     """Both channels' exact scores for every passage `expand` adds to the retrieved ones.
 
     The query is `text` and its chunks' vectors; each channel retrieves its top `depth`
-    passages (within `allowed`), `expand` turns those into the passages to score (the engine:
-    all passages of the organisations reached). A passage scores its best chunk (dense).
+    passages (within `allowed`; lexical ties at the cut: lower id first), `expand` turns those
+    into the passages to score (the engine: all passages of the organisations reached). A
+    passage scores its best chunk (dense). Both channels' scores are over the same `pids`.
     """
     _, dense_ids = vectors.search(query_vectors, depth, allowed)
     lexical_ids, lexical_all = lexical.scores(text)
     candidates = lexical_all > 0
     if allowed is not None:
         candidates &= np.isin(lexical_ids, allowed)
-    lexical_top = lexical_ids[candidates][np.argsort(-lexical_all[candidates])[:depth]]
-    retrieved = np.union1d(dense_ids[dense_ids >= 0], lexical_top)
+    retrieved = np.union1d(dense_ids[dense_ids >= 0], _top(lexical_ids[candidates],
+                           lexical_all[candidates], depth))  # fmt: skip
     pids = np.asarray(expand(retrieved.tolist()), dtype=np.int64)
     if not len(pids):
         return {"dense": ChannelScores.empty(), "lexical": ChannelScores.empty()}
@@ -56,22 +57,21 @@ def evidence_hits(
     lex_mean, lex_std = background.lexical_stats(grams, weights)
     lex_raw = lexical_all[np.searchsorted(lexical_ids, pids)].astype(np.float64)
     lex_z = (lex_raw - lex_mean) / lex_std if lex_std > 0 else np.zeros_like(lex_raw)
-    keys = pids.tolist()
+    dense_background = (float(means[0]), float(stds[0]))
     return {
-        "dense": _scores(keys, dense_raw, dense_z, (float(means[0]), float(stds[0]))),
-        "lexical": _scores(keys, lex_raw, lex_z, (lex_mean, lex_std)),
+        "dense": ChannelScores(pids, dense_raw, dense_z, float(dense_z.min()), dense_background),
+        "lexical": ChannelScores(pids, lex_raw, lex_z, float(lex_z.min()), (lex_mean, lex_std)),
     }
 
 
-def _scores(
-    keys: list[int], raw: np.ndarray, z: np.ndarray, background: tuple[float, float]
-) -> ChannelScores:
-    return ChannelScores(
-        dict(zip(keys, raw.tolist(), strict=True)),
-        dict(zip(keys, z.tolist(), strict=True)),
-        float(z.min()),
-        background,
-    )
+def _top(ids: np.ndarray, scores: np.ndarray, depth: int) -> np.ndarray:
+    """The ids of the `depth` best scores (ties at the cut: lower id first; `ids` ascend)."""
+    if len(ids) <= depth:
+        return ids
+    cut = np.partition(scores, len(scores) - depth)[len(scores) - depth]
+    above = scores > cut
+    tied = np.flatnonzero(scores == cut)[: depth - int(above.sum())]
+    return np.union1d(ids[above], ids[tied])
 
 
 def dense_hits(
@@ -84,15 +84,17 @@ def dense_hits(
     """
     means, stds = index.score_stats(vectors)
     scores, ids = index.search(vectors, depth, allowed)
-    raw: dict[int, float] = {}
-    z: dict[int, float] = {}
-    for row, (mean, std) in enumerate(zip(means, stds, strict=True)):
-        for score, pid in zip(scores[row].tolist(), ids[row].tolist(), strict=True):
-            if pid < 0:
-                continue
-            raw[pid] = max(raw.get(pid, -2.0), score)
-            z[pid] = max(z.get(pid, -np.inf), (score - mean) / std if std > 0 else 0.0)
-    return ChannelScores(raw, z, min(z.values()) if z else 0.0)
+    found = ids >= 0
+    if not found.any():
+        return ChannelScores.empty()
+    safe = np.where(stds > 0, stds, 1.0)[:, None]
+    z_rows = np.where(stds[:, None] > 0, (scores - means[:, None]) / safe, 0.0)
+    pids, rows = np.unique(ids[found], return_inverse=True)
+    raw = np.full(len(pids), -2.0)
+    z = np.full(len(pids), -np.inf)
+    np.maximum.at(raw, rows, scores[found].astype(np.float64))
+    np.maximum.at(z, rows, z_rows[found])
+    return ChannelScores(pids, raw, z, float(z.min()))
 
 
 def lexical_hits(
@@ -101,10 +103,10 @@ def lexical_hits(
     """Top `depth` passages sharing an n-gram with `text`, standardised over the index."""
     found = index.search(text, depth, allowed)
     std = found.std if found.std > 0 else 1.0
-    z_values = (found.scores - found.mean) / std
-    ids = found.ids.tolist()
-    raw = dict(zip(ids, found.scores.tolist(), strict=True))
-    z = dict(zip(ids, z_values.tolist(), strict=True))
+    z = (found.scores - found.mean) / std
     # An unretrieved passage scores 0 (it shares no n-gram) or below the depth-th hit.
-    floor = float(z_values.min()) if len(z_values) == depth else -found.mean / std
-    return ChannelScores(raw, z, floor)
+    floor = float(z.min()) if len(z) == depth else -found.mean / std
+    order = np.argsort(found.ids)
+    return ChannelScores(
+        found.ids[order], found.scores[order].astype(np.float64), z[order].astype(np.float64), floor
+    )
