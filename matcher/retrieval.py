@@ -50,7 +50,7 @@ def evidence_hits(
         return {"dense": ChannelScores.empty(), "lexical": ChannelScores.empty()}
 
     means, stds = background.dense_stats(query_vectors)
-    cosines = vectors.vectors(pids).astype(np.float64) @ np.atleast_2d(query_vectors).T
+    cosines = vectors.cosines(pids, query_vectors)
     dense_raw = cosines.max(axis=1)
     dense_z = ((cosines - means) / stds).max(axis=1)
     grams, weights = lexical.query_weights(text)
