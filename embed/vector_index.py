@@ -174,21 +174,25 @@ class VectorIndex:
         return self._index.search(queries, k, params=params)
 
     def cosines(self, ids: np.ndarray, queries: np.ndarray) -> np.ndarray:
-        """Inner products (ids × queries) of the stored vectors of `ids` (each must be present)
-        with `queries`, accumulated in float64 so they do not depend on how they are computed.
+        """Inner products (queries × ids) of `queries` with the stored vectors of `ids` (each
+        must be present), accumulated in float64 so they do not depend on how they are computed.
 
-        Read and widened `COSINE_BLOCK` vectors at a time: widening all of a query's tens of
-        thousands at once wrote a float64 copy bigger than the caches, 5× slower (BENCHMARKS.md).
+        Read and widened `COSINE_BLOCK` vectors at a time, each block multiplied by one query
+        after another: widening tens of thousands of vectors at once wrote a float64 copy far
+        bigger than the caches (5× slower), and a matrix product with several queries at once
+        went to multi-threaded BLAS, up to 10× slower on busy cores (BENCHMARKS.md).
         """
         ids = np.asarray(ids, dtype=np.int64)
-        queries = np.atleast_2d(queries).astype(np.float64).T
-        out = np.empty((len(ids), queries.shape[1]))
+        queries = np.atleast_2d(queries).astype(np.float64)
+        out = np.empty((len(queries), len(ids)))
         block = np.empty((min(len(ids), COSINE_BLOCK), self.dim), dtype=np.float32)
         for start in range(0, len(ids), COSINE_BLOCK):
             part = ids[start : start + COSINE_BLOCK]
             stored = block[: len(part)]
             self._index.reconstruct_batch(part, stored)
-            np.matmul(stored.astype(np.float64), queries, out=out[start : start + len(part)])
+            wide = stored.astype(np.float64)
+            for row, query in enumerate(queries):
+                np.matmul(wide, query, out=out[row, start : start + len(part)])
         return out
 
     def ids(self) -> np.ndarray:

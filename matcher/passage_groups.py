@@ -84,9 +84,9 @@ class PassageGroups:
         codes = [self._code[g] for g in groups if g in self._code]
         return self._of_codes(np.array(codes, dtype=np.int64))
 
-    def expand(self, pids: Iterable[int]) -> np.ndarray:
-        """Every passage of the groups owning `pids`, ascending."""
-        return self._of_codes(self._codes[np.fromiter(pids, dtype=np.int64)])
+    def expand(self, pids: np.ndarray) -> np.ndarray:
+        """Every passage of the groups owning `pids` (repeats allowed), ascending."""
+        return self._of_codes(self._codes[pids])
 
     def _of_codes(self, codes: np.ndarray) -> np.ndarray:
         # One pass over every id through a table of the wanted codes, whose last entry (the

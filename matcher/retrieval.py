@@ -11,7 +11,8 @@
 
 from __future__ import annotations
 
-from collections.abc import Callable, Iterable
+from collections.abc import Callable, Sequence
+from dataclasses import dataclass
 
 import numpy as np
 
@@ -21,41 +22,84 @@ from embed.vector_index import VectorIndex
 from matcher.fusion import ChannelScores
 
 
+@dataclass(frozen=True)
+class Query:
+    """A query's text and its chunks' vectors (a long query is chunked like the passages)."""
+
+    text: str
+    vectors: np.ndarray
+
+
 def evidence_hits(
     vectors: VectorIndex,
     lexical: LexicalIndex,
     background: Background,
-    query_vectors: np.ndarray,
-    text: str,
+    queries: Sequence[Query],
     depth: int,
-    expand: Callable[[Iterable[int]], np.ndarray],
+    expand: Callable[[np.ndarray], np.ndarray],
     allowed: np.ndarray | None = None,
-) -> dict[str, ChannelScores]:
-    """Both channels' exact scores for every passage `expand` adds to the retrieved ones.
+) -> list[dict[str, ChannelScores]]:
+    """Each query's exact scores in both channels for every passage `expand` adds to the ones
+    it retrieves.
 
-    The query is `text` and its chunks' vectors; each channel retrieves its top `depth`
-    passages (within `allowed`; lexical ties at the cut: lower id first), `expand` turns those
-    into the passages to score (the engine: all passages of the organisations reached). A
-    passage scores its best chunk (dense). Both channels' scores are over the same `pids`.
+    Each channel retrieves the query's top `depth` passages (within `allowed`; lexical ties at
+    the cut: lower id first), `expand` turns those into the passages to score (the engine: all
+    passages of the organisations reached). A passage scores its best chunk (dense). Both
+    channels' scores are over the same `pids`. The queries (a challenge and its facets) reach
+    many of the same passages, so each passage's vector is read once for all of them.
     """
-    _, dense_ids = vectors.search(query_vectors, depth, allowed)
-    lexical_ids, lexical_all = lexical.scores(text)
+    reached = [_reached(vectors, lexical, query, depth, expand, allowed) for query in queries]
+    # The union by a mask over the ids, and each id's row in it by a running count: O(ids).
+    seen = np.zeros(max((int(pids[-1]) + 1 for pids, _ in reached if len(pids)), default=0), bool)
+    for pids, _ in reached:
+        seen[pids] = True
+    row_of = np.cumsum(seen) - 1
+    cosines = vectors.cosines(np.flatnonzero(seen), np.vstack([q.vectors for q in queries]))
+    found, column = [], 0
+    for query, (pids, lexical_raw) in zip(queries, reached, strict=True):
+        chunks = cosines[column : column + len(query.vectors)][:, row_of[pids]]
+        found.append(_scored(lexical, background, query, pids, chunks, lexical_raw))
+        column += len(query.vectors)
+    return found
+
+
+def _reached(
+    vectors: VectorIndex,
+    lexical: LexicalIndex,
+    query: Query,
+    depth: int,
+    expand: Callable[[np.ndarray], np.ndarray],
+    allowed: np.ndarray | None,
+) -> tuple[np.ndarray, np.ndarray]:
+    """The passages `query` reaches (ascending) and their lexical scores."""
+    _, dense_ids = vectors.search(query.vectors, depth, allowed)
+    lexical_ids, lexical_all = lexical.scores(query.text)
     candidates = lexical_all > 0
     if allowed is not None:
         candidates &= np.isin(lexical_ids, allowed)
-    retrieved = np.union1d(dense_ids[dense_ids >= 0], _top(lexical_ids[candidates],
-                           lexical_all[candidates], depth))  # fmt: skip
-    pids = np.asarray(expand(retrieved.tolist()), dtype=np.int64)
+    top = _top(lexical_ids[candidates], lexical_all[candidates], depth)
+    pids = expand(np.concatenate([dense_ids[dense_ids >= 0], top]))
+    return pids, lexical_all[np.searchsorted(lexical_ids, pids)]
+
+
+def _scored(
+    lexical: LexicalIndex,
+    background: Background,
+    query: Query,
+    pids: np.ndarray,
+    cosines: np.ndarray,
+    lexical_raw: np.ndarray,
+) -> dict[str, ChannelScores]:
+    """Both channels' scores of `pids`, from their cosines with each chunk (chunks × pids) and
+    their lexical scores, standardised against the background."""
     if not len(pids):
         return {"dense": ChannelScores.empty(), "lexical": ChannelScores.empty()}
-
-    means, stds = background.dense_stats(query_vectors)
-    cosines = vectors.cosines(pids, query_vectors)
-    dense_raw = cosines.max(axis=1)
-    dense_z = ((cosines - means) / stds).max(axis=1)
-    grams, weights = lexical.query_weights(text)
+    means, stds = background.dense_stats(query.vectors)
+    dense_raw = cosines.max(axis=0)
+    dense_z = ((cosines - means[:, None]) / stds[:, None]).max(axis=0)
+    grams, weights = lexical.query_weights(query.text)
     lex_mean, lex_std = background.lexical_stats(grams, weights)
-    lex_raw = lexical_all[np.searchsorted(lexical_ids, pids)].astype(np.float64)
+    lex_raw = lexical_raw.astype(np.float64)
     lex_z = (lex_raw - lex_mean) / lex_std if lex_std > 0 else np.zeros_like(lex_raw)
     dense_background = (float(means[0]), float(stds[0]))
     return {
@@ -69,9 +113,9 @@ def _top(ids: np.ndarray, scores: np.ndarray, depth: int) -> np.ndarray:
     if len(ids) <= depth:
         return ids
     cut = np.partition(scores, len(scores) - depth)[len(scores) - depth]
-    above = scores > cut
-    tied = np.flatnonzero(scores == cut)[: depth - int(above.sum())]
-    return np.union1d(ids[above], ids[tied])
+    keep = scores > cut
+    keep[np.flatnonzero(scores == cut)[: depth - int(keep.sum())]] = True
+    return ids[keep]
 
 
 def dense_hits(

@@ -125,11 +125,11 @@ def test_cosines_are_the_float64_inner_products_of_the_ids_asked_for(kind):
     index.add(np.arange(n + 100), vectors)
     ids = rng.permutation(n + 100)[:n]  # any order, across blocks
     queries = _unit(rng, 2, dim=16)
-    expected = vectors[ids].astype(np.float64) @ queries.astype(np.float64).T
+    expected = queries.astype(np.float64) @ vectors[ids].astype(np.float64).T
     cosines = index.cosines(ids, queries)
-    assert cosines.shape == (n, 2) and cosines.dtype == np.float64
+    assert cosines.shape == (2, n) and cosines.dtype == np.float64
     np.testing.assert_allclose(cosines, expected, rtol=0, atol=1e-15)
-    assert index.cosines(np.zeros(0, dtype=np.int64), queries).shape == (0, 2)
+    assert index.cosines(np.zeros(0, dtype=np.int64), queries).shape == (2, 0)
 
 
 def test_a_flat_index_past_its_size_limit_becomes_ivf_and_keeps_its_contract(monkeypatch):
