@@ -40,6 +40,7 @@ DEFAULT_NPROBE = 48
 # (BENCHMARKS.md).
 DEPTH_MARGIN = 16
 TRAIN_SAMPLE = 100_000
+COSINE_BLOCK = 512  # vectors widened to float64 at a time: 1.5 MB, which stays in cache
 
 
 class IndexKind(StrEnum):
@@ -172,12 +173,27 @@ class VectorIndex:
             params = faiss.SearchParameters(sel=selector) if selector is not None else None
         return self._index.search(queries, k, params=params)
 
-    def vectors(self, ids: np.ndarray) -> np.ndarray:
-        """The stored vectors of `ids` (each must be present), in that order."""
+    def cosines(self, ids: np.ndarray, queries: np.ndarray) -> np.ndarray:
+        """Inner products (queries × ids) of `queries` with the stored vectors of `ids` (each
+        must be present), accumulated in float64 so they do not depend on how they are computed.
+
+        Read and widened `COSINE_BLOCK` vectors at a time, each block multiplied by one query
+        after another: widening tens of thousands of vectors at once wrote a float64 copy far
+        bigger than the caches (5× slower), and a matrix product with several queries at once
+        went to multi-threaded BLAS, up to 10× slower on busy cores (BENCHMARKS.md).
+        """
         ids = np.asarray(ids, dtype=np.int64)
-        if not len(ids):
-            return np.zeros((0, self.dim), dtype=np.float32)
-        return self._index.reconstruct_batch(ids)
+        queries = np.atleast_2d(queries).astype(np.float64)
+        out = np.empty((len(queries), len(ids)))
+        block = np.empty((min(len(ids), COSINE_BLOCK), self.dim), dtype=np.float32)
+        for start in range(0, len(ids), COSINE_BLOCK):
+            part = ids[start : start + COSINE_BLOCK]
+            stored = block[: len(part)]
+            self._index.reconstruct_batch(part, stored)
+            wide = stored.astype(np.float64)
+            for row, query in enumerate(queries):
+                np.matmul(wide, query, out=out[row, start : start + len(part)])
+        return out
 
     def ids(self) -> np.ndarray:
         """All stored ids, ascending."""

@@ -23,10 +23,10 @@ Baseline = Callable[
 BASELINES = ("dense-max", "tfidf-max", "z-fusion")
 
 
-def best_per_group(raw: Mapping[int, float], group_of: Mapping[int, str]) -> dict[str, float]:
-    """Each group's best raw passage score."""
+def best_per_group(hits: ChannelScores, group_of: Mapping[int, str]) -> dict[str, float]:
+    """Each group's best raw passage score in one channel's `hits`."""
     best: dict[str, float] = {}
-    for pid, score in raw.items():
+    for pid, score in zip(hits.pids.tolist(), hits.raw.tolist(), strict=True):
         group = group_of[pid]
         if score > best.get(group, -np.inf):
             best[group] = score
@@ -41,13 +41,13 @@ def baseline_scores(
 ) -> dict[str, float]:
     """Organisation scores of baseline `name` for one query (`groups`: every organisation)."""
     if name == "dense-max":
-        return best_per_group(hits["dense"].raw, group_of)
+        return best_per_group(hits["dense"], group_of)
     if name == "tfidf-max":
-        return best_per_group(hits["lexical"].raw, group_of)
+        return best_per_group(hits["lexical"], group_of)
     if name == "z-fusion":
         total = np.zeros(len(groups))
         for channel in ("dense", "lexical"):
-            best = best_per_group(hits[channel].raw, group_of)
+            best = best_per_group(hits[channel], group_of)
             floor = min(best.values(), default=0.0)
             values = np.array([best.get(g, floor) for g in groups])
             spread = values.std()

@@ -116,10 +116,10 @@ class ChallengeIndex:
             fused = fuse_hits(hits, self.ranking.regime_for(text).fusion)
             floor = fused.floor
             row = np.full(depth, floor)
-            row[list(fused.scores)] = list(fused.scores.values())
-            cosine[i, list(hits["dense"].raw)] = list(hits["dense"].raw.values())
+            row[fused.pids] = fused.scores
+            cosine[i, hits["dense"].pids] = hits["dense"].raw
             lexical = np.zeros(depth)
-            lexical[list(hits["lexical"].raw)] = list(hits["lexical"].raw.values())
+            lexical[hits["lexical"].pids] = hits["lexical"].raw
             for a in range(len(self.areas)):
                 members = np.flatnonzero(self._area_of == a)
                 if not len(members):

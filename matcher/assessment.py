@@ -54,7 +54,7 @@ class Assessment:
         found = []
         for facet, variant in zip(self.facets, self.variants, strict=True):
             confidence = variant.confidence.get(group, 0.0)
-            best = variant.ranking.by_group.get(group)
+            best = variant.ranking.passages(group, 1)
             found.append(
                 FacetEvidence(
                     facet_id=facet.id,

@@ -55,7 +55,7 @@ from matcher.fusion import ChannelScores, Method
 from matcher.hybrid import Ranking, fuse_hits, rank_groups
 from matcher.passage_groups import PassageGroups
 from matcher.results import Candidate, FacetLabel, MatchResult
-from matcher.retrieval import evidence_hits
+from matcher.retrieval import Query, evidence_hits
 from matcher.teams.facets import enumerated
 
 log = logging.getLogger("jiebang")
@@ -221,7 +221,6 @@ class MatchEngine:
         if org_id not in self.organisations:
             raise JiebangError(f"unknown organisation id '{org_id}'")
         self._drop_passages(self.groups.of_group(org_id))
-        self.groups.remove_group(org_id)
         del self.organisations[org_id]
 
     def _drop_passages(self, pids: list[int]) -> None:
@@ -245,26 +244,26 @@ class MatchEngine:
         )
 
     def channel_hits(
-        self,
-        text: str,
-        kind: OrgKind | str | None = None,
-        region: str | None = None,
-        depth: int = CANDIDATE_PASSAGES,
+        self, text: str, kind: OrgKind | str | None = None, region: str | None = None
     ) -> dict[str, ChannelScores]:
-        """Both channels' exact scores for every passage of the organisations their top `depth`
-        passages reach, raw and standardised against the reference background."""
-        if not text or not text.strip():
+        """Both channels' exact scores for every passage of the organisations their top
+        `CANDIDATE_PASSAGES` reach, raw and standardised against the reference background."""
+        return self._channel_hits([text], kind, region)[0]
+
+    def _channel_hits(
+        self, texts: Sequence[str], kind: OrgKind | str | None, region: str | None
+    ) -> list[dict[str, ChannelScores]]:
+        """`channel_hits` of each text (a challenge and its facets), scored together."""
+        if not all(text and text.strip() for text in texts):
             raise JiebangError("the challenge text is empty")
-        text = text.strip()
         allowed = self._allowed_pids(kind, region)
         if not len(self.index) or (allowed is not None and not len(allowed)):
-            return dict.fromkeys(CHANNELS, ChannelScores.empty())
+            return [dict.fromkeys(CHANNELS, ChannelScores.empty()) for _ in texts]
         # A long query is chunked like the passages; a passage scores its best chunk.
-        vectors = self.embedder.encode_queries(split_passages(text))
-        return evidence_hits(
-            self.index, self.lexical, self.calibration.background, vectors, text, depth,
-            self.groups.expand, allowed,
-        )  # fmt: skip
+        texts = [text.strip() for text in texts]
+        queries = [Query(t, self.embedder.encode_queries(split_passages(t))) for t in texts]
+        return evidence_hits(self.index, self.lexical, self.calibration.background, queries,
+                             CANDIDATE_PASSAGES, self.groups.expand, allowed)  # fmt: skip
 
     def rank(
         self,
@@ -281,7 +280,7 @@ class MatchEngine:
         method = method or self.method
         regime = (ranking or self.calibration.ranking).regime_for(text)
         fused = fuse_hits(hits, regime.fusion, method)
-        return rank_groups(fused, self.groups.owners, regime.aggregation, self.groups.sizes())
+        return rank_groups(fused, self.groups, regime.aggregation)
 
     def assess(
         self,
@@ -300,19 +299,20 @@ class MatchEngine:
         `area` is the challenge's area when `text` starts with it ("数控机床：…", a catalogue
         challenge's `query_text`): the whole text keeps it, the facets do not (it dilutes them).
         """
-        whole = self._variant(text, kind, region)
         body = text.strip().removeprefix(f"{area}：") if area else text
         parts = enumerated(body)[:MAX_FACETS] if facets else []
-        variants = [self._variant(f.query, kind, region) for f in parts] if len(parts) > 1 else []
+        parts = parts if len(parts) > 1 else []
+        texts = [text, *(f.query for f in parts)]
+        hits = self._channel_hits(texts, kind, region)
+        whole, *variants = [self._scored(t, h) for t, h in zip(texts, hits, strict=True)]
         confidence = dict(whole.confidence)
         for variant in variants:
             for group, value in variant.confidence.items():
                 confidence[group] = max(confidence.get(group, 0.0), value)
-        return Assessment(text, whole, parts if variants else [], variants, confidence)
+        return Assessment(text, whole, parts, variants, confidence)
 
-    def _variant(self, text: str, kind: OrgKind | str | None, region: str | None) -> Scored:
+    def _scored(self, text: str, hits: dict[str, ChannelScores]) -> Scored:
         """One query text's hybrid ranking and each organisation's confidence under it."""
-        hits = self.channel_hits(text, kind, region)
         ranking = self.rank(text, hits, Method.hybrid)
         confidence = self.calibration.candidate.confidences(ranking.scores, hits)
         return Scored(text, hits, ranking, confidence)
@@ -370,10 +370,9 @@ class MatchEngine:
             candidate.facets = assessment.facet_evidence(
                 group, self.capable_confidence, self.passages
             )
-            if explain and group in shown.by_group:
-                self.explainer.explain(
-                    candidate, text, shown.by_group[group][:evidence_per_org], whole.hits, shown
-                )
+            best = shown.passages(group, evidence_per_org)
+            if explain and best:
+                self.explainer.explain(candidate, text, best, whole.hits, shown)
             candidates.append(candidate)
             if len(candidates) == top:
                 break

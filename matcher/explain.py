@@ -64,10 +64,11 @@ class Explainer:
     ) -> None:
         """Fill `candidate`'s evidence (its passages `pids`, best first), channels and terms."""
         query_terms, keywords = self._query_terms(text)
+        fused = ranking.fused
         candidate.evidence = [
             EvidenceHit(
                 text=self.passages[pid].text,
-                score=round(ranking.fused[pid], 4),
+                score=round(float(fused.scores[ranking.row(pid)]), 4),
                 source=self.passages[pid].source,
                 ref=self.passages[pid].ref,
                 date=self.passages[pid].date,
@@ -78,12 +79,13 @@ class Explainer:
             )
             for pid in pids
         ]
-        best = pids[0]
-        channels = {name: round(share[best], 4) for name, share in ranking.contributions.items()}
-        channels["fused"] = round(ranking.fused[best], 4)
-        for name in ranking.contributions:
-            if best in hits[name].raw:
-                channels[RAW_NAMES[name]] = round(hits[name].raw[best], 4)
+        best = ranking.row(pids[0])
+        channels = {name: round(float(part[best]), 4) for name, part in fused.contributions.items()}
+        channels["fused"] = round(float(fused.scores[best]), 4)
+        for name in fused.contributions:
+            raw = hits[name].raw_of(pids[0])
+            if raw is not None:
+                channels[RAW_NAMES[name]] = round(raw, 4)
         candidate.channels = channels
         words = set().union(*(self._passage_terms(self.passages[pid].text) for pid in pids))
         candidate.shared_terms = [k for k in keywords if k in words][:SHARED_TERMS]

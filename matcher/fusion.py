@@ -62,21 +62,39 @@ class FusionMode(StrEnum):
 
 @dataclass(frozen=True)
 class ChannelScores:
-    """One channel's passages for one query.
+    """One channel's passages for one query, as arrays over `pids` (ascending).
 
     `raw` are the channel's own scores (cosine, TF-IDF cosine: what explanations show), `z` the
     same standardised against the query's background (`background`: its mean and standard
     deviation there), `floor_z` the z of a passage the channel did not score.
     """
 
-    raw: dict[int, float]
-    z: dict[int, float]
+    pids: np.ndarray
+    raw: np.ndarray
+    z: np.ndarray
     floor_z: float
     background: tuple[float, float] = (0.0, 0.0)
 
     @classmethod
     def empty(cls) -> ChannelScores:
-        return cls({}, {}, 0.0)
+        return cls(np.zeros(0, dtype=np.int64), np.zeros(0), np.zeros(0), 0.0)
+
+    def raw_of(self, pid: int) -> float | None:
+        """The raw score of passage `pid`, None when the channel did not score it."""
+        row = int(np.searchsorted(self.pids, pid))
+        return float(self.raw[row]) if row < len(self.pids) and self.pids[row] == pid else None
+
+
+@dataclass(frozen=True)
+class Fused:
+    """A query's passages fused, as arrays over `pids` (ascending): the score of each, each
+    channel's weighted contribution to it (what explanations show), and the fused score of a
+    passage no channel retrieved."""
+
+    pids: np.ndarray
+    scores: np.ndarray
+    contributions: dict[str, np.ndarray]
+    floor: float
 
 
 def fuse(
@@ -84,45 +102,51 @@ def fuse(
     weights: Mapping[str, float],
     mode: FusionMode = FusionMode.zscore,
     rrf_k: int = 60,
-) -> tuple[dict[int, float], dict[str, dict[int, float]], float]:
+) -> Fused:
     """Weighted sum of normalised channel scores over the union of the channels' passages.
 
-    Returns the fused score per passage, each channel's weighted contribution per passage
-    (what explanations show), and the fused score of a passage no channel retrieved (the floor
-    aggregation gives an organisation's unretrieved evidence). Channels without weight are
-    ignored.
+    Channels without weight are ignored; a passage a channel did not score gets its floor.
     """
     used = {name: hits for name, hits in channels.items() if weights.get(name, 0.0)}
-    keys = list(dict.fromkeys(pid for hits in used.values() for pid in hits.raw))
-    fused = dict.fromkeys(keys, 0.0)
-    contributions: dict[str, dict[int, float]] = {}
+    pids = _union([hits.pids for hits in used.values()])
+    fused = np.zeros(len(pids))
+    contributions: dict[str, np.ndarray] = {}
     floor = 0.0
     for name, hits in used.items():
         weight = weights[name]
         normalised, missing = _normalise(hits, mode, rrf_k)
-        contribution = {pid: weight * normalised.get(pid, missing) for pid in keys}
-        for pid, value in contribution.items():
-            fused[pid] += value
-        contributions[name] = contribution
+        if hits.pids is not pids:
+            spread = np.full(len(pids), missing)
+            spread[np.searchsorted(pids, hits.pids)] = normalised
+            normalised = spread
+        contributions[name] = weight * normalised
+        fused += contributions[name]
         floor += weight * missing
-    return fused, contributions, floor
+    return Fused(pids, fused, contributions, floor)
 
 
-def _normalise(hits: ChannelScores, mode: FusionMode, rrf_k: int) -> tuple[dict[int, float], float]:
-    """Normalised scores of the retrieved passages, and the value of an unretrieved one."""
+def _union(pids: list[np.ndarray]) -> np.ndarray:
+    """The ascending union; the engine's channels score the same passages, kept as they are."""
+    if not pids:
+        return np.zeros(0, dtype=np.int64)
+    if all(p is pids[0] for p in pids):
+        return pids[0]
+    return np.unique(np.concatenate(pids))
+
+
+def _normalise(hits: ChannelScores, mode: FusionMode, rrf_k: int) -> tuple[np.ndarray, float]:
+    """Normalised scores of the channel's passages, and the value of an unscored one."""
     if mode is FusionMode.zscore:
         return hits.z, hits.floor_z
-    if not hits.raw:
-        return {}, 0.0
-    pids = list(hits.raw)
-    raw = np.fromiter(hits.raw.values(), dtype=np.float64, count=len(pids))
+    raw = hits.raw
+    if not len(raw):
+        return raw, 0.0
     if mode is FusionMode.rrf:
         ranks = np.empty(len(raw))
         ranks[np.argsort(-raw, kind="stable")] = np.arange(1, len(raw) + 1)
-        return dict(zip(pids, (1.0 / (rrf_k + ranks)).tolist(), strict=True)), 0.0
+        return 1.0 / (rrf_k + ranks), 0.0
     spread = raw.max() - raw.min()
-    values = (raw - raw.min()) / spread if spread > 0 else np.ones_like(raw)
-    return dict(zip(pids, values.tolist(), strict=True)), 0.0
+    return ((raw - raw.min()) / spread if spread > 0 else np.ones_like(raw)), 0.0
 
 
 class FusionConfig(BaseModel):

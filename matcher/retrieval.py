@@ -11,7 +11,8 @@
 
 from __future__ import annotations
 
-from collections.abc import Callable, Iterable
+from collections.abc import Callable, Sequence
+from dataclasses import dataclass
 
 import numpy as np
 
@@ -21,57 +22,100 @@ from embed.vector_index import VectorIndex
 from matcher.fusion import ChannelScores
 
 
+@dataclass(frozen=True)
+class Query:
+    """A query's text and its chunks' vectors (a long query is chunked like the passages)."""
+
+    text: str
+    vectors: np.ndarray
+
+
 def evidence_hits(
     vectors: VectorIndex,
     lexical: LexicalIndex,
     background: Background,
-    query_vectors: np.ndarray,
-    text: str,
+    queries: Sequence[Query],
     depth: int,
-    expand: Callable[[Iterable[int]], np.ndarray],
+    expand: Callable[[np.ndarray], np.ndarray],
     allowed: np.ndarray | None = None,
-) -> dict[str, ChannelScores]:
-    """Both channels' exact scores for every passage `expand` adds to the retrieved ones.
+) -> list[dict[str, ChannelScores]]:
+    """Each query's exact scores in both channels for every passage `expand` adds to the ones
+    it retrieves.
 
-    The query is `text` and its chunks' vectors; each channel retrieves its top `depth`
-    passages (within `allowed`), `expand` turns those into the passages to score (the engine:
-    all passages of the organisations reached). A passage scores its best chunk (dense).
+    Each channel retrieves the query's top `depth` passages (within `allowed`; lexical ties at
+    the cut: lower id first), `expand` turns those into the passages to score (the engine: all
+    passages of the organisations reached). A passage scores its best chunk (dense). Both
+    channels' scores are over the same `pids`. The queries (a challenge and its facets) reach
+    many of the same passages, so each passage's vector is read once for all of them.
     """
-    _, dense_ids = vectors.search(query_vectors, depth, allowed)
-    lexical_ids, lexical_all = lexical.scores(text)
+    reached = [_reached(vectors, lexical, query, depth, expand, allowed) for query in queries]
+    # The union by a mask over the ids, and each id's row in it by a running count: O(ids).
+    seen = np.zeros(max((int(pids[-1]) + 1 for pids, _ in reached if len(pids)), default=0), bool)
+    for pids, _ in reached:
+        seen[pids] = True
+    row_of = np.cumsum(seen) - 1
+    cosines = vectors.cosines(np.flatnonzero(seen), np.vstack([q.vectors for q in queries]))
+    found, column = [], 0
+    for query, (pids, lexical_raw) in zip(queries, reached, strict=True):
+        chunks = cosines[column : column + len(query.vectors)][:, row_of[pids]]
+        found.append(_scored(lexical, background, query, pids, chunks, lexical_raw))
+        column += len(query.vectors)
+    return found
+
+
+def _reached(
+    vectors: VectorIndex,
+    lexical: LexicalIndex,
+    query: Query,
+    depth: int,
+    expand: Callable[[np.ndarray], np.ndarray],
+    allowed: np.ndarray | None,
+) -> tuple[np.ndarray, np.ndarray]:
+    """The passages `query` reaches (ascending) and their lexical scores."""
+    _, dense_ids = vectors.search(query.vectors, depth, allowed)
+    lexical_ids, lexical_all = lexical.scores(query.text)
     candidates = lexical_all > 0
     if allowed is not None:
         candidates &= np.isin(lexical_ids, allowed)
-    lexical_top = lexical_ids[candidates][np.argsort(-lexical_all[candidates])[:depth]]
-    retrieved = np.union1d(dense_ids[dense_ids >= 0], lexical_top)
-    pids = np.asarray(expand(retrieved.tolist()), dtype=np.int64)
+    top = _top(lexical_ids[candidates], lexical_all[candidates], depth)
+    pids = expand(np.concatenate([dense_ids[dense_ids >= 0], top]))
+    return pids, lexical_all[np.searchsorted(lexical_ids, pids)]
+
+
+def _scored(
+    lexical: LexicalIndex,
+    background: Background,
+    query: Query,
+    pids: np.ndarray,
+    cosines: np.ndarray,
+    lexical_raw: np.ndarray,
+) -> dict[str, ChannelScores]:
+    """Both channels' scores of `pids`, from their cosines with each chunk (chunks × pids) and
+    their lexical scores, standardised against the background."""
     if not len(pids):
         return {"dense": ChannelScores.empty(), "lexical": ChannelScores.empty()}
-
-    means, stds = background.dense_stats(query_vectors)
-    cosines = vectors.vectors(pids).astype(np.float64) @ np.atleast_2d(query_vectors).T
-    dense_raw = cosines.max(axis=1)
-    dense_z = ((cosines - means) / stds).max(axis=1)
-    grams, weights = lexical.query_weights(text)
+    means, stds = background.dense_stats(query.vectors)
+    dense_raw = cosines.max(axis=0)
+    dense_z = ((cosines - means[:, None]) / stds[:, None]).max(axis=0)
+    grams, weights = lexical.query_weights(query.text)
     lex_mean, lex_std = background.lexical_stats(grams, weights)
-    lex_raw = lexical_all[np.searchsorted(lexical_ids, pids)].astype(np.float64)
+    lex_raw = lexical_raw.astype(np.float64)
     lex_z = (lex_raw - lex_mean) / lex_std if lex_std > 0 else np.zeros_like(lex_raw)
-    keys = pids.tolist()
+    dense_background = (float(means[0]), float(stds[0]))
     return {
-        "dense": _scores(keys, dense_raw, dense_z, (float(means[0]), float(stds[0]))),
-        "lexical": _scores(keys, lex_raw, lex_z, (lex_mean, lex_std)),
+        "dense": ChannelScores(pids, dense_raw, dense_z, float(dense_z.min()), dense_background),
+        "lexical": ChannelScores(pids, lex_raw, lex_z, float(lex_z.min()), (lex_mean, lex_std)),
     }
 
 
-def _scores(
-    keys: list[int], raw: np.ndarray, z: np.ndarray, background: tuple[float, float]
-) -> ChannelScores:
-    return ChannelScores(
-        dict(zip(keys, raw.tolist(), strict=True)),
-        dict(zip(keys, z.tolist(), strict=True)),
-        float(z.min()),
-        background,
-    )
+def _top(ids: np.ndarray, scores: np.ndarray, depth: int) -> np.ndarray:
+    """The ids of the `depth` best scores (ties at the cut: lower id first; `ids` ascend)."""
+    if len(ids) <= depth:
+        return ids
+    cut = np.partition(scores, len(scores) - depth)[len(scores) - depth]
+    keep = scores > cut
+    keep[np.flatnonzero(scores == cut)[: depth - int(keep.sum())]] = True
+    return ids[keep]
 
 
 def dense_hits(
@@ -84,15 +128,17 @@ def dense_hits(
     """
     means, stds = index.score_stats(vectors)
     scores, ids = index.search(vectors, depth, allowed)
-    raw: dict[int, float] = {}
-    z: dict[int, float] = {}
-    for row, (mean, std) in enumerate(zip(means, stds, strict=True)):
-        for score, pid in zip(scores[row].tolist(), ids[row].tolist(), strict=True):
-            if pid < 0:
-                continue
-            raw[pid] = max(raw.get(pid, -2.0), score)
-            z[pid] = max(z.get(pid, -np.inf), (score - mean) / std if std > 0 else 0.0)
-    return ChannelScores(raw, z, min(z.values()) if z else 0.0)
+    found = ids >= 0
+    if not found.any():
+        return ChannelScores.empty()
+    safe = np.where(stds > 0, stds, 1.0)[:, None]
+    z_rows = np.where(stds[:, None] > 0, (scores - means[:, None]) / safe, 0.0)
+    pids, rows = np.unique(ids[found], return_inverse=True)
+    raw = np.full(len(pids), -2.0)
+    z = np.full(len(pids), -np.inf)
+    np.maximum.at(raw, rows, scores[found].astype(np.float64))
+    np.maximum.at(z, rows, z_rows[found])
+    return ChannelScores(pids, raw, z, float(z.min()))
 
 
 def lexical_hits(
@@ -101,10 +147,10 @@ def lexical_hits(
     """Top `depth` passages sharing an n-gram with `text`, standardised over the index."""
     found = index.search(text, depth, allowed)
     std = found.std if found.std > 0 else 1.0
-    z_values = (found.scores - found.mean) / std
-    ids = found.ids.tolist()
-    raw = dict(zip(ids, found.scores.tolist(), strict=True))
-    z = dict(zip(ids, z_values.tolist(), strict=True))
+    z = (found.scores - found.mean) / std
     # An unretrieved passage scores 0 (it shares no n-gram) or below the depth-th hit.
-    floor = float(z_values.min()) if len(z_values) == depth else -found.mean / std
-    return ChannelScores(raw, z, floor)
+    floor = float(z.min()) if len(z) == depth else -found.mean / std
+    order = np.argsort(found.ids)
+    return ChannelScores(
+        found.ids[order], found.scores[order].astype(np.float64), z[order].astype(np.float64), floor
+    )

@@ -114,6 +114,24 @@ def test_score_stats_are_the_exact_mean_and_std_over_every_stored_vector():
     np.testing.assert_allclose(std, cosines.std(axis=1), atol=1e-9)
 
 
+@pytest.mark.parametrize("kind", ["flat", "ivf"])
+def test_cosines_are_the_float64_inner_products_of_the_ids_asked_for(kind):
+    import embed.vector_index as vector_index
+
+    rng = np.random.default_rng(11)
+    n = 3 * vector_index.COSINE_BLOCK + 7  # several blocks, the last one short
+    vectors = _unit(rng, n + 100, dim=16)
+    index = VectorIndex(16, "m", kind)
+    index.add(np.arange(n + 100), vectors)
+    ids = rng.permutation(n + 100)[:n]  # any order, across blocks
+    queries = _unit(rng, 2, dim=16)
+    expected = queries.astype(np.float64) @ vectors[ids].astype(np.float64).T
+    cosines = index.cosines(ids, queries)
+    assert cosines.shape == (2, n) and cosines.dtype == np.float64
+    np.testing.assert_allclose(cosines, expected, rtol=0, atol=1e-15)
+    assert index.cosines(np.zeros(0, dtype=np.int64), queries).shape == (2, 0)
+
+
 def test_a_flat_index_past_its_size_limit_becomes_ivf_and_keeps_its_contract(monkeypatch):
     import embed.vector_index as vector_index
 

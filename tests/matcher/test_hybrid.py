@@ -6,11 +6,14 @@ import numpy as np
 import pytest
 
 from matcher.aggregate import Aggregation, AggregationConfig
+from matcher.evidence import Passage
 from matcher.fusion import ChannelScores, FusionConfig, FusionMode, Method
 from matcher.hybrid import fuse_hits, rank_groups
+from matcher.passage_groups import PassageGroups
 
-DENSE = ChannelScores({1: 0.9, 2: 0.8, 3: 0.7}, {1: 3.0, 2: 2.0, 3: 1.0}, 0.5)
-LEXICAL = ChannelScores({3: 0.4, 1: 0.2}, {3: 4.0, 1: 2.0}, -0.5)
+# Channel scores over passage ids (ascending): raw, z, and the z of an unscored passage.
+DENSE = ChannelScores(np.array([1, 2, 3]), np.array([0.9, 0.8, 0.7]), np.array([3.0, 2, 1]), 0.5)
+LEXICAL = ChannelScores(np.array([1, 3]), np.array([0.2, 0.4]), np.array([2.0, 4.0]), -0.5)
 HITS = {"dense": DENSE, "lexical": LEXICAL}
 
 
@@ -19,14 +22,15 @@ def test_rrf_uses_the_configured_rank_constant(rrf_k: int) -> None:
     fusion = FusionConfig(mode=FusionMode.rrf, weights={"dense": 0.5, "lexical": 0.5}, rrf_k=rrf_k)
     fused = fuse_hits(HITS, fusion)
     # Passage 1: dense rank 1, lexical rank 2; passage 2: dense rank 2 only.
-    assert fused.scores[1] == pytest.approx(0.5 / (rrf_k + 1) + 0.5 / (rrf_k + 2))
-    assert fused.scores[2] == pytest.approx(0.5 / (rrf_k + 2))
+    assert fused.pids.tolist() == [1, 2, 3]
+    assert fused.scores[0] == pytest.approx(0.5 / (rrf_k + 1) + 0.5 / (rrf_k + 2))
+    assert fused.scores[1] == pytest.approx(0.5 / (rrf_k + 2))
     assert fused.floor == 0.0
 
 
 def test_a_single_channel_method_ignores_the_other_channel() -> None:
     fused = fuse_hits(HITS, FusionConfig(), Method.dense)
-    assert fused.scores == DENSE.z
+    assert fused.pids is DENSE.pids and fused.scores.tolist() == DENSE.z.tolist()
     assert set(fused.contributions) == {"dense"}
     assert fused.floor == DENSE.floor_z
 
@@ -34,9 +38,16 @@ def test_a_single_channel_method_ignores_the_other_channel() -> None:
 def test_groups_rank_by_their_passages_best_first() -> None:
     fusion = FusionConfig(weights={"dense": 0.5, "lexical": 0.5})
     fused = fuse_hits(HITS, fusion)
-    owners = np.array([None, "a", "b", "a"], dtype=object)
-    ranking = rank_groups(fused, owners, AggregationConfig(mode=Aggregation.max), {"a": 2, "b": 1})
-    # z-fusion: 1 → (3 + 2) / 2, 2 → (2 − 0.5) / 2, 3 → (1 + 4) / 2.
+    groups = PassageGroups()
+    groups.add(
+        [
+            Passage(pid=pid, group=group, doc_id=f"{group}#{pid}", text="…", source="capability")
+            for pid, group in [(1, "a"), (2, "b"), (3, "a")]
+        ]
+    )
+    ranking = rank_groups(fused, groups, AggregationConfig(mode=Aggregation.max))
+    # z-fusion: 1 → (3 + 2) / 2, 2 → (2 − 0.5) / 2, 3 → (1 + 4) / 2: a tie, the lower id first.
     assert ranking.scores == pytest.approx({"a": 2.5, "b": 0.75})
-    assert ranking.by_group == {"a": [1, 3], "b": [2]}
-    assert ranking.fused is fused.scores and ranking.floor == fused.floor
+    assert ranking.passages("a", 5) == [1, 3] and ranking.passages("a", 1) == [1]
+    assert ranking.passages("b", 5) == [2] and ranking.passages("c", 5) == []
+    assert ranking.fused is fused and ranking.row(3) == 2
