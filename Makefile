@@ -59,7 +59,7 @@ PG_TESTS := tests/service/test_db.py tests/service/test_api_jobs.py \
 	tests/service/test_faults.py::test_two_processes_racing_for_one_job_one_wins
 
 # Two workers, one test file at a time each (a file's fixtures are built once, in one process),
-# one thread each: two workers of two threads on two cores wait on each other's spinning threads.
+# one thread each, so two workers never run four threads (and their spin-waits) on two cores.
 PYTEST := OMP_NUM_THREADS=1 $(BIN)/pytest -n 2 --dist loadfile
 
 test: $(STAMP) $(SYSTEM_STAMP) lint
