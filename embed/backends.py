@@ -188,7 +188,8 @@ class OnnxEncoder:
         self._path = path
         self._tokenizer = TextTokenizer(folder)
         self.lanes = thread_budget()
-        self._shared = _large_initializers(path)
+        # Shared only where a second session can come (one lane: `encode_alone` is `encode`).
+        self._shared = _large_initializers(path) if self.lanes > 1 else []
         self._session = self._open(threads=1)
         self._alone: Any = None
         self._alone_lock = threading.Lock()
