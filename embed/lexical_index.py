@@ -84,6 +84,23 @@ class ScoredPassages:
     std: float
 
 
+def best_positive(
+    ids: np.ndarray, scores: np.ndarray, k: int, allowed: np.ndarray | None = None
+) -> tuple[np.ndarray, np.ndarray]:
+    """(ids, scores) of the `k` best positive scores among `allowed`, in id order; ties at the
+    cut go to the lower ids (`ids` ascend, as `LexicalIndex.scores` gives them)."""
+    keep = scores > 0
+    if allowed is not None:
+        keep &= np.isin(ids, allowed)
+    ids, scores = ids[keep], scores[keep]
+    if len(ids) <= k:
+        return ids, scores
+    cut = np.partition(scores, len(scores) - k)[len(scores) - k]
+    top = scores > cut
+    top[np.flatnonzero(scores == cut)[: k - int(top.sum())]] = True
+    return ids[top], scores[top]
+
+
 class LexicalIndex:
     """TF-IDF cosine search over passages with stable int64 ids; IDF from `background`, or
     fitted on the indexed passages when there is none (see the module docstring)."""
@@ -131,13 +148,7 @@ class LexicalIndex:
         else:
             mean = float(scores.mean()) if len(scores) else 0.0
             std = float(scores.std()) if len(scores) else 0.0
-        keep = scores > 0
-        if allowed is not None:
-            keep &= np.isin(ids, allowed)
-        ids, scores = ids[keep], scores[keep]
-        if len(ids) > k:
-            top = np.argpartition(-scores, k - 1)[:k]
-            ids, scores = ids[top], scores[top]
+        ids, scores = best_positive(ids, scores, k, allowed)
         order = np.lexsort((ids, -scores))
         return ScoredPassages(ids[order], scores[order], mean, std)
 

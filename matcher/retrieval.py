@@ -17,7 +17,7 @@ from dataclasses import dataclass
 import numpy as np
 
 from embed.background import Background
-from embed.lexical_index import LexicalIndex
+from embed.lexical_index import LexicalIndex, best_positive
 from embed.vector_index import VectorIndex
 from matcher.fusion import ChannelScores
 
@@ -74,10 +74,7 @@ def _reached(
     """The passages `query` reaches (ascending) and their lexical scores."""
     _, dense_ids = vectors.search(query.vectors, depth, allowed)
     lexical_ids, lexical_all = lexical.scores(query.text)
-    candidates = lexical_all > 0
-    if allowed is not None:
-        candidates &= np.isin(lexical_ids, allowed)
-    top = _top(lexical_ids[candidates], lexical_all[candidates], depth)
+    top, _ = best_positive(lexical_ids, lexical_all, depth, allowed)
     pids = expand(np.concatenate([dense_ids[dense_ids >= 0], top]))
     return pids, lexical_all[np.searchsorted(lexical_ids, pids)]
 
@@ -106,16 +103,6 @@ def _scored(
         "dense": ChannelScores(pids, dense_raw, dense_z, float(dense_z.min()), dense_background),
         "lexical": ChannelScores(pids, lex_raw, lex_z, float(lex_z.min()), (lex_mean, lex_std)),
     }
-
-
-def _top(ids: np.ndarray, scores: np.ndarray, depth: int) -> np.ndarray:
-    """The ids of the `depth` best scores (ties at the cut: lower id first; `ids` ascend)."""
-    if len(ids) <= depth:
-        return ids
-    cut = np.partition(scores, len(scores) - depth)[len(scores) - depth]
-    keep = scores > cut
-    keep[np.flatnonzero(scores == cut)[: depth - int(keep.sum())]] = True
-    return ids[keep]
 
 
 def dense_hits(
