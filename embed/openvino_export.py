@@ -5,21 +5,37 @@ done by the encoder, as the model's own modules do) into
 `<models_dir>/openvino/<model>-<fingerprint>-r<RECIPE>/` under a lock, in a staging folder
 renamed into place. The tokenizer is saved beside the IR, so running it needs neither torch nor
 transformers.
+
+Its int8 twin (`model-int8.xml`, made on first use from the IR) is NNCF's static post-training
+quantisation for transformers: every linear layer's weights per channel and its input
+activations per tensor in int8 (SmoothQuant first, then bias correction), the activation ranges
+calibrated on the texts the repository ships (`calibration_texts`). On CPUs with int8 dot
+products (VNNI) those layers run as int8 matrix products; chosen by measurement
+(`benchmarks/bench_backends.py`, BENCHMARKS.md "ONNX Runtime backends").
 """
 
 from __future__ import annotations
 
+import contextlib
 import fcntl
+import json
 import os
 import shutil
 import sys
 import warnings
 from pathlib import Path
 
-from embed.exported import exported_folder, save_tokenizer, transformer_module
+from embed.exported import (
+    TextTokenizer,
+    exported_folder,
+    read_meta,
+    save_tokenizer,
+    transformer_module,
+)
 
 OPENVINO_FOLDER = "openvino"
 OPENVINO_XML = "model.xml"
+INT8_XML = "model-int8.xml"
 # 2: the tokenizer travels with the IR (recipe 1 folders, without it, are left unused).
 RECIPE = 2
 
@@ -62,3 +78,64 @@ def _convert(model_path: str, folder: Path) -> None:
     openvino.save_model(converted, str(staging / OPENVINO_XML), compress_to_fp16=False)
     save_tokenizer(model, staging, recipe=RECIPE)
     os.replace(staging, folder)
+
+
+def ensure_int8_ir(model_path: str, folder: Path) -> Path:
+    """The int8 IR beside `model_path`'s IR in `folder`, quantised once (locked, staged)."""
+    xml = folder / INT8_XML
+    if xml.exists():
+        return xml
+    ensure_ir(model_path, folder)
+    with open(folder.parent / f".{folder.name}.lock", "w") as lock:
+        fcntl.flock(lock, fcntl.LOCK_EX)
+        if not xml.exists():
+            _quantise(folder)
+    return xml
+
+
+def calibration_texts() -> list[tuple[str, str]]:
+    """(kind, text) pairs the int8 activation ranges are fitted on, all shipped in the repository:
+    the illustrative organisations' capability statements and the seed appendix's areas as
+    passages, the catalogue's challenges as queries. Never user data: the model stays the same
+    whatever was indexed."""
+    from corpus.catalogue import builtin_catalogue
+    from corpus.demo import demo_organisations_path
+
+    catalogue = builtin_catalogue()
+    with demo_organisations_path().open(encoding="utf-8") as lines:
+        capabilities = [json.loads(line)["capability"] for line in lines if line.strip()]
+    return (
+        [("passage", text) for text in capabilities]
+        + [("passage", area.text) for area in catalogue.areas]
+        + [("query", challenge.text) for challenge in catalogue.challenges]
+    )
+
+
+def _quantise(folder: Path) -> None:
+    import nncf
+    import openvino
+
+    print(f"quantising the OpenVINO model to int8 (once, ~30 s) → {folder}", file=sys.stderr)
+    tokenizer = TextTokenizer(folder)
+    model = openvino.Core().read_model(str(folder / OPENVINO_XML))
+    names = {port.any_name for port in model.inputs}
+    prompts = read_meta(folder)["prompts"]
+    feeds = []
+    for kind, text in calibration_texts():  # one text per feed: no padding in the ranges
+        tokens = tokenizer([prompts[kind] + text])
+        feed = {name: tokens[name] for name in names if name in tokens}
+        if "token_type_ids" in names:
+            feed["token_type_ids"] = tokens["input_ids"] * 0
+        feeds.append(feed)
+    nncf.set_log_level(40)  # errors only
+    with contextlib.redirect_stdout(sys.stderr):  # its progress bars; stdout may carry JSON
+        quantised = nncf.quantize(
+            model,
+            nncf.Dataset(feeds),
+            model_type=nncf.ModelType.TRANSFORMER,
+            subset_size=len(feeds),
+        )
+    staging = folder / f".{INT8_XML}.{os.getpid()}.partial.xml"
+    openvino.save_model(quantised, str(staging), compress_to_fp16=False)
+    os.replace(staging.with_suffix(".bin"), (folder / INT8_XML).with_suffix(".bin"))
+    os.replace(staging, folder / INT8_XML)  # the .xml last: it marks the pair complete
