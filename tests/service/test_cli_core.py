@@ -80,7 +80,7 @@ def test_doctor_says_which_backend_encodes_and_why(built_index):
     assert out.returncode == 0, out.stdout + out.stderr
     lines = out.stdout.splitlines()
     assert lines[0].startswith(f"encoding: {choice.backend}, the default here: this CPU has")
-    assert "bf16 dot products" in lines[0] and lines[-1].startswith("ok:")
+    assert "dot products" in lines[0] and lines[-1].startswith("ok:")
     chosen = run({**built_index, "JIEBANG_BACKEND": "torch"}, "doctor")
     assert chosen.stdout.startswith(
         f"encoding: torch, set by JIEBANG_BACKEND (the default here would be {choice.backend}:"
