@@ -173,6 +173,20 @@ class VectorIndex:
             params = faiss.SearchParameters(sel=selector) if selector is not None else None
         return self._index.search(queries, k, params=params)
 
+    def search_apart(
+        self, queries: np.ndarray, k: int, allowed: np.ndarray | None = None
+    ) -> np.ndarray:
+        """`search`'s ids, each row's exactly those it gets searched alone.
+
+        FAISS spreads a batch's rows over the cores, but from its BLAS threshold (20 rows) on it
+        computes distances (to the vectors, or to IVF's centroids, which choose the lists
+        probed) by matrix products that round differently; so rows go in slices below it.
+        """
+        step = max(1, faiss.cvar.distance_compute_blas_threshold - 1)
+        queries = np.atleast_2d(queries)
+        slices = range(0, len(queries), step)
+        return np.vstack([self.search(queries[s : s + step], k, allowed)[1] for s in slices])
+
     def cosines(self, ids: np.ndarray, queries: np.ndarray) -> np.ndarray:
         """Inner products (queries × ids) of `queries` with the stored vectors of `ids` (each
         must be present), accumulated in float64 so they do not depend on how they are computed.

@@ -48,13 +48,20 @@ def evidence_hits(
     channels' scores are over the same `pids`. The queries (a challenge and its facets) reach
     many of the same passages, so each passage's vector is read once for all of them.
     """
-    reached = [_reached(vectors, lexical, query, depth, expand, allowed) for query in queries]
+    # One search for every query's chunks, spread over the cores, each row's hits its own.
+    rows = np.vstack([query.vectors for query in queries])
+    dense_rows = vectors.search_apart(rows, depth, allowed)
+    ends = np.cumsum([len(query.vectors) for query in queries])
+    reached = [
+        _reached(lexical, query, dense_rows[end - len(query.vectors) : end], depth, expand, allowed)
+        for query, end in zip(queries, ends, strict=True)
+    ]
     # The union by a mask over the ids, and each id's row in it by a running count: O(ids).
     seen = np.zeros(max((int(pids[-1]) + 1 for pids, _ in reached if len(pids)), default=0), bool)
     for pids, _ in reached:
         seen[pids] = True
     row_of = np.cumsum(seen) - 1
-    cosines = vectors.cosines(np.flatnonzero(seen), np.vstack([q.vectors for q in queries]))
+    cosines = vectors.cosines(np.flatnonzero(seen), rows)
     found, column = [], 0
     for query, (pids, lexical_raw) in zip(queries, reached, strict=True):
         chunks = cosines[column : column + len(query.vectors)][:, row_of[pids]]
@@ -64,15 +71,15 @@ def evidence_hits(
 
 
 def _reached(
-    vectors: VectorIndex,
     lexical: LexicalIndex,
     query: Query,
+    dense_ids: np.ndarray,
     depth: int,
     expand: Callable[[np.ndarray], np.ndarray],
     allowed: np.ndarray | None,
 ) -> tuple[np.ndarray, np.ndarray]:
-    """The passages `query` reaches (ascending) and their lexical scores."""
-    _, dense_ids = vectors.search(query.vectors, depth, allowed)
+    """The passages `query` reaches (ascending), from its dense hits and its lexical top
+    `depth`, and their lexical scores."""
     lexical_ids, lexical_all = lexical.scores(query.text)
     top, _ = best_positive(lexical_ids, lexical_all, depth, allowed)
     pids = expand(np.concatenate([dense_ids[dense_ids >= 0], top]))

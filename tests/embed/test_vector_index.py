@@ -160,3 +160,20 @@ def test_a_flat_index_past_its_size_limit_becomes_ivf_and_keeps_its_contract(mon
     cosines = np.delete(vectors, [5, 6], axis=0) @ vectors[10]
     assert mean[0] == pytest.approx(cosines.mean(), abs=1e-6)
     assert std[0] == pytest.approx(cosines.std(), abs=1e-6)
+
+
+@pytest.mark.parametrize("kind", ["flat", "ivf"])
+def test_rows_searched_together_get_the_hits_each_gets_alone(kind):
+    """A challenge's queries are searched in one call: past FAISS's BLAS threshold (20 rows)
+    distances round differently, so `search_apart` must still give each row its own hits."""
+    rng = np.random.default_rng(5)
+    vectors = _unit(rng, 6000, dim=16)
+    index = VectorIndex(16, "m", kind)
+    index.add(np.arange(6000), vectors)
+    queries = _unit(rng, 45, dim=16)  # three slices, the last one short
+    allowed = np.arange(0, 6000, 3)
+    for subset in (None, allowed):
+        together = index.search_apart(queries, 300, subset)
+        alone = np.vstack([index.search(row, 300, subset)[1] for row in queries])
+        assert together.shape == (45, 300)
+        np.testing.assert_array_equal(together, alone)
