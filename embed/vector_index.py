@@ -22,7 +22,9 @@ from __future__ import annotations
 
 import json
 import math
+from concurrent.futures import ThreadPoolExecutor
 from enum import StrEnum
+from functools import cache
 from pathlib import Path
 
 import faiss
@@ -30,6 +32,7 @@ import numpy as np
 
 from corpus.errors import JiebangError
 from corpus.files import atomic_write
+from embed.backends import thread_budget
 
 FORMAT = "jiebang-vectors/3"
 FLAT_MAX = 50_000
@@ -194,20 +197,35 @@ class VectorIndex:
         Read and widened `COSINE_BLOCK` vectors at a time, each block multiplied by one query
         after another: widening tens of thousands of vectors at once wrote a float64 copy far
         bigger than the caches (5× slower), and a matrix product with several queries at once
-        went to multi-threaded BLAS, up to 10× slower on busy cores (BENCHMARKS.md).
+        went to multi-threaded BLAS, up to 10× slower on busy cores (BENCHMARKS.md). The blocks
+        are shared out to one thread per core (FAISS and numpy release the GIL); each is
+        computed as it would be alone.
         """
         ids = np.asarray(ids, dtype=np.int64)
         queries = np.atleast_2d(queries).astype(np.float64)
         out = np.empty((len(queries), len(ids)))
+        starts = range(0, len(ids), COSINE_BLOCK)
+        lanes = min(thread_budget(), len(starts))
+        if lanes <= 1:
+            self._cosine_blocks(ids, queries, out, starts)
+            return out
+        shares = [starts[lane::lanes] for lane in range(lanes)]
+        for done in [_scorers(lanes).submit(self._cosine_blocks, ids, queries, out, share)
+                     for share in shares]:  # fmt: skip
+            done.result()
+        return out
+
+    def _cosine_blocks(
+        self, ids: np.ndarray, queries: np.ndarray, out: np.ndarray, starts: range
+    ) -> None:
         block = np.empty((min(len(ids), COSINE_BLOCK), self.dim), dtype=np.float32)
-        for start in range(0, len(ids), COSINE_BLOCK):
+        for start in starts:
             part = ids[start : start + COSINE_BLOCK]
             stored = block[: len(part)]
             self._index.reconstruct_batch(part, stored)
             wide = stored.astype(np.float64)
             for row, query in enumerate(queries):
                 np.matmul(wide, query, out=out[row, start : start + len(part)])
-        return out
 
     def ids(self) -> np.ndarray:
         """All stored ids, ascending."""
@@ -277,3 +295,9 @@ def _ivf_ids(index: faiss.IndexIVF) -> np.ndarray:
         if lists.list_size(i)
     ]
     return np.concatenate(parts) if parts else np.zeros(0, dtype=np.int64)
+
+
+@cache
+def _scorers(lanes: int) -> ThreadPoolExecutor:
+    """Threads kept for exact scoring, one per core."""
+    return ThreadPoolExecutor(lanes, thread_name_prefix="cosines")

@@ -115,8 +115,10 @@ def test_score_stats_are_the_exact_mean_and_std_over_every_stored_vector():
 
 
 @pytest.mark.parametrize("kind", ["flat", "ivf"])
-def test_cosines_are_the_float64_inner_products_of_the_ids_asked_for(kind):
+def test_cosines_are_the_float64_inner_products_of_the_ids_asked_for(kind, monkeypatch):
     import embed.vector_index as vector_index
+
+    monkeypatch.setenv("OMP_NUM_THREADS", "2")  # blocks shared out to two threads
 
     rng = np.random.default_rng(11)
     n = 3 * vector_index.COSINE_BLOCK + 7  # several blocks, the last one short
@@ -129,6 +131,8 @@ def test_cosines_are_the_float64_inner_products_of_the_ids_asked_for(kind):
     cosines = index.cosines(ids, queries)
     assert cosines.shape == (2, n) and cosines.dtype == np.float64
     np.testing.assert_allclose(cosines, expected, rtol=0, atol=1e-15)
+    monkeypatch.setenv("OMP_NUM_THREADS", "1")
+    np.testing.assert_array_equal(index.cosines(ids, queries), cosines)  # as on one thread
     assert index.cosines(np.zeros(0, dtype=np.int64), queries).shape == (2, 0)
 
 
