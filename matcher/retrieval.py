@@ -48,13 +48,15 @@ def evidence_hits(
     channels' scores are over the same `pids`. The queries (a challenge and its facets) reach
     many of the same passages, so each passage's vector is read once for all of them.
     """
-    # One search for every query's chunks, spread over the cores, each row's hits its own.
+    # One search for every query's chunks, spread over the cores, each row's hits its own;
+    # query i's chunks are rows starts[i]:ends[i] of it and of the exact cosines.
     rows = np.vstack([query.vectors for query in queries])
-    dense_rows = vectors.search_apart(rows, depth, allowed)
     ends = np.cumsum([len(query.vectors) for query in queries])
+    starts = ends - [len(query.vectors) for query in queries]
+    dense_rows = vectors.search_apart(rows, depth, allowed)
     reached = [
-        _reached(lexical, query, dense_rows[end - len(query.vectors) : end], depth, expand, allowed)
-        for query, end in zip(queries, ends, strict=True)
+        _reached(lexical, query, dense_rows[start:end], depth, expand, allowed)
+        for query, start, end in zip(queries, starts, ends, strict=True)
     ]
     # The union by a mask over the ids, and each id's row in it by a running count: O(ids).
     seen = np.zeros(max((int(pids[-1]) + 1 for pids, _ in reached if len(pids)), default=0), bool)
@@ -62,11 +64,10 @@ def evidence_hits(
         seen[pids] = True
     row_of = np.cumsum(seen) - 1
     cosines = vectors.cosines(np.flatnonzero(seen), rows)
-    found, column = [], 0
-    for query, (pids, lexical_raw) in zip(queries, reached, strict=True):
-        chunks = cosines[column : column + len(query.vectors)][:, row_of[pids]]
-        found.append(_scored(lexical, background, query, pids, chunks, lexical_raw))
-        column += len(query.vectors)
+    found = [
+        _scored(lexical, background, query, pids, cosines[start:end][:, row_of[pids]], raw)
+        for query, (pids, raw), start, end in zip(queries, reached, starts, ends, strict=True)
+    ]
     return found
 
 
