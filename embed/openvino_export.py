@@ -38,7 +38,14 @@ OPENVINO_FOLDER = "openvino"
 OPENVINO_XML = "model.xml"
 INT8_XML = "model-int8.xml"
 # 2: the tokenizer travels with the IR (recipe 1 folders, without it, are left unused).
-RECIPE = 2
+# 3: the encoder pads to a multiple of `PAD_MULTIPLE` tokens (new vectors, same files).
+RECIPE = 3
+# OpenVINO prepares its kernels for each input shape it has not seen (~30 ms on these cores):
+# lengths rounded up to a multiple of 8 bound the shapes a query can have, so that a server can
+# prepare them all before its first query (`OpenVinoEncoder.warm`). Padding is masked: vectors
+# move by cosine ≥ 0.9998 (int8) and a text's vector is the same alone or in a batch of its
+# bucket (BENCHMARKS.md).
+PAD_MULTIPLE = 8
 
 
 def ir_folder(model_path: str, models_dir: Path) -> Path:
