@@ -275,6 +275,10 @@ class OpenVinoEncoder:
                   "INFERENCE_NUM_THREADS": self.lanes}  # fmt: skip
         self._compiled = self._core.compile_model(self._model, "CPU", config)
         self._names = {port.any_name for port in self._compiled.inputs}
+        # One inference here, on the opening thread, before any lanes: two lanes making the
+        # bindings' first numpy conversion at once deadlocked (each held a lock of pybind11's
+        # one-time set-up the other waited for; seen under `jiebang eval invariance`).
+        _pooled(self._compiled.create_infer_request(), _filler(PAD_MULTIPLE), self._names)
         self._requests = threading.local()
         self._alone: Any = None  # compiled for latency on first use, sharing the weights
         self._alone_lock = threading.Lock()
