@@ -24,7 +24,8 @@ Everything is synthetic and built at run time (nothing is committed), from real 
    by size and once with exact (flat) search, with the overlap of their top-10 organisations
    (exact only up to `--engine-exact-up-to` passages: at 10⁶ a second engine doubles the run);
    the queries encoded by each of `--backends` (default: the default backend here; the exact
-   engine with the first only).
+   engine with the first only), cold and with the encoder readied first as a server does
+   (`--warm cold warmed`).
 Prints Markdown for BENCHMARKS.md. Needs ../shared/data.
 """
 
@@ -206,6 +207,7 @@ def engine_bench(
     challenges: list[str],
     with_exact: bool = True,
     backend: str | None = None,
+    warm: bool = False,
 ) -> dict:
     from matcher.engine import MatchEngine
     from matcher.evidence import EvidenceDoc
@@ -229,8 +231,12 @@ def engine_bench(
             engine = MatchEngine.from_documents(docs, embedder, progress=False, index_kind=kind)
             build = time.perf_counter() - started
             engine.match("预热", top=10)  # jieba and the model loaded
+            if warm:  # as a server does before it reports ready
+                embedder.warm()
             # First pass: each query is encoded; second pass: its vector comes from the cache.
-            passes, tops = [], []
+            # Each apart for challenges matched as one text and those also matched facet by
+            # facet (each facet one more query to encode and one more retrieval).
+            passes, splits, tops = [], [], []
             for _ in range(2):
                 latency, faceted = [], []
                 for text in challenges:
@@ -240,14 +246,13 @@ def engine_bench(
                     tops.append([c.org_id for c in result.candidates])
                     faceted.append(bool(result.facets))
                 passes.append(percentiles(latency))
-            # The cached pass apart for challenges matched as one text and those also matched
-            # facet by facet (each facet one more retrieval).
-            split = [[s for s, f in zip(latency, faceted, strict=True) if f is many]
-                     for many in (False, True)]  # fmt: skip
+                split = [[s for s, f in zip(latency, faceted, strict=True) if f is many]
+                         for many in (False, True)]  # fmt: skip
+                splits.append([(len(part), *percentiles(part)) for part in split])
             kind_used = "ivf" if engine.index.is_ivf else "flat"
             runs[kind] = {"kind": kind_used, "build_s": build, "passes": passes, "tops": tops,
-                          "backend": str(embedder.backend),
-                          "split": [(len(part), *percentiles(part)) for part in split]}  # fmt: skip
+                          "backend": str(embedder.backend) + (", warmed" if warm else ""),
+                          "splits": splits}  # fmt: skip
             del engine
             gc.collect()
     overlap = (
@@ -274,6 +279,11 @@ def main() -> None:
         help="also build an exact (flat) engine to compare with, up to this many passages",
     )
     parser.add_argument("--backends", nargs="*", default=["auto"])
+    parser.add_argument(
+        "--warm", nargs="*", type=lambda v: v == "warmed", default=[False, True],
+        help="'cold' (the first query of each length pays for it) and/or 'warmed' (the encoder "
+             "readied first, as a server does: `Embedder.warm`)",
+    )  # fmt: skip
     args = parser.parse_args()
     if not PATENTS.exists():
         raise SystemExit(f"{PATENTS} is absent: this benchmark needs ../shared/data")
@@ -302,22 +312,25 @@ def main() -> None:
         gc.collect()
     if args.engine_sizes:
         print("\n| passages | backend | index | engine build (s) | match p50 / p95 (ms), query "
-              "encoded | match p50 / p95 (ms), query vector cached | cached, one text · with "
-              "facets: n, p50 / p95 (ms) | top-10 overlap with flat |"
-              "\n|---|---|---|---|---|---|---|---|")  # fmt: skip
+              "encoded | one text · with facets: n, p50 / p95 (ms), encoded | match p50 / p95 "
+              "(ms), query vector cached | one text · with facets, cached | top-10 overlap with "
+              "flat |\n|---|---|---|---|---|---|---|---|---|")  # fmt: skip
     for n in args.engine_sizes:
-        for i, backend in enumerate(args.backends):
+        for i, (backend, warm) in enumerate(
+            (backend, warm) for backend in args.backends for warm in args.warm
+        ):
             exact = i == 0 and n <= args.engine_exact_up_to
-            r = engine_bench(texts, groups, base, n, challenges, exact, backend)
+            r = engine_bench(texts, groups, base, n, challenges, exact, backend, warm)
             for name, run in r["runs"].items():
                 (e50, e95), (c50, c95) = run["passes"]
                 overlap = "1 (itself)" if name == "flat" else "not run"
                 if name == "auto" and r["top10_overlap"] is not None:
                     overlap = f"{r['top10_overlap']:.3f}"
-                split = " · ".join(f"{k}, {p50:.1f} / {p95:.1f}" for k, p50, p95 in run["split"])
+                encoded, cached = (" · ".join(f"{k}, {p50:.1f} / {p95:.1f}" for k, p50, p95 in s)
+                                   for s in run["splits"])  # fmt: skip
                 print(f"| {n:,} | {run['backend']} | {name}: {run['kind']} | {run['build_s']:.0f} "
-                      f"| {e50:.1f} / {e95:.1f} | {c50:.1f} / {c95:.1f} | {split} | {overlap} |",
-                      flush=True)  # fmt: skip
+                      f"| {e50:.1f} / {e95:.1f} | {encoded} | {c50:.1f} / {c95:.1f} | {cached} "
+                      f"| {overlap} |", flush=True)  # fmt: skip
     peak = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024
     print(
         f"\npeak RSS of this process: {peak:.0f} MB; load average after: {os.getloadavg()[0]:.1f}"
