@@ -132,8 +132,9 @@ class Embedder:
                 out[i] = cached[key]
         # Sorting by length keeps padding (and so wasted work) low within each batch. A query
         # is a batch of its own: its vector never depends on the queries encoded beside it
-        # (padding shifts the last bits), and a challenge's facets run side by side, a lane each.
-        todo.sort(key=lambda i: len(texts[i]))
+        # (padding shifts the last bits), and a challenge's facets run side by side, a lane each,
+        # longest first so that the lanes finish together (the whole text is the longest).
+        todo.sort(key=lambda i: len(texts[i]), reverse=kind == "query")
         size = 1 if kind == "query" else self.batch_size
         batches = [todo[s : s + size] for s in range(0, len(todo), size)]
         if not todo:  # all cached: the model is never opened
