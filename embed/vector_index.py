@@ -210,7 +210,7 @@ class VectorIndex:
             self._cosine_blocks(ids, queries, out, starts)
             return out
         shares = [starts[lane::lanes] for lane in range(lanes)]
-        for done in [scoring_threads().submit(self._cosine_blocks, ids, queries, out, share)
+        for done in [_scorers(lanes).submit(self._cosine_blocks, ids, queries, out, share)
                      for share in shares]:  # fmt: skip
             done.result()
         return out
@@ -298,7 +298,6 @@ def _ivf_ids(index: faiss.IndexIVF) -> np.ndarray:
 
 
 @cache
-def scoring_threads() -> ThreadPoolExecutor:
-    """Threads kept for scoring (exact cosines, lexical scores), one per core: numpy, scipy and
-    FAISS release the GIL."""
-    return ThreadPoolExecutor(thread_budget(), thread_name_prefix="scoring")
+def _scorers(lanes: int) -> ThreadPoolExecutor:
+    """Threads kept for exact scoring, one per core."""
+    return ThreadPoolExecutor(lanes, thread_name_prefix="cosines")

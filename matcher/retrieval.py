@@ -18,7 +18,7 @@ import numpy as np
 
 from embed.background import Background
 from embed.lexical_index import LexicalIndex, best_positive
-from embed.vector_index import VectorIndex, scoring_threads
+from embed.vector_index import VectorIndex
 from matcher.fusion import ChannelScores
 
 
@@ -48,18 +48,15 @@ def evidence_hits(
     channels' scores are over the same `pids`. The queries (a challenge and its facets) reach
     many of the same passages, so each passage's vector is read once for all of them.
     """
-    # Each query's lexical top (it needs no vectors) on the scoring threads while FAISS searches
-    # once for every query's chunks, spread over the cores, each row's hits its own; query i's
-    # chunks are rows starts[i]:ends[i] of it and of the exact cosines.
-    lexical_tops = [scoring_threads().submit(_lexical_top, lexical, query.text, depth, allowed)
-                    for query in queries]  # fmt: skip
+    # One search for every query's chunks, spread over the cores, each row's hits its own;
+    # query i's chunks are rows starts[i]:ends[i] of it and of the exact cosines.
     rows = np.vstack([query.vectors for query in queries])
     ends = np.cumsum([len(query.vectors) for query in queries])
     starts = ends - [len(query.vectors) for query in queries]
     dense_rows = vectors.search_apart(rows, depth, allowed)
     reached = [
-        _reached(dense_rows[start:end], *top.result(), expand)
-        for top, start, end in zip(lexical_tops, starts, ends, strict=True)
+        _reached(lexical, query, dense_rows[start:end], depth, expand, allowed)
+        for query, start, end in zip(queries, starts, ends, strict=True)
     ]
     # The union by a mask over the ids, and each id's row in it by a running count: O(ids).
     seen = np.zeros(max((int(pids[-1]) + 1 for pids, _ in reached if len(pids)), default=0), bool)
@@ -74,25 +71,19 @@ def evidence_hits(
     return found
 
 
-def _lexical_top(
-    lexical: LexicalIndex, text: str, depth: int, allowed: np.ndarray | None
-) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
-    """(every passage's id, its lexical score for `text`, the ids of the top `depth`)."""
-    lexical_ids, lexical_all = lexical.scores(text)
-    top, _ = best_positive(lexical_ids, lexical_all, depth, allowed)
-    return lexical_ids, lexical_all, top
-
-
 def _reached(
+    lexical: LexicalIndex,
+    query: Query,
     dense_ids: np.ndarray,
-    lexical_ids: np.ndarray,
-    lexical_all: np.ndarray,
-    lexical_top: np.ndarray,
+    depth: int,
     expand: Callable[[np.ndarray], np.ndarray],
+    allowed: np.ndarray | None,
 ) -> tuple[np.ndarray, np.ndarray]:
-    """The passages a query reaches (ascending), from its dense hits (`dense_ids`, -1 for none)
-    and its lexical top, and their lexical scores."""
-    pids = expand(np.concatenate([dense_ids[dense_ids >= 0], lexical_top]))
+    """The passages `query` reaches (ascending), from its dense hits and its lexical top
+    `depth`, and their lexical scores."""
+    lexical_ids, lexical_all = lexical.scores(query.text)
+    top, _ = best_positive(lexical_ids, lexical_all, depth, allowed)
+    pids = expand(np.concatenate([dense_ids[dense_ids >= 0], top]))
     return pids, lexical_all[np.searchsorted(lexical_ids, pids)]
 
 
