@@ -124,7 +124,7 @@ def query_latencies(backends: list[Backend]) -> dict[str, list[float]]:
     for encode in paths.values():
         encode("预热")
     for embedder in warmed.values():
-        embedder.warm()
+        embedder.warm(Settings().warm_tokens)
     latencies: dict[str, list[float]] = {label: [] for label in paths}
     for challenge in builtin_catalogue().challenges:
         for label, encode in paths.items():

@@ -232,7 +232,7 @@ def engine_bench(
             build = time.perf_counter() - started
             engine.match("预热", top=10)  # jieba and the model loaded
             if warm:  # as a server does before it reports ready
-                embedder.warm()
+                embedder.warm(Settings().warm_tokens)
             # First pass: each query is encoded; second pass: its vector comes from the cache.
             # Each apart for challenges matched as one text and those also matched facet by
             # facet (each facet one more query to encode and one more retrieval).

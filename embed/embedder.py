@@ -30,9 +30,6 @@ if TYPE_CHECKING:
 
 # Below this many uncached texts a progress bar is noise.
 _PROGRESS_MIN = 64
-# Queries a server readies its backend for (`Embedder.warm`): the 68 catalogue challenges are
-# 9–77 tokens long with their prompt; a longer query pays its first length once.
-WARM_TOKENS = 128
 
 
 class Embedder:
@@ -156,10 +153,10 @@ class Embedder:
                 advance(len(batch))
         return out
 
-    def warm(self, max_tokens: int = WARM_TOKENS) -> float:
-        """Ready the backend for queries of up to `max_tokens` tokens (`BatchEncoder.warm`), so
-        that none pays a first-length cost; returns the seconds it took. A server calls it
-        before it reports ready; a one-off command has no use for it."""
+    def warm(self, max_tokens: int) -> float:
+        """Open the backend and ready it for queries of up to `max_tokens` tokens
+        (`BatchEncoder.warm`), so that none pays a first-length cost; returns the seconds it
+        took. A server calls it before it reports ready; a one-off command has no use for it."""
         started = time.perf_counter()
         with self._lock:
             self._encoder_lanes().encoder.warm(max_tokens)

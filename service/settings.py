@@ -52,8 +52,16 @@ class Settings(BaseSettings):
         "passes the quality gate here (`jiebang doctor` says which and why).",
     )
     # 16: faster than 32 for every backend in bulk (torch 1.18×, the others 1.05–1.06×) and level
-    # with 8 (BENCHMARKS.md, "Batch size and padding").
+    # with 8 (BENCHMARKS.md, "Batch size, padded lengths and a readied encoder").
     batch_size: int = Field(default=16, ge=1, description="Encoding batch size.")
+    # The 68 catalogue challenges are 9–77 tokens long with their prompt; a longer query pays
+    # its first length once (OpenVINO: ~30 ms).
+    warm_tokens: int = Field(
+        default=128,
+        ge=0,
+        description="The server readies its encoder for queries up to this many tokens before it "
+        "reports ready (~1 s for 128 with OpenVINO, beyond opening it; 0: only opens it).",
+    )
     ray_address: str | None = Field(
         default=None,
         description="A Ray cluster ('auto', 'ray://host:10001', 'host:6379'): the API hands "

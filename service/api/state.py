@@ -66,7 +66,8 @@ class ServiceState:
             report = reconcile(engine, self.db)
             if report.upserted or report.removed:
                 engine.save(self.index_dir)
-            log.info("encoder readied for queries in %.1f s", embedder.warm())
+            seconds = embedder.warm(self.settings.warm_tokens)
+            log.info("encoder readied for queries in %.1f s", seconds)
             log.info(
                 "index ready: %d organisations (%d upserted, %d removed from the database)",
                 len(engine.organisations),

@@ -109,6 +109,9 @@ def server_env(test_home: Path, data_dir: Path, database_url: str, **extra: str)
         JIEBANG_API_KEY=API_KEY,
         JIEBANG_JOB_WINDOW_ROWS="4",
         JIEBANG_DEMO="true",
+        # One padded length: the suite starts dozens of servers; test_api_startup keeps the
+        # default.
+        JIEBANG_WARM_TOKENS="8",
         HF_HUB_OFFLINE="1",
     )
     env.update(extra)
