@@ -43,8 +43,8 @@ RECIPE = 3
 # OpenVINO prepares its kernels for each input shape it has not seen (~30 ms on these cores):
 # lengths rounded up to a multiple of 8 bound the shapes a query can have, so that a server can
 # prepare them all before its first query (`OpenVinoEncoder.warm`). Padding is masked: vectors
-# move by cosine ≥ 0.9998 (int8) and a text's vector is the same alone or in a batch of its
-# bucket (BENCHMARKS.md).
+# move by cosine ≥ 0.9999 (int8; 132 catalogue and patent texts) and a text's vector is the
+# same alone or in a batch of its padded length (BENCHMARKS.md).
 PAD_MULTIPLE = 8
 
 
