@@ -36,6 +36,9 @@ from embed.onnx_export import RECIPE, ensure_onnx, onnx_folder
 from embed.openvino_export import PAD_MULTIPLE, ensure_ir, ir_feeds, ir_folder
 from embed.openvino_export import RECIPE as OPENVINO_RECIPE
 
+QUERY_BATCH_ROWS = 8  # queries of one padded length a batch: a challenge's facets (up to 8)
+BATCHED_WARM_TOKENS = 32  # the longest such batches a server readies: facets are 8–40 tokens
+
 
 class Backend(StrEnum):
     torch = "torch"
@@ -96,8 +99,10 @@ class BatchEncoder(Protocol):
 
     `lanes` batches may be encoded at once from different threads (one core each): throughput.
     `encode_alone` spreads one batch over all `lanes` cores instead, for a batch that is the
-    only work (a query): latency. Both give the same vectors. `warm` readies both for queries
-    of up to `max_tokens` tokens, where a first input of a length costs more than the next.
+    only work (a query): latency. Both give the same vectors. `query_batches` groups queries
+    (longest first) into batches in which each gets the vector it gets alone. `warm` readies
+    the encoder for queries of up to `max_tokens` tokens, where a first input of a shape costs
+    more than the next.
     """
 
     lanes: int
@@ -106,7 +111,15 @@ class BatchEncoder(Protocol):
 
     def encode_alone(self, texts: list[str], prompt: str) -> np.ndarray: ...
 
+    def query_batches(self, texts: list[str], prompt: str) -> list[list[int]]: ...
+
     def warm(self, max_tokens: int) -> None: ...
+
+
+def each_alone(texts: list[str], prompt: str) -> list[list[int]]:
+    """Every text a batch of its own: where padding (or int8 activation scales, set per batch)
+    would shift a text's vector with the texts beside it."""
+    return [[i] for i in range(len(texts))]
 
 
 def open_encoder(
@@ -181,6 +194,7 @@ class TorchEncoder:
         return vectors.astype(np.float32)
 
     encode_alone = encode
+    query_batches = staticmethod(each_alone)
 
     def warm(self, max_tokens: int) -> None:
         """Nothing to ready: torch prepares nothing per input length."""
@@ -234,6 +248,8 @@ class OnnxEncoder:
         (vectors,) = session.run(None, self._tokenizer([prompt + text for text in texts]))
         return _unit(vectors)
 
+    query_batches = staticmethod(each_alone)
+
     def warm(self, max_tokens: int) -> None:
         """Nothing to ready: a first query of a new length measured no slower (BENCHMARKS.md)."""
 
@@ -278,7 +294,7 @@ class OpenVinoEncoder:
         # One inference here, on the opening thread, before any lanes: two lanes making the
         # bindings' first numpy conversion at once deadlocked (each held a lock of pybind11's
         # one-time set-up the other waited for; seen under `jiebang eval invariance`).
-        _pooled(self._compiled.create_infer_request(), _filler(PAD_MULTIPLE), self._names)
+        _pooled(self._compiled.create_infer_request(), _filler(1, PAD_MULTIPLE), self._names)
         self._requests = threading.local()
         self._alone: Any = None  # compiled for latency on first use, sharing the weights
         self._alone_lock = threading.Lock()
@@ -303,26 +319,46 @@ class OpenVinoEncoder:
     def _infer(self, request: Any, texts: list[str], prompt: str) -> np.ndarray:
         return _pooled(request, self._tokenizer([prompt + text for text in texts]), self._names)
 
+    def query_batches(self, texts: list[str], prompt: str) -> list[list[int]]:
+        """Texts of one padded length, up to `QUERY_BATCH_ROWS` a batch, longest first: the
+        padding is masked, so each keeps its vector (bit for bit; tested), and a challenge's
+        facets (mostly 16–32 tokens) cost one inference, not one each (4 × 16 tokens: 11.5 ms
+        against 4 × 4.5 on one core; BENCHMARKS.md)."""
+        lengths = self._tokenizer.padded_lengths([prompt + text for text in texts])
+        by_length: dict[int, list[int]] = {}
+        for i, length in enumerate(lengths):
+            by_length.setdefault(length, []).append(i)
+        return [
+            group[start : start + QUERY_BATCH_ROWS]
+            for _, group in sorted(by_length.items(), reverse=True)
+            for start in range(0, len(group), QUERY_BATCH_ROWS)
+        ]
+
     def warm(self, max_tokens: int) -> None:
         """Run one text of each padded length up to `max_tokens` through `encode_alone` and,
-        `lanes` at once, through `encode`'s streams: OpenVINO prepares its kernels for a shape
-        the first time it meets it (a first query 2–3× slower; BENCHMARKS.md)."""
+        `lanes` at once, through `encode`'s streams, then batches of 2 to `QUERY_BATCH_ROWS`
+        texts of each length up to `BATCHED_WARM_TOKENS` (a challenge's facets, side by side
+        with its whole text) through the streams: OpenVINO prepares its kernels for a shape the
+        first time it meets it (a first query 2–3× slower; BENCHMARKS.md)."""
         lengths = range(PAD_MULTIPLE, max_tokens + PAD_MULTIPLE, PAD_MULTIPLE)
-        batches = [_filler(length) for length in lengths]
+        singles = [_filler(1, length) for length in lengths]
         with self._alone_lock:
             request = self._alone_request()
-            for tokens in batches:
+            for tokens in singles:
                 _pooled(request, tokens, self._names)
+        short = [length for length in lengths if length <= BATCHED_WARM_TOKENS]
+        batched = [_filler(rows, length) for length in short
+                   for rows in range(2, QUERY_BATCH_ROWS + 1)]  # fmt: skip
         requests = [self._compiled.create_infer_request() for _ in range(self.lanes)]
         with ThreadPoolExecutor(self.lanes) as lanes:
-            for tokens in batches:
+            for tokens in singles + batched:
                 list(lanes.map(lambda r, t=tokens: _pooled(r, t, self._names), requests))
 
 
-def _filler(length: int) -> dict[str, np.ndarray]:
-    """Tokens of one unpadded text `length` long: its shape matters, not its content (token 5,
-    in any vocabulary)."""
-    ids = np.full((1, length), 5, dtype=np.int64)
+def _filler(rows: int, length: int) -> dict[str, np.ndarray]:
+    """Tokens of `rows` unpadded texts `length` long: their shape matters, not their content
+    (token 5, in any vocabulary)."""
+    ids = np.full((rows, length), 5, dtype=np.int64)
     return {"input_ids": ids, "attention_mask": np.ones_like(ids)}
 
 

