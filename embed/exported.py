@@ -83,8 +83,8 @@ class TextTokenizer:
 
     A normaliser that starts with single-character replacements (the converted e5 tokenizer's
     has 4,837, each a pass over the text in the tokenizers library: 0.6 ms for a short query,
-    6 ms for a patent) has them applied as one `str.translate` instead, ~100× faster, to the
-    same tokens (tested on every rule and on real texts).
+    6 ms for a patent) has them applied as one `str.translate` instead: real texts tokenise 16×
+    faster, to the same tokens (tested on every rule and on real texts; BENCHMARKS.md).
     """
 
     def __init__(self, folder: Path, multiple_of: int | None = None) -> None:
