@@ -61,6 +61,9 @@ from matcher.teams.facets import enumerated
 log = logging.getLogger("jiebang")
 
 CANDIDATE_PASSAGES = 2000  # per channel and query, before fusion: enough for any organisation
+# A facet's own search finds the organisations strongest on it; it also scores every one the
+# whole text reaches (`evidence_hits`), so it can stop sooner (4× less FAISS scanning).
+FACET_PASSAGES = 500
 CHANNELS = ("dense", "lexical")
 MAX_FACETS = 8  # facets scored beside the whole text: an appendix row lists up to six
 
@@ -253,7 +256,9 @@ class MatchEngine:
     def _channel_hits(
         self, texts: Sequence[str], kind: OrgKind | str | None, region: str | None
     ) -> list[dict[str, ChannelScores]]:
-        """`channel_hits` of each text (a challenge and its facets), scored together."""
+        """`channel_hits` of a challenge (first) and its facets, scored together: the challenge
+        searched `CANDIDATE_PASSAGES` deep, each facet `FACET_PASSAGES`, and each of them scored
+        over every passage any of them reaches."""
         if not all(text and text.strip() for text in texts):
             raise JiebangError("the challenge text is empty")
         allowed = self._allowed_pids(kind, region)
@@ -266,8 +271,9 @@ class MatchEngine:
         ends = np.cumsum([len(split) for split in chunks])
         queries = [Query(t, vectors[end - len(split) : end]) for t, split, end in
                    zip(texts, chunks, ends, strict=True)]  # fmt: skip
+        depths = [CANDIDATE_PASSAGES] + [FACET_PASSAGES] * (len(queries) - 1)
         return evidence_hits(self.index, self.lexical, self.calibration.background, queries,
-                             CANDIDATE_PASSAGES, self.groups.expand, allowed)  # fmt: skip
+                             depths, self.groups.expand, allowed)  # fmt: skip
 
     def rank(
         self,

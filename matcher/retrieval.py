@@ -35,56 +35,48 @@ def evidence_hits(
     lexical: LexicalIndex,
     background: Background,
     queries: Sequence[Query],
-    depth: int,
+    depths: Sequence[int],
     expand: Callable[[np.ndarray], np.ndarray],
     allowed: np.ndarray | None = None,
 ) -> list[dict[str, ChannelScores]]:
     """Each query's exact scores in both channels for every passage `expand` adds to the ones
-    it retrieves.
+    the queries retrieve together.
 
-    Each channel retrieves the query's top `depth` passages (within `allowed`; lexical ties at
-    the cut: lower id first), `expand` turns those into the passages to score (the engine: all
-    passages of the organisations reached). A passage scores its best chunk (dense). Both
-    channels' scores are over the same `pids`. The queries (a challenge and its facets) reach
-    many of the same passages, so each passage's vector is read once for all of them.
+    Query i retrieves its top `depths[i]` passages in each channel (within `allowed`; lexical
+    ties at the cut: lower id first), and `expand` turns all of them into the passages to
+    score (the engine: all passages of the organisations reached). Every query scores every
+    one of them: a challenge's facets score each organisation the challenge reaches, however
+    it was reached, so a facet can search shallower than the whole text and still cover every
+    candidate shown. A passage scores its best chunk (dense). Each passage's vector is read
+    once for all the queries.
     """
-    # One search for every query's chunks, spread over the cores, each row's hits its own;
-    # query i's chunks are rows starts[i]:ends[i] of it and of the exact cosines.
+    # One search per depth for every query's chunks, spread over the cores, each row's hits its
+    # own; query i's chunks are rows starts[i]:ends[i] of the searches and the exact cosines.
     rows = np.vstack([query.vectors for query in queries])
     ends = np.cumsum([len(query.vectors) for query in queries])
     starts = ends - [len(query.vectors) for query in queries]
-    dense_rows = vectors.search_apart(rows, depth, allowed)
-    reached = [
-        _reached(lexical, query, dense_rows[start:end], depth, expand, allowed)
-        for query, start, end in zip(queries, starts, ends, strict=True)
+    reached, lexical_scores = [], []
+    for depth in sorted(set(depths)):
+        at_depth = [i for i, d in enumerate(depths) if d == depth]
+        dense_rows = vectors.search_apart(np.vstack([rows[starts[i]:ends[i]] for i in at_depth]),
+                                          depth, allowed)  # fmt: skip
+        offset = 0
+        for i in at_depth:
+            dense_ids = dense_rows[offset : offset + ends[i] - starts[i]]
+            offset += ends[i] - starts[i]
+            reached.append(dense_ids[dense_ids >= 0])
+            lexical_ids, lexical_all = lexical.scores(queries[i].text)
+            top, _ = best_positive(lexical_ids, lexical_all, depth, allowed)
+            reached.append(top)
+            lexical_scores.append((i, lexical_ids, lexical_all))
+    pids = expand(np.concatenate(reached))
+    cosines = vectors.cosines(pids, rows)
+    raw = {i: lexical_all[np.searchsorted(lexical_ids, pids)]
+           for i, lexical_ids, lexical_all in lexical_scores}  # fmt: skip
+    return [
+        _scored(lexical, background, query, pids, cosines[start:end], raw[i])
+        for i, (query, start, end) in enumerate(zip(queries, starts, ends, strict=True))
     ]
-    # The union by a mask over the ids, and each id's row in it by a running count: O(ids).
-    seen = np.zeros(max((int(pids[-1]) + 1 for pids, _ in reached if len(pids)), default=0), bool)
-    for pids, _ in reached:
-        seen[pids] = True
-    row_of = np.cumsum(seen) - 1
-    cosines = vectors.cosines(np.flatnonzero(seen), rows)
-    found = [
-        _scored(lexical, background, query, pids, cosines[start:end][:, row_of[pids]], raw)
-        for query, (pids, raw), start, end in zip(queries, reached, starts, ends, strict=True)
-    ]
-    return found
-
-
-def _reached(
-    lexical: LexicalIndex,
-    query: Query,
-    dense_ids: np.ndarray,
-    depth: int,
-    expand: Callable[[np.ndarray], np.ndarray],
-    allowed: np.ndarray | None,
-) -> tuple[np.ndarray, np.ndarray]:
-    """The passages `query` reaches (ascending), from its dense hits and its lexical top
-    `depth`, and their lexical scores."""
-    lexical_ids, lexical_all = lexical.scores(query.text)
-    top, _ = best_positive(lexical_ids, lexical_all, depth, allowed)
-    pids = expand(np.concatenate([dense_ids[dense_ids >= 0], top]))
-    return pids, lexical_all[np.searchsorted(lexical_ids, pids)]
 
 
 def _scored(

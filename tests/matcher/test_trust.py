@@ -8,6 +8,7 @@ from itertools import islice
 
 import pytest
 
+import matcher.engine as engine_module
 from corpus.catalogue import builtin_catalogue
 from corpus.models import Patent
 from eval.invariance import measure, rises
@@ -70,6 +71,22 @@ def test_each_maker_covers_its_facet_of_the_challenge(demo_engine, catalogue):
         assert facet in covered, (maker, [(f.facet, f.confidence) for f in candidate.facets])
         assert candidate.confidence >= demo_engine.capable_confidence
         assert next(f for f in candidate.facets if f.facet == facet).evidence
+
+
+def test_a_facet_scores_every_organisation_the_challenge_reaches_as_it_would_alone(
+    demo_engine, catalogue, monkeypatch
+):
+    """A facet searches shallower than the whole text but is scored over every passage the
+    challenge reaches: each organisation's facet confidence is the one the facet alone gives
+    it, even where the facet's own search (three passages deep here) did not reach it."""
+    monkeypatch.setattr(engine_module, "FACET_PASSAGES", 3)
+    challenge = catalogue.get("ZJ2021-05-04")
+    assessment = demo_engine.assess(challenge.query_text, area=challenge.area)
+    assert len(assessment.facets) == 3 and len(assessment.whole.confidence) > 20
+    for facet, variant in zip(assessment.facets, assessment.variants, strict=True):
+        alone = demo_engine.confidences(facet.query, facets=False)
+        for org in assessment.whole.confidence:
+            assert variant.confidence[org] == pytest.approx(alone[org], abs=1e-9), (facet, org)
 
 
 def test_solvers_that_cover_a_facet_rank_above_those_that_cover_none(demo_engine, catalogue):
