@@ -50,32 +50,28 @@ def evidence_hits(
     candidate shown. A passage scores its best chunk (dense). Each passage's vector is read
     once for all the queries.
     """
-    # One search per depth for every query's chunks, spread over the cores, each row's hits its
-    # own; query i's chunks are rows starts[i]:ends[i] of the searches and the exact cosines.
+    # One search per depth for its queries' chunks, spread over the cores, each row's hits its
+    # own (which query reached a passage does not matter: all of them score it).
+    reached = []
+    for depth in sorted(set(depths)):
+        chunks = np.vstack([q.vectors for q, d in zip(queries, depths, strict=True) if d == depth])
+        found = vectors.search_apart(chunks, depth, allowed)
+        reached.append(found[found >= 0])
+    lexical_scores = [lexical.scores(query.text) for query in queries]
+    for (ids, scores), depth in zip(lexical_scores, depths, strict=True):
+        reached.append(best_positive(ids, scores, depth, allowed)[0])
+    pids = expand(np.concatenate(reached))
     rows = np.vstack([query.vectors for query in queries])
     ends = np.cumsum([len(query.vectors) for query in queries])
     starts = ends - [len(query.vectors) for query in queries]
-    reached, lexical_scores = [], []
-    for depth in sorted(set(depths)):
-        at_depth = [i for i, d in enumerate(depths) if d == depth]
-        dense_rows = vectors.search_apart(np.vstack([rows[starts[i]:ends[i]] for i in at_depth]),
-                                          depth, allowed)  # fmt: skip
-        offset = 0
-        for i in at_depth:
-            dense_ids = dense_rows[offset : offset + ends[i] - starts[i]]
-            offset += ends[i] - starts[i]
-            reached.append(dense_ids[dense_ids >= 0])
-            lexical_ids, lexical_all = lexical.scores(queries[i].text)
-            top, _ = best_positive(lexical_ids, lexical_all, depth, allowed)
-            reached.append(top)
-            lexical_scores.append((i, lexical_ids, lexical_all))
-    pids = expand(np.concatenate(reached))
     cosines = vectors.cosines(pids, rows)
-    raw = {i: lexical_all[np.searchsorted(lexical_ids, pids)]
-           for i, lexical_ids, lexical_all in lexical_scores}  # fmt: skip
     return [
-        _scored(lexical, background, query, pids, cosines[start:end], raw[i])
-        for i, (query, start, end) in enumerate(zip(queries, starts, ends, strict=True))
+        _scored(
+            lexical, background, query, pids, cosines[start:end], scores[np.searchsorted(ids, pids)]
+        )
+        for query, (ids, scores), start, end in zip(
+            queries, lexical_scores, starts, ends, strict=True
+        )
     ]
 
 
