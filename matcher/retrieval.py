@@ -65,11 +65,11 @@ def evidence_hits(
     ends = np.cumsum([len(query.vectors) for query in queries])
     starts = ends - [len(query.vectors) for query in queries]
     cosines = vectors.cosines(pids, rows)
+    # Every query's lexical scores come in the index's order: the passages are found in it once.
+    at = np.searchsorted(lexical_scores[0][0], pids)
     return [
-        _scored(
-            lexical, background, query, pids, cosines[start:end], scores[np.searchsorted(ids, pids)]
-        )
-        for query, (ids, scores), start, end in zip(
+        _scored(lexical, background, query, pids, cosines[start:end], scores[at])
+        for query, (_, scores), start, end in zip(
             queries, lexical_scores, starts, ends, strict=True
         )
     ]
