@@ -89,16 +89,39 @@ def best_positive(
 ) -> tuple[np.ndarray, np.ndarray]:
     """(ids, scores) of the `k` best positive scores among `allowed`, in id order; ties at the
     cut go to the lower ids (`ids` ascend, as `LexicalIndex.scores` gives them)."""
-    keep = scores > 0
     if allowed is not None:
-        keep &= np.isin(ids, allowed)
-    ids, scores = ids[keep], scores[keep]
-    if len(ids) <= k:
-        return ids, scores
-    cut = np.partition(scores, len(scores) - k)[len(scores) - k]
+        scores = np.where(np.isin(ids, allowed), scores, 0.0).astype(scores.dtype, copy=False)
+    cut = _kth_largest_positive(scores, k)
+    if cut is None:
+        keep = scores > 0
+        return ids[keep], scores[keep]
     top = scores > cut
-    top[np.flatnonzero(scores == cut)[: k - int(top.sum())]] = True
+    top[np.flatnonzero(scores == cut)[: k - np.count_nonzero(top)]] = True
     return ids[top], scores[top]
+
+
+def _kth_largest_positive(scores: np.ndarray, k: int) -> np.floating | None:
+    """The `k`-th largest of `scores` when more than `k` are positive, else None.
+
+    Most passages share some n-gram with a query (60–95 k of 10⁵), so partitioning all the
+    positive scores cost ~0.8 ms a query. A strided sample gives a threshold that about twice
+    `k` scores reach; where at least `k` do, the `k`-th largest is among them (exactly so).
+    """
+    sample = scores[::_SAMPLE_STRIDE]
+    rank = len(sample) - 1 - min(len(sample) - 1, 2 * k // _SAMPLE_STRIDE + _SAMPLE_SLACK)
+    threshold = np.partition(sample, rank)[rank] if len(sample) else 0.0
+    if threshold > 0:
+        candidates = scores[scores >= threshold]
+        if len(candidates) >= k:
+            return np.partition(candidates, len(candidates) - k)[len(candidates) - k]
+    positive = scores[scores > 0]
+    if len(positive) <= k:
+        return None
+    return np.partition(positive, len(positive) - k)[len(positive) - k]
+
+
+_SAMPLE_STRIDE = 32  # every 32nd score: ~3 k of 10⁵, a ~10 µs partition
+_SAMPLE_SLACK = 8  # sampled scores above the threshold beyond twice k's share
 
 
 class LexicalIndex:

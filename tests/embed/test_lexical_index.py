@@ -1,4 +1,5 @@
-"""The lexical channel: parity with scikit-learn's TF-IDF, updates, statistics, persistence."""
+"""The lexical channel: parity with scikit-learn's TF-IDF, updates, statistics, persistence,
+top hits."""
 
 from __future__ import annotations
 
@@ -9,7 +10,7 @@ import pytest
 from sklearn.feature_extraction.text import TfidfVectorizer
 
 from corpus.errors import JiebangError
-from embed.lexical_index import LexicalIndex, char_ngrams
+from embed.lexical_index import LexicalIndex, best_positive, char_ngrams
 
 TEXTS = [
     "一种锂电池电解液回收方法，低温炭化处理废旧电解液。",
@@ -76,3 +77,29 @@ def test_round_trip_and_garbage_is_refused() -> None:
     np.testing.assert_allclose(loaded.scores("电解液")[1], index.scores("电解液")[1])
     with pytest.raises(JiebangError, match="no jiebang lexical index"):
         LexicalIndex.from_bytes(b"not an index")
+
+
+def _best_by_sorting(ids: np.ndarray, scores: np.ndarray, k: int, allowed: np.ndarray | None):
+    keep = (scores > 0) & (np.isin(ids, allowed) if allowed is not None else True)
+    order = np.lexsort((ids[keep], -scores[keep]))[:k]  # best first, ties: the lower id
+    chosen = np.sort(ids[keep][order])
+    return chosen, scores[np.searchsorted(ids, chosen)]
+
+
+@pytest.mark.parametrize("k", [1, 7, 300, 5000])
+def test_best_positive_is_the_top_k_by_score_then_lower_id(k: int) -> None:
+    rng = np.random.default_rng(k)
+    ids = np.sort(rng.choice(10**6, 20_000, replace=False))
+    sampled = np.zeros(20_000, dtype=bool)
+    sampled[::32] = True
+    cases = {
+        "ties": (rng.integers(0, 12, 20_000) / 11).astype(np.float32),  # a twelfth are 0
+        "mostly zero": np.where(rng.random(20_000) < 0.05, rng.random(20_000), 0).astype("f4"),
+        # the sampled scores are the best: a threshold from them leaves fewer than k above it
+        "sample misleads": np.where(sampled, 1.0, 0.5).astype(np.float32),
+    }
+    for name, scores in cases.items():
+        for allowed in (None, np.sort(rng.choice(ids, 5_000, replace=False))):
+            got = best_positive(ids, scores, k, allowed)
+            want = _best_by_sorting(ids, scores, k, allowed)
+            assert np.array_equal(got[0], want[0]) and np.array_equal(got[1], want[1]), name
