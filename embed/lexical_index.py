@@ -101,7 +101,7 @@ def best_positive(
 
 
 def _kth_largest_positive(scores: np.ndarray, k: int) -> np.floating | None:
-    """The `k`-th largest of `scores` when more than `k` are positive, else None.
+    """The `k`-th largest of `scores` if it is positive, else None (fewer than `k` are).
 
     Most passages share some n-gram with a query (60–95 k of 10⁵), so partitioning all the
     positive scores cost ~0.8 ms a query. A strided sample gives a threshold that about twice
@@ -115,7 +115,7 @@ def _kth_largest_positive(scores: np.ndarray, k: int) -> np.floating | None:
         if len(candidates) >= k:
             return np.partition(candidates, len(candidates) - k)[len(candidates) - k]
     positive = scores[scores > 0]
-    if len(positive) <= k:
+    if len(positive) < k:
         return None
     return np.partition(positive, len(positive) - k)[len(positive) - k]
 
