@@ -85,12 +85,14 @@ class ScoredPassages:
 
 
 def best_positive(
-    ids: np.ndarray, scores: np.ndarray, k: int, allowed: np.ndarray | None = None
+    ids: np.ndarray, scores: np.ndarray, k: int, within: np.ndarray | None = None
 ) -> tuple[np.ndarray, np.ndarray]:
-    """(ids, scores) of the `k` best positive scores among `allowed`, in id order; ties at the
-    cut go to the lower ids (`ids` ascend, as `LexicalIndex.scores` gives them)."""
-    if allowed is not None:
-        scores = np.where(np.isin(ids, allowed), scores, 0.0).astype(scores.dtype, copy=False)
+    """(ids, scores) of the `k` best positive scores where the mask `within` (over `ids`) is
+    set, in id order; ties at the cut go to the lower ids (`ids` ascend, as
+    `LexicalIndex.scores` gives them). A mask, so that a challenge's queries, all scored in the
+    index's order, share one (`np.isin` over 10⁵ ids costs ~1.2 ms)."""
+    if within is not None:
+        scores = np.where(within, scores, 0.0).astype(scores.dtype, copy=False)
     cut = _kth_largest_positive(scores, k)
     if cut is None:
         keep = scores > 0
@@ -171,7 +173,8 @@ class LexicalIndex:
         else:
             mean = float(scores.mean()) if len(scores) else 0.0
             std = float(scores.std()) if len(scores) else 0.0
-        ids, scores = best_positive(ids, scores, k, allowed)
+        within = np.isin(ids, allowed) if allowed is not None else None
+        ids, scores = best_positive(ids, scores, k, within)
         order = np.lexsort((ids, -scores))
         return ScoredPassages(ids[order], scores[order], mean, std)
 

@@ -57,16 +57,19 @@ def evidence_hits(
         chunks = np.vstack([q.vectors for q, d in zip(queries, depths, strict=True) if d == depth])
         found = vectors.search_apart(chunks, depth, allowed)
         reached.append(found[found >= 0])
+    # Every query's lexical scores come in the index's order: the filter is one mask over it,
+    # and the passages to score are found in it once.
     lexical_scores = [lexical.scores(query.text) for query in queries]
-    for (ids, scores), depth in zip(lexical_scores, depths, strict=True):
-        reached.append(best_positive(ids, scores, depth, allowed)[0])
+    order = lexical_scores[0][0]
+    within = np.isin(order, allowed) if allowed is not None else None
+    for (_, scores), depth in zip(lexical_scores, depths, strict=True):
+        reached.append(best_positive(order, scores, depth, within)[0])
     pids = expand(np.concatenate(reached))
     rows = np.vstack([query.vectors for query in queries])
     ends = np.cumsum([len(query.vectors) for query in queries])
     starts = ends - [len(query.vectors) for query in queries]
     cosines = vectors.cosines(pids, rows)
-    # Every query's lexical scores come in the index's order: the passages are found in it once.
-    at = np.searchsorted(lexical_scores[0][0], pids)
+    at = np.searchsorted(order, pids)
     return [
         _scored(lexical, background, query, pids, cosines[start:end], scores[at])
         for query, (_, scores), start, end in zip(
